@@ -1,0 +1,155 @@
+//! `gotrace`: the command line of gotrace.
+//!
+//! Exit codes: 0 ok, 1 bad trace, 2 usage, 3 I/O error.
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use gotrace_format::{Category, Error};
+use gotrace_parser::legacy::{Census, RawReader};
+use gotrace_parser::Options;
+use gotrace_writer::RawWriter;
+
+mod quote;
+mod raw_dump;
+mod stats;
+
+/// Read, check and rewrite Go execution traces.
+#[derive(Parser)]
+#[command(name = "gotrace", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Print the records of a trace, one per line.
+    Dump {
+        /// Print raw records in file order: offset, Go's event name, name=value arguments.
+        #[arg(long, required = true)]
+        raw: bool,
+        /// The trace file.
+        file: PathBuf,
+    },
+    /// Print the version and, per event type, the count and the bytes occupied.
+    Stats {
+        /// Print JSON (the shape is documented in the README).
+        #[arg(long)]
+        json: bool,
+        /// The trace file.
+        file: PathBuf,
+    },
+    /// Read a trace and write it back, record by record; OUT equals IN byte for byte.
+    Rewrite {
+        /// The trace to read.
+        input: PathBuf,
+        /// Where to write.
+        output: PathBuf,
+    },
+    /// Exit 0 if the trace reads cleanly, else 1 with `error at offset N: MESSAGE` on stderr.
+    Validate {
+        /// Also reject the damage Go's reader tolerates.
+        #[arg(long)]
+        strict: bool,
+        /// The trace file.
+        file: PathBuf,
+    },
+}
+
+/// Why a command failed.
+enum Failure {
+    /// The trace is bad (exit 1).
+    Trace(Error),
+    /// Reading or writing failed (exit 3).
+    Io(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Failure {
+        if e.kind().category() == Category::Io {
+            Failure::Io(e.to_string())
+        } else {
+            Failure::Trace(e)
+        }
+    }
+}
+
+fn io_failure(path: &Path) -> impl Fn(io::Error) -> Failure + '_ {
+    move |e| Failure::Io(format!("{}: {e}", path.display()))
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Dump { raw: _, file } => raw_dump::run(&file),
+        Command::Stats { json, file } => stats::run(&file, json),
+        Command::Rewrite { input, output } => rewrite(&input, &output),
+        Command::Validate { strict, file } => validate(&file, strict),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(Failure::Trace(e)) => {
+            eprintln!("error at offset {}: {}", e.offset(), e.message());
+            ExitCode::from(1)
+        }
+        Err(Failure::Io(msg)) => {
+            eprintln!("gotrace: {msg}");
+            ExitCode::from(3)
+        }
+    }
+}
+
+/// Opens `path` for a streaming raw read.
+fn open(path: &Path, options: Options) -> Result<RawReader<File>, Failure> {
+    let file = File::open(path).map_err(io_failure(path))?;
+    Ok(RawReader::with_options(file, options)?)
+}
+
+/// Stdout, buffered; a closed pipe ends the output quietly.
+fn stdout() -> BufWriter<io::StdoutLock<'static>> {
+    BufWriter::with_capacity(64 * 1024, io::stdout().lock())
+}
+
+fn finish_output(result: io::Result<()>) -> Result<(), Failure> {
+    match result {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| Failure::Io(format!("stdout: {e}"))),
+    }
+}
+
+fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
+    let mut reader = open(input, Options::default())?;
+    let out = File::create(output).map_err(io_failure(output))?;
+    let mut writer = RawWriter::new(out, reader.version()).map_err(io_failure(output))?;
+    while let Some(event) = reader.next_event()? {
+        writer.write(&event).map_err(io_failure(output))?;
+    }
+    writer.finish().map_err(io_failure(output))?;
+    Ok(())
+}
+
+fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
+    let mut reader = open(path, Options::default().strict(strict))?;
+    let mut census = Census::new(reader.version());
+    while let Some(event) = reader.next_event()? {
+        census.add(&event)?;
+    }
+    census.finish(reader.offset())?;
+    Ok(())
+}
+
+/// Writes through `out`, mapping a broken pipe to success.
+fn with_stdout(f: impl FnOnce(&mut dyn Write) -> Result<(), Failure>) -> Result<(), Failure> {
+    let mut out = stdout();
+    match f(&mut out) {
+        Err(Failure::Io(msg)) if msg.contains("Broken pipe") => Ok(()),
+        other => {
+            other?;
+            finish_output(out.flush())
+        }
+    }
+}

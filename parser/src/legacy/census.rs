@@ -1,0 +1,143 @@
+//! The checks Go's legacy reader makes over the whole file before it orders events, and the
+//! per-type figures `gotrace stats` reports.
+
+use std::collections::HashSet;
+
+use gotrace_format::legacy::{EventType, RawEvent};
+use gotrace_format::{Error, ErrorKind, Version};
+
+/// Count and size of the records of one type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TypeStats {
+    /// Records of this type.
+    pub count: u64,
+    /// Bytes they occupy in the file (type byte, length prefix, values, text).
+    pub bytes: u64,
+}
+
+/// Accumulates raw records in file order and applies the file-level checks of Go's reader that
+/// come before ordering: duplicate string ids, a frequency ≤ 0, unknown STW kinds (Go 1.10 –
+/// 1.20 traces), a trace without events, a trace without a frequency record.
+///
+/// Memory: one entry per string id, nothing per event.
+///
+/// ```
+/// use gotrace_parser::legacy::{Census, RawEvents};
+/// use gotrace_format::legacy::EventType;
+/// let trace = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+/// let events = RawEvents::new(&trace)?;
+/// let mut census = Census::new(events.version());
+/// for event in events {
+///     census.add(&event?)?;
+/// }
+/// census.finish(trace.len() as u64)?;
+/// assert_eq!(census.stats(EventType::FREQUENCY).count, 1);
+/// assert_eq!(census.total().bytes + 16, trace.len() as u64);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Census {
+    version: Version,
+    types: [TypeStats; EventType::COUNT as usize],
+    strings: HashSet<u64>,
+    events: u64,
+    frequency: Option<u64>,
+}
+
+impl Census {
+    /// An empty census of a trace of `version`.
+    #[must_use]
+    pub fn new(version: Version) -> Census {
+        Census {
+            version,
+            types: [TypeStats::default(); EventType::COUNT as usize],
+            strings: HashSet::new(),
+            events: 0,
+            frequency: None,
+        }
+    }
+
+    /// Counts `event` and applies the checks that concern it alone.
+    pub fn add(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
+        let t = event.event_type();
+        let s = &mut self.types[usize::from(t.code())];
+        s.count += 1;
+        s.bytes += event.encoded_len() as u64;
+        let fail = |kind| Err(Error::new(event.offset(), kind));
+        match t {
+            EventType::STRING => {
+                let id = event.value(0).unwrap_or(0);
+                if !self.strings.insert(id) {
+                    return fail(ErrorKind::StringDuplicate { id });
+                }
+            }
+            EventType::FREQUENCY => {
+                let freq = event.value(0).unwrap_or(0);
+                if freq as i64 <= 0 {
+                    return fail(ErrorKind::TimeOrder);
+                }
+                self.frequency = Some(freq);
+            }
+            EventType::STW_START if self.version < Version::Go1_21 => {
+                let kind = event.value(1 + usize::from(self.version < Version::Go1_7)).unwrap_or(0);
+                if kind > 1 {
+                    return fail(ErrorKind::UnknownStwKind { kind });
+                }
+                self.events += 1;
+            }
+            _ if t.has_timestamp() => self.events += 1,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The checks on the whole file, once every record was added; `file_len` is the offset
+    /// whole-file errors report.
+    pub fn finish(&self, file_len: u64) -> Result<(), Error> {
+        if self.events == 0 {
+            return Err(Error::new(file_len, ErrorKind::TraceEmpty));
+        }
+        if self.frequency.is_none() {
+            return Err(Error::new(file_len, ErrorKind::NoFrequency));
+        }
+        Ok(())
+    }
+
+    /// The trace's version.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Figures of the records of type `t`.
+    #[must_use]
+    pub fn stats(&self, t: EventType) -> TypeStats {
+        self.types[usize::from(t.code())]
+    }
+
+    /// Figures of every type present, by code.
+    pub fn present(&self) -> impl Iterator<Item = (EventType, TypeStats)> + '_ {
+        EventType::all(self.version).map(|t| (t, self.stats(t))).filter(|(_, s)| s.count > 0)
+    }
+
+    /// Figures of all records together.
+    #[must_use]
+    pub fn total(&self) -> TypeStats {
+        self.types.iter().fold(TypeStats::default(), |a, s| TypeStats {
+            count: a.count + s.count,
+            bytes: a.bytes + s.bytes,
+        })
+    }
+
+    /// Events (records with a timestamp) seen.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The last frequency record's value, in ticks per second.
+    #[must_use]
+    pub fn frequency(&self) -> Option<u64> {
+        self.frequency
+    }
+}

@@ -1,0 +1,142 @@
+//! The streaming reader over `std::io::Read`, with bounded memory.
+
+use std::io::{self, Read};
+
+use gotrace_format::legacy::RawEvent;
+use gotrace_format::{Error, ErrorKind, Version};
+
+use super::push::{Parsed, RawParser};
+use crate::Options;
+
+/// Bytes asked of the underlying reader at a time.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// A reader of legacy raw records from any [`Read`], holding in memory only the record being
+/// returned and the bytes read ahead of it.
+///
+/// Memory contract: the buffer never exceeds the largest record of the file plus
+/// [`READ_CHUNK`] bytes (the readers cap record sizes: 1 000 000 bytes of string text, 40 020
+/// bytes of stack values), whatever the file's size. [`RawReader::peak_buffer_len`] reports it.
+///
+/// `next_event` is a lending iterator: the event borrows the reader until the next call.
+///
+/// ```
+/// use gotrace_parser::legacy::RawReader;
+/// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+/// let mut reader = RawReader::new(std::io::BufReader::new(file))?;
+/// let mut count = 0;
+/// while let Some(event) = reader.next_event()? {
+///     assert!(event.offset() >= 16);
+///     count += 1;
+/// }
+/// assert!(count > 1000);
+/// assert!(reader.peak_buffer_len() <= 2 * gotrace_parser::legacy::READ_CHUNK);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct RawReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Start of unconsumed bytes in `buf`.
+    pos: usize,
+    /// End of valid bytes in `buf`.
+    end: usize,
+    eof: bool,
+    parser: RawParser,
+    version: Version,
+    peak: usize,
+}
+
+impl<R: Read> RawReader<R> {
+    /// Reads the header from `reader`, with default options.
+    pub fn new(reader: R) -> Result<RawReader<R>, Error> {
+        RawReader::with_options(reader, Options::default())
+    }
+
+    /// Reads the header from `reader`.
+    pub fn with_options(reader: R, options: Options) -> Result<RawReader<R>, Error> {
+        let mut r = RawReader {
+            reader,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            parser: RawParser::with_options(options),
+            version: Version::Go1_5,
+            peak: 0,
+        };
+        loop {
+            match r.parser.step(&r.buf[r.pos..r.end], r.eof)? {
+                Parsed::NeedMore(n) => r.fill(n)?,
+                Parsed::Header(version) => {
+                    r.version = version;
+                    r.pos += gotrace_format::HEADER_LEN;
+                    return Ok(r);
+                }
+                other => unreachable!("a header or an error comes first, got {other:?}"),
+            }
+        }
+    }
+
+    /// The trace's version.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Byte offset of the next record.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.parser.offset()
+    }
+
+    /// The largest the internal buffer has been, in bytes.
+    #[must_use]
+    pub fn peak_buffer_len(&self) -> usize {
+        self.peak
+    }
+
+    /// The next record, or `None` at the clean end of the trace.
+    pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
+        loop {
+            let offset = self.parser.offset();
+            match self.parser.step(&self.buf[self.pos..self.end], self.eof)? {
+                Parsed::NeedMore(n) => self.fill(n)?,
+                Parsed::Record(shape, version) => {
+                    let start = self.pos;
+                    self.pos += shape.consumed;
+                    return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
+                }
+                Parsed::End => return Ok(None),
+                Parsed::Header(_) => unreachable!("the header was read by new()"),
+            }
+        }
+    }
+
+    /// Reads until `need` unconsumed bytes are buffered or the input ends. The buffer grows by at
+    /// most one chunk beyond the bytes actually read, so a length prefix alone never makes it
+    /// large.
+    fn fill(&mut self, need: usize) -> Result<(), Error> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        while self.end < need && !self.eof {
+            if self.buf.len() - self.end < READ_CHUNK / 2 {
+                self.buf.resize(self.end + READ_CHUNK, 0);
+                self.peak = self.peak.max(self.buf.len());
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let offset = self.parser.offset() + self.end as u64;
+                    return Err(Error::new(offset, ErrorKind::Io { kind: e.kind() }));
+                }
+            }
+        }
+        Ok(())
+    }
+}
