@@ -7,4 +7,4 @@
 
 mod raw;
 
-pub use raw::{encode as encode_raw, RawWriter};
+pub use raw::RawWriter;

@@ -3,7 +3,6 @@
 use std::io::{self, Write};
 
 use gotrace_format::legacy::RawEvent;
-use gotrace_format::varint::Varint;
 use gotrace_format::Version;
 
 /// Bytes gathered before they are handed to the underlying writer.
@@ -18,7 +17,9 @@ const FLUSH_AT: usize = 64 * 1024;
 /// use gotrace_format::{legacy::RawEvent, Version};
 /// use gotrace_writer::RawWriter;
 /// // A GoStart record as the reader returns it: type byte, values [dt=667, g=19, seq=1].
-/// let ev = RawEvent::from_parts(16, Version::Go1_19, 0x8e, None, &[0x9b, 0x05, 0x13, 0x01], 3, None);
+/// let mut record = Vec::new();
+/// let values = [667, 19, 1].map(gotrace_format::varint::Varint::new).into_iter();
+/// let ev = RawEvent::encode(16, Version::Go1_19, 0x8e, None, values, None, &mut record);
 /// let mut writer = RawWriter::new(Vec::new(), Version::Go1_19)?;
 /// writer.write(&ev)?;
 /// let bytes = writer.finish()?;
@@ -49,7 +50,7 @@ impl<W: Write> RawWriter<W> {
                 format!("a {} record in a {} trace", event.version(), self.version),
             ));
         }
-        encode(event, &mut self.buf);
+        event.encode_to(&mut self.buf);
         if self.buf.len() >= FLUSH_AT {
             self.out.write_all(&self.buf)?;
             self.buf.clear();
@@ -62,31 +63,5 @@ impl<W: Write> RawWriter<W> {
         self.out.write_all(&self.buf)?;
         self.out.flush()?;
         Ok(self.out)
-    }
-}
-
-/// Appends the encoding of `event` to `out`.
-///
-/// ```
-/// use gotrace_format::{legacy::RawEvent, Version};
-/// let ev = RawEvent::from_parts(28, Version::Go1_19, 0x8e, None, &[0x9b, 0x05, 0x13, 0x01], 3, None);
-/// let mut out = Vec::new();
-/// gotrace_writer::encode_raw(&ev, &mut out);
-/// assert_eq!(out, [0x8e, 0x9b, 0x05, 0x13, 0x01]);
-/// ```
-pub fn encode(event: &RawEvent<'_>, out: &mut Vec<u8>) {
-    out.push(event.type_byte());
-    let mut values = event.values();
-    if let Some(length) = event.length() {
-        let len = event.value_bytes().len() as u64;
-        let length = if length.value() == len { length } else { Varint::padded(len, length.width()) };
-        length.encode(out);
-    }
-    while let Some(v) = values.next_varint() {
-        v.encode(out);
-    }
-    if let Some(text) = event.text() {
-        text.len_varint().encode(out);
-        out.extend_from_slice(text.bytes());
     }
 }

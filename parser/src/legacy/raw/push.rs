@@ -3,7 +3,7 @@
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{parse_header, Error, ErrorKind, Version, HEADER_LEN};
 
-use super::grammar::{self, Ctx, Shape, Step};
+use super::grammar::{self, CountTable, Ctx, Shape, Step};
 use crate::Options;
 
 /// What [`RawParser::parse`] found at the start of the data it was given.
@@ -35,7 +35,7 @@ pub enum Chunk<'a> {
 enum State {
     Header,
     Records(Version),
-    Failed(Error),
+    Failed,
     Done,
 }
 
@@ -73,6 +73,10 @@ pub struct RawParser {
     state: State,
     offset: u64,
     options: Options,
+    /// Inline value counts of the trace's version, once known.
+    table: Option<Box<CountTable>>,
+    /// The error reported, repeated if asked again.
+    error: Option<Error>,
 }
 
 impl Default for RawParser {
@@ -91,7 +95,7 @@ impl RawParser {
     /// A parser expecting the file header.
     #[must_use]
     pub fn with_options(options: Options) -> RawParser {
-        RawParser { state: State::Header, offset: 0, options }
+        RawParser { state: State::Header, offset: 0, options, table: None, error: None }
     }
 
     /// The version, once the header was parsed.
@@ -116,24 +120,38 @@ impl RawParser {
             Parsed::NeedMore(n) => Chunk::NeedMoreData(n - data.len()),
             Parsed::Header(version) => Chunk::Header { consumed: HEADER_LEN, version },
             Parsed::Record(shape, version) => {
-                Chunk::Event { consumed: shape.consumed, event: shape.event(data, offset, version) }
+                Chunk::Event { consumed: shape.consumed as usize, event: shape.event(data, offset, version) }
             }
             Parsed::End => Chunk::End,
         })
     }
 
     /// [`RawParser::parse`] without the borrow: the readers build events from the shape.
+    #[inline]
     pub(crate) fn step(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
+        if let (State::Records(version), Some(table)) = (self.state, self.table.as_deref()) {
+            let ctx = Ctx { version, strict: self.options.strict, eof, table };
+            if let Some(shape) = grammar::inline_record(data, &ctx) {
+                self.offset += u64::from(shape.consumed);
+                return Ok(Parsed::Record(shape, version));
+            }
+        }
+        self.step_general(data, eof)
+    }
+
+    #[inline(never)]
+    fn step_general(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
         let result = self.step_inner(data, eof);
         if let Err(e) = result {
-            self.state = State::Failed(e);
+            self.state = State::Failed;
+            self.error = Some(e);
         }
         result
     }
 
     fn step_inner(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
         match self.state {
-            State::Failed(e) => Err(e),
+            State::Failed => Err(self.error.expect("a failed parser keeps its error")),
             State::Done => Ok(Parsed::End),
             State::Header => {
                 let Some(header) = data.first_chunk::<HEADER_LEN>() else {
@@ -145,6 +163,7 @@ impl RawParser {
                 };
                 let version = parse_header(header)?;
                 self.state = State::Records(version);
+                self.table = Some(Box::new(CountTable::new(version)));
                 self.offset += HEADER_LEN as u64;
                 Ok(Parsed::Header(version))
             }
@@ -156,10 +175,11 @@ impl RawParser {
                     }
                     return Ok(Parsed::NeedMore(1));
                 }
-                let ctx = Ctx { version, strict: self.options.strict, eof };
+                let table = self.table.as_deref().expect("the table is made with the header");
+                let ctx = Ctx { version, strict: self.options.strict, eof, table };
                 match grammar::record(data, ctx) {
                     Ok(Step::Record(shape)) => {
-                        self.offset += shape.consumed as u64;
+                        self.offset += u64::from(shape.consumed);
                         Ok(Parsed::Record(shape, version))
                     }
                     Ok(Step::NeedMore(n)) => Ok(Parsed::NeedMore(n)),

@@ -78,7 +78,7 @@ impl<'a> Iterator for RawEvents<'a> {
         let offset = self.pos as u64;
         match self.parser.step(rest, true) {
             Ok(Parsed::Record(shape, version)) => {
-                self.pos += shape.consumed;
+                self.pos += shape.consumed as usize;
                 Some(Ok(shape.event(rest, offset, version)))
             }
             Ok(_) => {

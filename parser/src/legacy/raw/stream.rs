@@ -104,7 +104,7 @@ impl<R: Read> RawReader<R> {
                 Parsed::NeedMore(n) => self.fill(n)?,
                 Parsed::Record(shape, version) => {
                     let start = self.pos;
-                    self.pos += shape.consumed;
+                    self.pos += shape.consumed as usize;
                     return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
                 }
                 Parsed::End => return Ok(None),
