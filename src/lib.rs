@@ -7,13 +7,8 @@
 //! - [`parser`]: reading raw records (from a slice, a `Read`, or pushed chunks);
 //! - [`writer`]: writing records back.
 //!
-//! ```
-//! let bytes = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/go-testdata/http_1_19_good"))?;
-//! let mut events = gotrace::parser::legacy::RawEvents::new(&bytes)?;
-//! let first = events.next().unwrap()?;
-//! assert_eq!(first.name(), "Batch");
-//! # Ok::<(), Box<dyn std::error::Error>>(())
-//! ```
+//! The README's example runs as a doctest of this crate:
+#![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
