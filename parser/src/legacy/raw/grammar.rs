@@ -38,30 +38,34 @@ fn fail<T>(kind: ErrorKind) -> Result<T, nom::Err<Fault>> {
 
 /// What the reader is told about the next record.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ctx<'t> {
+pub(crate) struct Ctx {
     pub version: Version,
     pub strict: bool,
     /// True when no byte follows the input: a shortage is then a truncation, not a wait.
     pub eof: bool,
-    pub table: &'t CountTable,
 }
 
-/// Per type code: the number of values of an inline record of that type in one version, or 0
-/// when the record takes the general path (unknown types, strings, stacks, user logs).
-#[derive(Clone, Debug)]
-pub(crate) struct CountTable([u8; 64]);
+/// What the hot path needs of one version: per type code, the number of values of a record of
+/// that type, or 0 when the record always takes the general path (unknown types, strings,
+/// stacks, user logs).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Fast {
+    counts: [u8; 64],
+    /// Go 1.5's inline records hold one more value per count code.
+    extra: u8,
+}
 
-impl CountTable {
-    pub fn new(version: Version) -> CountTable {
-        let mut t = [0u8; 64];
+impl Fast {
+    pub fn new(version: Version) -> Fast {
+        let mut counts = [0u8; 64];
         for e in EventType::all(version) {
             if e != EventType::USER_LOG {
                 if let Some(n) = e.value_count(version) {
-                    t[usize::from(e.code())] = n as u8;
+                    counts[usize::from(e.code())] = n as u8;
                 }
             }
         }
-        CountTable(t)
+        Fast { counts, extra: u8::from(version < Version::Go1_7) }
     }
 }
 
@@ -103,7 +107,7 @@ fn varint(strict: bool) -> impl Fn(&[u8]) -> PResult<'_, Varint> {
 }
 
 /// Parses the record at the start of `input` (which must not be empty), in general.
-pub(crate) fn record(input: &[u8], ctx: Ctx<'_>) -> Result<Step, ErrorKind> {
+pub(crate) fn record(input: &[u8], ctx: Ctx) -> Result<Step, ErrorKind> {
     debug_assert!(!input.is_empty());
     match record_inner(input, ctx) {
         Ok((_, shape)) => Ok(Step::Record(shape)),
@@ -129,38 +133,37 @@ pub(crate) fn record(input: &[u8], ctx: Ctx<'_>) -> Result<Step, ErrorKind> {
 /// The hot path: a short, complete, valid record of the expected value count whose values fit
 /// in 8 bytes (nearly every record of a trace), found with one word load and bit tricks.
 /// Anything else, including every error and every record near the end of the input, goes the
-/// general way and gets the same answer there.
-#[inline]
-pub(crate) fn inline_record(input: &[u8], ctx: &Ctx<'_>) -> Option<Shape> {
+/// general way ([`record`]) and gets the same answer there.
+#[inline(always)]
+pub(crate) fn inline_record(input: &[u8], fast: &Fast) -> Option<Shape> {
     const TERMINATORS: u64 = 0x8080_8080_8080_8080;
-    let b = *input.first()?;
+    let (&b, rest) = input.split_first()?;
     let count_code = b >> 6;
-    let want = ctx.table.0[usize::from(b & 0x3f)];
+    let want = fast.counts[usize::from(b & 0x3f)];
     if count_code < 3 {
-        // `want` values right after the type byte: find the end of the last one.
-        let n = count_code + 1 + u8::from(ctx.version < Version::Go1_7);
-        let word = u64::from_le_bytes(*input.get(1..9)?.first_chunk::<8>()?);
-        let mut ends = !word & TERMINATORS;
-        if want != n {
-            return None;
-        }
-        for _ in 1..n {
-            ends &= ends.wrapping_sub(1);
-        }
-        if ends == 0 {
+        // `want` values right after the type byte: find the end of the last one, the n-th
+        // byte without a continuation bit.
+        let word = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+        let n = count_code + 1 + fast.extra;
+        let e1 = !word & TERMINATORS;
+        let e2 = e1 & e1.wrapping_sub(1);
+        let e3 = e2 & e2.wrapping_sub(1);
+        let e4 = e3 & e3.wrapping_sub(1);
+        let ends = [e1, e2, e3, e4][usize::from(n - 1) & 3];
+        if want != n || ends == 0 {
             return None;
         }
         let end = 2 + (ends.trailing_zeros() / 8);
         Some(Shape { consumed: end, values_end: end, value_count: u32::from(n), values_start: 1 })
     } else {
         // A one-byte length prefix of at most 8 bytes of values, which must end exactly there.
-        let len = u32::from(*input.get(1)?);
+        let (&len, rest) = rest.split_first()?;
+        let word = u64::from_le_bytes(*rest.first_chunk::<8>()?);
+        let len = u32::from(len);
         if !(1..=8).contains(&len) || want == 0 {
             return None;
         }
-        let word = u64::from_le_bytes(*input.get(2..10)?.first_chunk::<8>()?);
-        let mask = u64::MAX >> (64 - 8 * len);
-        let ends = !word & TERMINATORS & mask;
+        let ends = !word & TERMINATORS & (u64::MAX >> (64 - 8 * len));
         if ends.count_ones() != u32::from(want) || ends.leading_zeros() != 64 - 8 * len {
             return None;
         }
@@ -182,7 +185,7 @@ fn shape(input: &[u8], values_start: &[u8], values_end: &[u8], count: u32, end: 
     }
 }
 
-fn record_inner<'a>(input: &'a [u8], ctx: Ctx<'_>) -> PResult<'a, Shape> {
+fn record_inner(input: &[u8], ctx: Ctx) -> PResult<'_, Shape> {
     let value = varint(ctx.strict);
     let (rest, type_byte) = nom::number::streaming::u8(input)?;
     let code = type_byte & 0x3f;
@@ -276,7 +279,7 @@ fn check_count(event: EventType, version: Version, got: u32, values: &[u8]) -> R
 /// - an unterminated 10-byte length: Go goes on after those 10 bytes;
 /// - a length over 1 000 000: Go goes on right after the length;
 /// - fewer bytes than the length before the end of the file: the bytes that are there.
-fn message<'a>(i: &'a [u8], ctx: Ctx<'_>) -> PResult<'a, ()> {
+fn message<'a>(i: &'a [u8], ctx: Ctx) -> PResult<'a, ()> {
     let damaged = |rest: &'a [u8]| if ctx.strict { fail(ErrorKind::MessageDamaged) } else { Ok((rest, ())) };
     let len = match varint::decode(i) {
         Ok(len) => len,

@@ -3,7 +3,7 @@
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{parse_header, Error, ErrorKind, Version, HEADER_LEN};
 
-use super::grammar::{self, CountTable, Ctx, Shape, Step};
+use super::grammar::{self, Ctx, Fast, Shape, Step};
 use crate::Options;
 
 /// What [`RawParser::parse`] found at the start of the data it was given.
@@ -73,8 +73,8 @@ pub struct RawParser {
     state: State,
     offset: u64,
     options: Options,
-    /// Inline value counts of the trace's version, once known.
-    table: Option<Box<CountTable>>,
+    /// The hot path's table for the trace's version, once known.
+    fast: Option<Box<Fast>>,
     /// The error reported, repeated if asked again.
     error: Option<Error>,
 }
@@ -95,7 +95,7 @@ impl RawParser {
     /// A parser expecting the file header.
     #[must_use]
     pub fn with_options(options: Options) -> RawParser {
-        RawParser { state: State::Header, offset: 0, options, table: None, error: None }
+        RawParser { state: State::Header, offset: 0, options, fast: None, error: None }
     }
 
     /// The version, once the header was parsed.
@@ -129,14 +129,26 @@ impl RawParser {
     /// [`RawParser::parse`] without the borrow: the readers build events from the shape.
     #[inline]
     pub(crate) fn step(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
-        if let (State::Records(version), Some(table)) = (self.state, self.table.as_deref()) {
-            let ctx = Ctx { version, strict: self.options.strict, eof, table };
-            if let Some(shape) = grammar::inline_record(data, &ctx) {
+        if let (State::Records(version), Some(fast)) = (self.state, self.fast.as_deref()) {
+            if let Some(shape) = grammar::inline_record(data, fast) {
                 self.offset += u64::from(shape.consumed);
                 return Ok(Parsed::Record(shape, version));
             }
         }
         self.step_general(data, eof)
+    }
+
+    /// [`RawParser::step`] without the hot path, for a reader that took it itself and now
+    /// tells where it stands.
+    #[inline(never)]
+    pub(crate) fn step_general_at(&mut self, offset: u64, data: &[u8], eof: bool) -> Result<Parsed, Error> {
+        self.offset = offset;
+        self.step_general(data, eof)
+    }
+
+    /// The hot path's table, once the header was read.
+    pub(crate) fn fast(&self) -> Option<Fast> {
+        self.fast.as_deref().copied()
     }
 
     #[inline(never)]
@@ -163,7 +175,7 @@ impl RawParser {
                 };
                 let version = parse_header(header)?;
                 self.state = State::Records(version);
-                self.table = Some(Box::new(CountTable::new(version)));
+                self.fast = Some(Box::new(Fast::new(version)));
                 self.offset += HEADER_LEN as u64;
                 Ok(Parsed::Header(version))
             }
@@ -175,8 +187,7 @@ impl RawParser {
                     }
                     return Ok(Parsed::NeedMore(1));
                 }
-                let table = self.table.as_deref().expect("the table is made with the header");
-                let ctx = Ctx { version, strict: self.options.strict, eof, table };
+                let ctx = Ctx { version, strict: self.options.strict, eof };
                 match grammar::record(data, ctx) {
                     Ok(Step::Record(shape)) => {
                         self.offset += u64::from(shape.consumed);

@@ -3,6 +3,7 @@
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
 
+use super::grammar::{self, Fast};
 use super::push::{Parsed, RawParser};
 use crate::Options;
 
@@ -31,7 +32,9 @@ pub struct RawEvents<'a> {
     data: &'a [u8],
     pos: usize,
     parser: RawParser,
+    fast: Fast,
     version: Version,
+    /// Set at the end or after the error: the iterator then ends.
     done: bool,
 }
 
@@ -47,7 +50,8 @@ impl<'a> RawEvents<'a> {
         match parser.step(data, true)? {
             Parsed::Header(version) => {
                 let pos = parser.offset() as usize;
-                Ok(RawEvents { data, pos, parser, version, done: false })
+                let fast = parser.fast().expect("the header was read");
+                Ok(RawEvents { data, pos, parser, fast, version, done: false })
             }
             other => unreachable!("a header or an error comes first, got {other:?}"),
         }
@@ -71,12 +75,25 @@ impl<'a> Iterator for RawEvents<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
+        let rest = &self.data[self.pos..];
+        let offset = self.pos as u64;
+        if let Some(shape) = grammar::inline_record(rest, &self.fast) {
+            self.pos += shape.consumed as usize;
+            return Some(Ok(shape.event(rest, offset, self.version)));
+        }
+        self.next_general()
+    }
+}
+
+impl<'a> RawEvents<'a> {
+    #[inline(never)]
+    fn next_general(&mut self) -> Option<Result<RawEvent<'a>, Error>> {
         if self.done {
             return None;
         }
         let rest = &self.data[self.pos..];
         let offset = self.pos as u64;
-        match self.parser.step(rest, true) {
+        match self.parser.step_general_at(offset, rest, true) {
             Ok(Parsed::Record(shape, version)) => {
                 self.pos += shape.consumed as usize;
                 Some(Ok(shape.event(rest, offset, version)))
@@ -86,7 +103,9 @@ impl<'a> Iterator for RawEvents<'a> {
                 None
             }
             Err(e) => {
+                // Report once, then end; the hot path sees nothing left to read.
                 self.done = true;
+                self.pos = self.data.len();
                 Some(Err(e))
             }
         }
