@@ -17,7 +17,7 @@ use crate::Version;
 /// let mut buf = Vec::new();
 /// let values = [667, 19, 1].map(gotrace_format::varint::Varint::new);
 /// let ev = RawEvent::encode(28, Version::Go1_19, 0x8e, None, values.into_iter(), None, &mut buf);
-/// assert_eq!(buf, [0x8e, 0x9b, 0x05, 0x13, 0x01]);
+/// assert_eq!(ev.bytes(), [0x8e, 0x9b, 0x05, 0x13, 0x01]);
 /// assert_eq!(ev.event_type(), EventType::GO_START);
 /// assert_eq!(ev.values().collect::<Vec<_>>(), [667, 19, 1]);
 /// ```
