@@ -16,7 +16,7 @@
 //! let trace = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
 //! let count = RawEvents::new(&trace)?.count();
 //! assert!(count > 1000);
-//! # Ok::<(), gotrace_format::Error>(())
+//! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
