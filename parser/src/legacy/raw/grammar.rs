@@ -83,8 +83,22 @@ impl Shape {
     /// The event, borrowing `input` (the same bytes the shape was parsed from).
     #[inline]
     pub fn event(self, input: &[u8], offset: u64, version: Version) -> RawEvent<'_> {
-        let bytes = &input[..self.consumed as usize];
-        RawEvent::from_record(offset, version, bytes, self.values_start, self.values_end, self.value_count)
+        self.split(input, offset, version).0
+    }
+
+    /// The event and the input after it.
+    #[inline]
+    pub fn split(self, input: &[u8], offset: u64, version: Version) -> (RawEvent<'_>, &[u8]) {
+        let (bytes, after) = input.split_at(self.consumed as usize);
+        let event = RawEvent::from_record(
+            offset,
+            version,
+            bytes,
+            self.values_start,
+            self.values_end,
+            self.value_count,
+        );
+        (event, after)
     }
 }
 

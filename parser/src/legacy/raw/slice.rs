@@ -29,8 +29,10 @@ use crate::Options;
 #[derive(Clone, Debug)]
 #[must_use]
 pub struct RawEvents<'a> {
-    data: &'a [u8],
-    pos: usize,
+    /// The bytes not read yet.
+    rest: &'a [u8],
+    /// File offset of `rest[0]`.
+    offset: u64,
     parser: RawParser,
     fast: Fast,
     version: Version,
@@ -49,9 +51,10 @@ impl<'a> RawEvents<'a> {
         let mut parser = RawParser::with_options(options);
         match parser.step(data, true)? {
             Parsed::Header(version) => {
-                let pos = parser.offset() as usize;
+                let offset = parser.offset();
                 let fast = parser.fast().expect("the header was read");
-                Ok(RawEvents { data, pos, parser, fast, version, done: false })
+                let rest = &data[offset as usize..];
+                Ok(RawEvents { rest, offset, parser, fast, version, done: false })
             }
             other => unreachable!("a header or an error comes first, got {other:?}"),
         }
@@ -66,7 +69,7 @@ impl<'a> RawEvents<'a> {
     /// Byte offset of the next record.
     #[must_use]
     pub fn offset(&self) -> u64 {
-        self.pos as u64
+        self.offset
     }
 }
 
@@ -75,11 +78,12 @@ impl<'a> Iterator for RawEvents<'a> {
 
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
-        let rest = &self.data[self.pos..];
-        let offset = self.pos as u64;
+        let rest = self.rest;
         if let Some(shape) = grammar::inline_record(rest, &self.fast) {
-            self.pos += shape.consumed as usize;
-            return Some(Ok(shape.event(rest, offset, self.version)));
+            let (event, after) = shape.split(rest, self.offset, self.version);
+            self.rest = after;
+            self.offset += u64::from(shape.consumed);
+            return Some(Ok(event));
         }
         self.next_general()
     }
@@ -91,12 +95,14 @@ impl<'a> RawEvents<'a> {
         if self.done {
             return None;
         }
-        let rest = &self.data[self.pos..];
-        let offset = self.pos as u64;
+        let rest = self.rest;
+        let offset = self.offset;
         match self.parser.step_general_at(offset, rest, true) {
             Ok(Parsed::Record(shape, version)) => {
-                self.pos += shape.consumed as usize;
-                Some(Ok(shape.event(rest, offset, version)))
+                let (event, after) = shape.split(rest, offset, version);
+                self.rest = after;
+                self.offset += u64::from(shape.consumed);
+                Some(Ok(event))
             }
             Ok(_) => {
                 self.done = true;
@@ -105,7 +111,7 @@ impl<'a> RawEvents<'a> {
             Err(e) => {
                 // Report once, then end; the hot path sees nothing left to read.
                 self.done = true;
-                self.pos = self.data.len();
+                self.rest = &rest[rest.len()..];
                 Some(Err(e))
             }
         }

@@ -5,6 +5,7 @@ use std::io::{self, Read};
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, ErrorKind, Version};
 
+use super::grammar::{self, Fast};
 use super::push::{Parsed, RawParser};
 use crate::Options;
 
@@ -42,7 +43,10 @@ pub struct RawReader<R> {
     /// End of valid bytes in `buf`.
     end: usize,
     eof: bool,
+    /// File offset of `buf[pos]`.
+    offset: u64,
     parser: RawParser,
+    fast: Fast,
     version: Version,
     peak: usize,
 }
@@ -61,7 +65,9 @@ impl<R: Read> RawReader<R> {
             pos: 0,
             end: 0,
             eof: false,
+            offset: 0,
             parser: RawParser::with_options(options),
+            fast: grammar::Fast::new(Version::Go1_5),
             version: Version::Go1_5,
             peak: 0,
         };
@@ -70,7 +76,9 @@ impl<R: Read> RawReader<R> {
                 Parsed::NeedMore(n) => r.fill(n)?,
                 Parsed::Header(version) => {
                     r.version = version;
+                    r.fast = r.parser.fast().expect("the header was read");
                     r.pos += gotrace_format::HEADER_LEN;
+                    r.offset = r.parser.offset();
                     return Ok(r);
                 }
                 other => unreachable!("a header or an error comes first, got {other:?}"),
@@ -87,7 +95,7 @@ impl<R: Read> RawReader<R> {
     /// Byte offset of the next record.
     #[must_use]
     pub fn offset(&self) -> u64 {
-        self.parser.offset()
+        self.offset
     }
 
     /// The largest the internal buffer has been, in bytes.
@@ -97,14 +105,27 @@ impl<R: Read> RawReader<R> {
     }
 
     /// The next record, or `None` at the clean end of the trace.
+    #[inline]
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
+        if let Some(shape) = grammar::inline_record(&self.buf[self.pos..self.end], &self.fast) {
+            let (offset, start) = (self.offset, self.pos);
+            self.offset += u64::from(shape.consumed);
+            self.pos += shape.consumed as usize;
+            return Ok(Some(shape.event(&self.buf[start..self.end], offset, self.version)));
+        }
+        self.next_general()
+    }
+
+    #[inline(never)]
+    fn next_general(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
         loop {
-            let offset = self.parser.offset();
-            match self.parser.step(&self.buf[self.pos..self.end], self.eof)? {
+            let offset = self.offset;
+            match self.parser.step_general_at(offset, &self.buf[self.pos..self.end], self.eof)? {
                 Parsed::NeedMore(n) => self.fill(n)?,
                 Parsed::Record(shape, version) => {
                     let start = self.pos;
                     self.pos += shape.consumed as usize;
+                    self.offset += u64::from(shape.consumed);
                     return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
                 }
                 Parsed::End => return Ok(None),
@@ -132,7 +153,7 @@ impl<R: Read> RawReader<R> {
                 Ok(n) => self.end += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => {
-                    let offset = self.parser.offset() + self.end as u64;
+                    let offset = self.offset + (self.end - self.pos) as u64;
                     return Err(Error::new(offset, ErrorKind::Io { kind: e.kind() }));
                 }
             }
