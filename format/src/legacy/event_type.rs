@@ -294,6 +294,7 @@ impl EventType {
     /// True for the records that are not events: batch headers, frequency, stacks, strings and
     /// timer goroutines carry no timestamp.
     #[must_use]
+    #[inline]
     pub fn has_timestamp(self) -> bool {
         !matches!(
             self,

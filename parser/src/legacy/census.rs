@@ -58,13 +58,24 @@ impl Census {
     }
 
     /// Counts `event` and applies the checks that concern it alone.
+    #[inline]
     pub fn add(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
         let t = event.event_type();
-        let s = &mut self.types[usize::from(t.code())];
+        let code = usize::from(t.code());
+        let s = &mut self.types[code];
         s.count += 1;
         s.bytes += event.encoded_len() as u64;
+        if matches!(t, EventType::STRING | EventType::FREQUENCY | EventType::STW_START) {
+            return self.add_checked(event);
+        }
+        self.events += u64::from(t.has_timestamp());
+        Ok(())
+    }
+
+    /// The records that come with a check of their own.
+    fn add_checked(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
         let fail = |kind| Err(Error::new(event.offset(), kind));
-        match t {
+        match event.event_type() {
             EventType::STRING => {
                 let id = event.value(0).unwrap_or(0);
                 if !self.strings.insert(id) {
@@ -78,15 +89,16 @@ impl Census {
                 }
                 self.frequency = Some(freq);
             }
-            EventType::STW_START if self.version < Version::Go1_21 => {
-                let kind = event.value(1 + usize::from(self.version < Version::Go1_7)).unwrap_or(0);
-                if kind > 1 {
-                    return fail(ErrorKind::UnknownStwKind { kind });
-                }
+            _ => {
+                // STW start: Go 1.10 – 1.20 know two kinds (before 1.10 there is no kind: 0).
                 self.events += 1;
+                if self.version < Version::Go1_21 {
+                    let kind = event.value(1 + usize::from(self.version < Version::Go1_7)).unwrap_or(0);
+                    if kind > 1 {
+                        return fail(ErrorKind::UnknownStwKind { kind });
+                    }
+                }
             }
-            _ if t.has_timestamp() => self.events += 1,
-            _ => {}
         }
         Ok(())
     }
