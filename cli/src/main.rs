@@ -133,8 +133,9 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
 }
 
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
-    let mut reader = open(path, Options::default().strict(strict))?;
-    let mut census = Census::new(reader.version());
+    let options = Options::default().strict(strict);
+    let mut reader = open(path, options)?;
+    let mut census = Census::with_options(reader.version(), options);
     while let Some(event) = reader.next_event()? {
         census.add(&event)?;
     }

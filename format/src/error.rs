@@ -160,6 +160,21 @@ pub enum ErrorKind {
         /// Values present.
         got: u32,
     },
+    /// A stack record with id 0 (Go ignores it; rejected in strict mode).
+    #[error("stack has invalid id 0")]
+    StackIdZero,
+    /// A stack record with no frames (Go ignores it; rejected in strict mode).
+    #[error("stack has no frames")]
+    StackEmpty,
+    /// A stack record whose id was already defined (Go keeps the last; rejected in strict mode).
+    #[error("stack has duplicate id {id}")]
+    StackDuplicate {
+        /// The id.
+        id: u64,
+    },
+    /// An event before the first batch record (Go reads it as P 0's; rejected in strict mode).
+    #[error("event outside any batch")]
+    EventOutsideBatch,
     /// A string record with id 0.
     #[error("string has invalid id 0")]
     StringIdZero,
@@ -213,7 +228,12 @@ impl ErrorKind {
         match self {
             HeaderTruncated { .. } | Truncated { .. } => Category::Truncated,
             UnsupportedVersion { .. } => Category::Unsupported,
-            StringDuplicate { .. } | TraceEmpty | NoFrequency | TimeOrder => Category::Inconsistent,
+            StringDuplicate { .. }
+            | StackDuplicate { .. }
+            | EventOutsideBatch
+            | TraceEmpty
+            | NoFrequency
+            | TimeOrder => Category::Inconsistent,
             Io { .. } => Category::Io,
             _ => Category::Malformed,
         }

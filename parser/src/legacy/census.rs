@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_format::{Error, ErrorKind, Version};
 
+use crate::Options;
+
 /// Count and size of the records of one type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct TypeStats {
@@ -19,7 +21,11 @@ pub struct TypeStats {
 /// come before ordering: duplicate string ids, a frequency ≤ 0, unknown STW kinds (Go 1.10 –
 /// 1.20 traces), a trace without events, a trace without a frequency record.
 ///
-/// Memory: one entry per string id, nothing per event.
+/// In strict mode it also rejects what Go's reader lets pass: stack records with id 0 or no
+/// frames (Go ignores them), duplicate stack ids (Go keeps the last), and events before the
+/// first batch record (Go reads them as P 0's).
+///
+/// Memory: one entry per string id (and per stack id in strict mode), nothing per event.
 ///
 /// ```
 /// use gotrace_parser::legacy::{Census, RawEvents};
@@ -42,13 +48,28 @@ pub struct Census {
     strings: HashSet<u64>,
     events: u64,
     frequency: Option<u64>,
+    /// Strict mode only: stack ids seen, and whether a batch started.
+    strict: Option<Strict>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct Strict {
+    stacks: HashSet<u64>,
+    in_batch: bool,
 }
 
 impl Census {
     /// An empty census of a trace of `version`.
     #[must_use]
     pub fn new(version: Version) -> Census {
+        Census::with_options(version, Options::default())
+    }
+
+    /// An empty census of a trace of `version`, strict or not.
+    #[must_use]
+    pub fn with_options(version: Version, options: Options) -> Census {
         Census {
+            strict: options.is_strict().then(Strict::default),
             version,
             types: [TypeStats::default(); EventType::COUNT as usize],
             strings: HashSet::new(),
@@ -68,12 +89,18 @@ impl Census {
         if matches!(t, EventType::STRING | EventType::FREQUENCY | EventType::STW_START) {
             return self.add_checked(event);
         }
+        if let Some(strict) = &mut self.strict {
+            strict.check(event)?;
+        }
         self.events += u64::from(t.has_timestamp());
         Ok(())
     }
 
     /// The records that come with a check of their own.
     fn add_checked(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
+        if let Some(strict) = &mut self.strict {
+            strict.check(event)?;
+        }
         let fail = |kind| Err(Error::new(event.offset(), kind));
         match event.event_type() {
             EventType::STRING => {
@@ -151,5 +178,30 @@ impl Census {
     #[must_use]
     pub fn frequency(&self) -> Option<u64> {
         self.frequency
+    }
+}
+
+impl Strict {
+    fn check(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
+        let fail = |kind| Err(Error::new(event.offset(), kind));
+        match event.event_type() {
+            EventType::BATCH => self.in_batch = true,
+            EventType::STACK => {
+                let mut values = event.values();
+                let (id, frames) = (values.next().unwrap_or(0), values.next().unwrap_or(0));
+                if id == 0 {
+                    return fail(ErrorKind::StackIdZero);
+                }
+                if frames == 0 {
+                    return fail(ErrorKind::StackEmpty);
+                }
+                if !self.stacks.insert(id) {
+                    return fail(ErrorKind::StackDuplicate { id });
+                }
+            }
+            t if t.has_timestamp() && !self.in_batch => return fail(ErrorKind::EventOutsideBatch),
+            _ => {}
+        }
+        Ok(())
     }
 }
