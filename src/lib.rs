@@ -15,3 +15,5 @@
 pub use gotrace_format as format;
 pub use gotrace_parser as parser;
 pub use gotrace_writer as writer;
+
+pub mod selfcheck;

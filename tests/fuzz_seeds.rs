@@ -1,0 +1,71 @@
+//! The fuzz targets' bodies (`gotrace::selfcheck`) over every legacy corpus trace, small cuts of
+//! them, and the crashers the fuzzers found (`fuzz/regressions/TARGET/*`), so that stable
+//! `cargo test` keeps every property the fuzzers check.
+
+use std::path::{Path, PathBuf};
+
+use gotrace::selfcheck;
+
+fn files(dir: &Path) -> Vec<PathBuf> {
+    let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect())
+        .unwrap_or_default();
+    out.sort();
+    out
+}
+
+fn corpus() -> Vec<PathBuf> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut all: Vec<PathBuf> =
+        files(&root.join("go-testdata")).into_iter().filter(|p| !p.ends_with("LICENSE")).collect();
+    for v in ["go1.19", "go1.21"] {
+        all.extend(files(&root.join("recorded").join(v)));
+    }
+    assert!(all.len() >= 25, "the legacy corpus is missing");
+    all
+}
+
+fn regressions(target: &str) -> Vec<Vec<u8>> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions").join(target);
+    files(&dir).iter().map(|p| std::fs::read(p).unwrap()).collect()
+}
+
+#[test]
+fn raw_slice_on_corpus_and_regressions() {
+    for path in corpus() {
+        let data = std::fs::read(&path).unwrap();
+        selfcheck::raw_slice(&data);
+        // A cut every 97 bytes of the first 4 KiB: damaged inputs too.
+        for cut in (0..data.len().min(4096)).step_by(97) {
+            selfcheck::raw_slice(&data[..cut]);
+        }
+    }
+    for data in regressions("raw_slice") {
+        selfcheck::raw_slice(&data);
+    }
+}
+
+#[test]
+fn raw_incremental_on_corpus_and_regressions() {
+    for path in corpus() {
+        let data = std::fs::read(&path).unwrap();
+        for chunks in [&[1usize][..], &[7], &[3, 250, 1, 64]] {
+            selfcheck::raw_incremental(&data, chunks);
+        }
+    }
+    for input in regressions("raw_incremental") {
+        let (sizes, data) = input.split_at(input.len().min(4));
+        let chunks: Vec<usize> = sizes.iter().map(|&b| usize::from(b)).collect();
+        selfcheck::raw_incremental(data, &chunks);
+    }
+}
+
+#[test]
+fn roundtrip_raw_on_corpus_and_regressions() {
+    for path in corpus() {
+        selfcheck::roundtrip_raw(&std::fs::read(&path).unwrap());
+    }
+    for data in regressions("roundtrip_raw") {
+        selfcheck::roundtrip_raw(&data);
+    }
+}
