@@ -1,0 +1,539 @@
+//! The `gotrace` command: exit codes, output shapes, and agreement with the library.
+
+mod common;
+
+use std::process::{Command, Output};
+
+use common::{census, gotrace_bin, legacy_corpus, name, read, rejections, TempDir};
+use gotrace::format::Error;
+use gotrace::parser::legacy::RawEvents;
+use gotrace::parser::Options;
+
+fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
+    Command::new(gotrace_bin()).args(args).output().expect("run gotrace")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("gotrace was killed by a signal")
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+/// Panics unless `out` exited with `want`; never a panic (101).
+fn expect_exit(out: &Output, want: i32, what: &str) {
+    assert_ne!(code(out), 101, "{what}: gotrace panicked: {}", stderr(out));
+    assert_eq!(code(out), want, "{what}: stderr {}", stderr(out));
+}
+
+/// Checks that a failed run printed exactly one line, `error at offset N: MESSAGE`, and
+/// returns N and MESSAGE.
+fn error_line(out: &Output, what: &str) -> (u64, String) {
+    let text = stderr(out);
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 1, "{what}: stderr must be one line: {text:?}");
+    assert!(text.ends_with('\n'), "{what}: {text:?}");
+    let rest = lines[0].strip_prefix("error at offset ").unwrap_or_else(|| panic!("{what}: {text:?}"));
+    let (digits, message) = rest.split_once(": ").unwrap_or_else(|| panic!("{what}: {text:?}"));
+    assert!(!digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()), "{what}: {text:?}");
+    assert!(!message.is_empty(), "{what}: {text:?}");
+    (digits.parse().unwrap(), message.to_string())
+}
+
+fn expect_trace_error(out: &Output, want: Error, what: &str) {
+    expect_exit(out, 1, what);
+    assert_eq!(error_line(out, what), (want.offset(), want.message()), "{what}");
+}
+
+#[test]
+fn validate_accepts_every_legacy_corpus_trace() {
+    // Including stress_1_5_unordered: its problem is ordering, which the raw layer does not see.
+    for path in legacy_corpus() {
+        let out = run(&["validate".as_ref(), path.as_os_str()]);
+        expect_exit(&out, 0, &name(&path));
+        assert!(out.stderr.is_empty() && out.stdout.is_empty(), "{}: validate is silent", name(&path));
+        let out = run(&["validate".as_ref(), "--strict".as_ref(), path.as_os_str()]);
+        expect_exit(&out, 0, &format!("{} --strict", name(&path)));
+    }
+}
+
+#[test]
+fn rewrite_gives_identical_bytes() {
+    let dir = TempDir::new("cli-rewrite");
+    for path in legacy_corpus() {
+        let dest = dir.path().join("out.trace");
+        let out = run(&["rewrite".as_ref(), path.as_os_str(), dest.as_os_str()]);
+        expect_exit(&out, 0, &name(&path));
+        assert!(read(&dest) == read(&path), "{}: rewrite differs", name(&path));
+    }
+}
+
+#[test]
+fn stats_json_adds_up() {
+    for path in legacy_corpus() {
+        let data = read(&path);
+        let label = name(&path);
+        let out = run(&["stats".as_ref(), "--json".as_ref(), path.as_os_str()]);
+        expect_exit(&out, 0, &label);
+        let text = String::from_utf8(out.stdout).expect("UTF-8 JSON");
+        let json = json::parse(&text).unwrap_or_else(|e| panic!("{label}: invalid JSON ({e}): {text}"));
+        let events = RawEvents::new(&data).unwrap();
+        let version = events.version();
+        let records: Vec<_> = events.map(Result::unwrap).collect();
+        assert_eq!(json.get("version").and_then(json::Value::as_str), Some(version.to_string().as_str()));
+        assert_eq!(json.get("file_bytes").and_then(json::Value::as_u64), Some(data.len() as u64), "{label}");
+        assert_eq!(json.get("header_bytes").and_then(json::Value::as_u64), Some(16), "{label}");
+        let total = json.get("total").expect("total");
+        let total_count = total.get("count").and_then(json::Value::as_u64).unwrap();
+        let total_bytes = total.get("bytes").and_then(json::Value::as_u64).unwrap();
+        assert_eq!(total_bytes, data.len() as u64 - 16, "{label}: total bytes = file - header");
+        assert_eq!(total_count, records.len() as u64, "{label}: total count = records");
+        let types = json.get("types").and_then(json::Value::as_array).expect("types");
+        let (mut count, mut bytes) = (0, 0);
+        let mut last_code = 0;
+        for t in types {
+            let c = t.get("count").and_then(json::Value::as_u64).unwrap();
+            let b = t.get("bytes").and_then(json::Value::as_u64).unwrap();
+            let code = t.get("code").and_then(json::Value::as_u64).unwrap();
+            let tname = t.get("name").and_then(json::Value::as_str).unwrap();
+            assert!(code > last_code, "{label}: types by code");
+            last_code = code;
+            let of_type: Vec<_> =
+                records.iter().filter(|r| u64::from(r.event_type().code()) == code).collect();
+            assert_eq!(c, of_type.len() as u64, "{label}: count of {tname}");
+            assert_eq!(b, of_type.iter().map(|r| r.encoded_len() as u64).sum::<u64>(), "{label}: {tname}");
+            assert_eq!(tname, of_type[0].name(), "{label}");
+            count += c;
+            bytes += b;
+        }
+        assert_eq!((count, bytes), (total_count, total_bytes), "{label}: types add up to the total");
+    }
+}
+
+#[test]
+fn stats_text() {
+    let path = common::corpus_dir().join("go-testdata/http_1_19_good");
+    let out = run(&["stats".as_ref(), path.as_os_str()]);
+    expect_exit(&out, 0, "stats");
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.starts_with("version: 1.19\nfile bytes: 28172 (header 16)\n"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("Frequency ") && l.split_whitespace().nth(1) == Some("1")));
+}
+
+#[test]
+fn dump_raw_has_one_line_per_record() {
+    for path in legacy_corpus() {
+        let data = read(&path);
+        let out = run(&["dump".as_ref(), "--raw".as_ref(), path.as_os_str()]);
+        expect_exit(&out, 0, &name(&path));
+        let text = String::from_utf8(out.stdout).expect("UTF-8 dump");
+        let records: Vec<_> = RawEvents::new(&data).unwrap().map(Result::unwrap).collect();
+        assert_eq!(text.lines().count(), records.len(), "{}", name(&path));
+        for (line, r) in text.lines().zip(&records) {
+            let mut words = line.split(' ');
+            assert_eq!(words.next(), Some(r.offset().to_string().as_str()), "{}: {line}", name(&path));
+            assert_eq!(words.next(), Some(r.name()), "{}: {line}", name(&path));
+        }
+    }
+}
+
+#[test]
+fn dump_raw_of_http_1_19_matches_the_hand_decoding() {
+    // Spec 2.7, decoded by hand from the bytes.
+    let path = common::corpus_dir().join("go-testdata/http_1_19_good");
+    let out = run(&["dump".as_ref(), "--raw".as_ref(), path.as_os_str()]);
+    expect_exit(&out, 0, "dump");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        &lines[..3],
+        ["16 Batch p=0 ticks=70420241533343", "25 ProcStart dt=5 thread=4", "28 GoStart dt=667 g=19 seq=1"]
+    );
+    let batch = lines.iter().find(|l| l.starts_with("8206 ")).expect("a record at 8206");
+    assert_eq!(*batch, "8206 Batch p=-1 ticks=70420241783617");
+    assert!(lines.contains(&"8230 Frequency freq=62499627"), "the loose Frequency");
+    assert!(lines.contains(&"1772 GoCreate dt=7 g=1 stack=2 stk=1"));
+    let string = lines.iter().find(|l| l.starts_with("8244 ")).unwrap();
+    assert_eq!(*string, "8244 String id=5 text=\"net/http.(*connReader).backgroundRead\"");
+}
+
+#[test]
+fn damaged_inputs_exit_1_with_one_error_line() {
+    let dir = TempDir::new("cli-damaged");
+    for case in rejections() {
+        let path = dir.path().join("case.trace");
+        std::fs::write(&path, &case.data).unwrap();
+        let out = run(&["validate".as_ref(), path.as_os_str()]);
+        expect_trace_error(&out, case.want, case.name);
+        assert!(out.stdout.is_empty(), "{}", case.name);
+    }
+}
+
+#[test]
+fn io_and_usage_errors() {
+    let dir = TempDir::new("cli-io");
+    let missing = dir.path().join("no-such-file");
+    for args in [
+        vec!["validate".as_ref(), missing.as_os_str()],
+        vec!["validate".as_ref(), "--strict".as_ref(), missing.as_os_str()],
+        vec!["stats".as_ref(), missing.as_os_str()],
+        vec!["stats".as_ref(), "--json".as_ref(), missing.as_os_str()],
+        vec!["dump".as_ref(), "--raw".as_ref(), missing.as_os_str()],
+        vec!["rewrite".as_ref(), missing.as_os_str(), dir.path().join("out").as_os_str()],
+    ] {
+        let out = run(&args);
+        expect_exit(&out, 3, &format!("{args:?}"));
+        assert!(!out.stderr.is_empty());
+    }
+    // Output into a directory that does not exist.
+    let good = common::corpus_dir().join("go-testdata/http_1_7_good");
+    let out = run(&["rewrite".as_ref(), good.as_os_str(), dir.path().join("nodir/out").as_os_str()]);
+    expect_exit(&out, 3, "rewrite into a missing directory");
+    // A directory as input.
+    let out = run(&["validate".as_ref(), dir.path().as_os_str()]);
+    expect_exit(&out, 3, "validate a directory");
+
+    let none: [&str; 0] = [];
+    for args in [
+        &none[..],
+        &["frobnicate"],
+        &["validate"],
+        &["dump", "corpus/go-testdata/http_1_7_good"],
+        &["validate", "--bogus", "x"],
+        &["rewrite", "only-one-argument"],
+    ] {
+        let out = run(args);
+        expect_exit(&out, 2, &format!("{args:?}"));
+    }
+    let out = run(&["--help"]);
+    expect_exit(&out, 0, "--help");
+}
+
+/// Cut points of `data`: every `step` bytes, plus a few around each of `around`.
+fn cut_points(len: usize, step: usize, around: &[usize]) -> Vec<usize> {
+    let mut cuts: Vec<usize> = (0..=len).step_by(step).collect();
+    for &a in around {
+        cuts.extend(a.saturating_sub(2)..=(a + 2).min(len));
+    }
+    cuts.extend([0, 1, 15, 16, 17, len - 1, len]);
+    cuts.sort_unstable();
+    cuts.dedup();
+    cuts
+}
+
+#[test]
+fn truncated_corpus_files_never_panic_and_match_the_library() {
+    let dir = TempDir::new("cli-cuts");
+    let cases = [
+        ("http_1_19_good", 997, vec![8206, 8230, 8235, 8244, 8323]),
+        ("user_task_region_1_19_good", 61, Vec::new()),
+        ("http_1_5_good", 2999, Vec::new()),
+        ("user_task_region_1_21_good", 211, Vec::new()),
+    ];
+    let mut runs = 0;
+    for (file, step, around) in cases {
+        let data = common::testdata(file);
+        for cut in cut_points(data.len(), step, &around) {
+            let prefix = &data[..cut];
+            let label = format!("{file} cut at {cut}");
+            let path = dir.path().join("cut.trace");
+            let dest = dir.path().join("rewritten.trace");
+            std::fs::write(&path, prefix).unwrap();
+
+            // validate, default and strict: the library's verdict, word for word.
+            for strict in [false, true] {
+                let options = Options::default().strict(strict);
+                let mut args = vec!["validate".as_ref()];
+                if strict {
+                    args.push("--strict".as_ref());
+                }
+                args.push(path.as_os_str());
+                let out = run(&args);
+                runs += 1;
+                match census(prefix, options) {
+                    Ok(_) => expect_exit(&out, 0, &label),
+                    Err(e) => expect_trace_error(&out, e, &format!("{label} strict={strict}")),
+                }
+            }
+            // The raw read alone decides dump, stats and rewrite.
+            let raw_error = RawEvents::new(prefix).and_then(|mut ev| ev.try_for_each(|e| e.map(|_| ())));
+            let out = run(&["dump".as_ref(), "--raw".as_ref(), path.as_os_str()]);
+            let stats = run(&["stats".as_ref(), "--json".as_ref(), path.as_os_str()]);
+            let _ = std::fs::remove_file(&dest);
+            let rewrite = run(&["rewrite".as_ref(), path.as_os_str(), dest.as_os_str()]);
+            runs += 3;
+            match raw_error {
+                Ok(()) => {
+                    expect_exit(&out, 0, &format!("dump {label}"));
+                    expect_exit(&stats, 0, &format!("stats {label}"));
+                    expect_exit(&rewrite, 0, &format!("rewrite {label}"));
+                    assert!(read(&dest) == prefix, "{label}: rewrite of a readable prefix is exact");
+                }
+                Err(e) => {
+                    expect_trace_error(&out, e, &format!("dump {label}"));
+                    expect_trace_error(&stats, e, &format!("stats {label}"));
+                    expect_trace_error(&rewrite, e, &format!("rewrite {label}"));
+                }
+            }
+        }
+    }
+    assert!(runs > 200, "{runs} runs");
+}
+
+#[test]
+fn validate_strict_rejects_a_cut_user_log_message() {
+    // user_task_region_1_19_good: find a UserLog with a message, cut inside the message.
+    let data = common::testdata("user_task_region_1_19_good");
+    let log = RawEvents::new(&data)
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|e| {
+            e.event_type() == gotrace::format::legacy::EventType::USER_LOG
+                && e.text().unwrap().bytes().len() > 1
+        })
+        .expect("a UserLog with a message");
+    let cut = (log.offset() + log.encoded_len() as u64 - 1) as usize;
+    let dir = TempDir::new("cli-userlog");
+    let path = dir.path().join("cut.trace");
+    std::fs::write(&path, &data[..cut]).unwrap();
+    // Go ignores the damage: the verdict is the census's (no Frequency yet in this prefix).
+    let lenient = census(&data[..cut], Options::default()).map(|_| ());
+    let out = run(&["validate".as_ref(), path.as_os_str()]);
+    match lenient {
+        Ok(()) => expect_exit(&out, 0, "lenient"),
+        Err(e) => expect_trace_error(&out, e, "lenient"),
+    }
+    let out = run(&["validate".as_ref(), "--strict".as_ref(), path.as_os_str()]);
+    expect_trace_error(&out, Error::new(log.offset(), gotrace::format::ErrorKind::MessageDamaged), "strict");
+    // dump marks the message as damaged.
+    let out = run(&["dump".as_ref(), "--raw".as_ref(), path.as_os_str()]);
+    expect_exit(&out, 0, "dump");
+    let text = String::from_utf8(out.stdout).unwrap();
+    let last = text.lines().last().unwrap();
+    assert!(last.starts_with(&format!("{} UserLog ", log.offset())) && last.ends_with(" damaged"), "{last}");
+}
+
+/// Enough of JSON to check that `stats --json` is valid and read its fields.
+mod json {
+    #[derive(Debug, PartialEq)]
+    pub enum Value {
+        Null,
+        Bool(bool),
+        Number(String),
+        String(String),
+        Array(Vec<Value>),
+        Object(Vec<(String, Value)>),
+    }
+
+    impl Value {
+        pub fn get(&self, key: &str) -> Option<&Value> {
+            match self {
+                Value::Object(fields) => fields.iter().find(|(k, _)| k == key).map(|(_, v)| v),
+                _ => None,
+            }
+        }
+        pub fn as_u64(&self) -> Option<u64> {
+            match self {
+                Value::Number(n) => n.parse().ok(),
+                _ => None,
+            }
+        }
+        pub fn as_str(&self) -> Option<&str> {
+            match self {
+                Value::String(s) => Some(s),
+                _ => None,
+            }
+        }
+        pub fn as_array(&self) -> Option<&[Value]> {
+            match self {
+                Value::Array(a) => Some(a),
+                _ => None,
+            }
+        }
+    }
+
+    /// Parses one JSON document (RFC 8259), surrounding white space allowed.
+    pub fn parse(text: &str) -> Result<Value, String> {
+        let mut p = Parser { b: text.as_bytes(), i: 0 };
+        let v = p.value()?;
+        p.ws();
+        if p.i != p.b.len() {
+            return Err(format!("trailing bytes at {}", p.i));
+        }
+        Ok(v)
+    }
+
+    struct Parser<'a> {
+        b: &'a [u8],
+        i: usize,
+    }
+
+    impl Parser<'_> {
+        fn ws(&mut self) {
+            while self.i < self.b.len() && matches!(self.b[self.i], b' ' | b'\t' | b'\n' | b'\r') {
+                self.i += 1;
+            }
+        }
+        fn peek(&self) -> Option<u8> {
+            self.b.get(self.i).copied()
+        }
+        fn eat(&mut self, c: u8) -> Result<(), String> {
+            if self.peek() == Some(c) {
+                self.i += 1;
+                Ok(())
+            } else {
+                Err(format!("expected {:?} at {}", c as char, self.i))
+            }
+        }
+        fn lit(&mut self, s: &str, v: Value) -> Result<Value, String> {
+            if self.b[self.i..].starts_with(s.as_bytes()) {
+                self.i += s.len();
+                Ok(v)
+            } else {
+                Err(format!("bad literal at {}", self.i))
+            }
+        }
+        fn value(&mut self) -> Result<Value, String> {
+            self.ws();
+            match self.peek().ok_or("unexpected end")? {
+                b'{' => {
+                    self.i += 1;
+                    let mut fields = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b'}') {
+                        self.i += 1;
+                        return Ok(Value::Object(fields));
+                    }
+                    loop {
+                        self.ws();
+                        let k = self.string()?;
+                        self.ws();
+                        self.eat(b':')?;
+                        let v = self.value()?;
+                        fields.push((k, v));
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b'}') => {
+                                self.i += 1;
+                                return Ok(Value::Object(fields));
+                            }
+                            _ => return Err(format!("expected , or }} at {}", self.i)),
+                        }
+                    }
+                }
+                b'[' => {
+                    self.i += 1;
+                    let mut items = Vec::new();
+                    self.ws();
+                    if self.peek() == Some(b']') {
+                        self.i += 1;
+                        return Ok(Value::Array(items));
+                    }
+                    loop {
+                        items.push(self.value()?);
+                        self.ws();
+                        match self.peek() {
+                            Some(b',') => self.i += 1,
+                            Some(b']') => {
+                                self.i += 1;
+                                return Ok(Value::Array(items));
+                            }
+                            _ => return Err(format!("expected , or ] at {}", self.i)),
+                        }
+                    }
+                }
+                b'"' => Ok(Value::String(self.string()?)),
+                b't' => self.lit("true", Value::Bool(true)),
+                b'f' => self.lit("false", Value::Bool(false)),
+                b'n' => self.lit("null", Value::Null),
+                _ => self.number(),
+            }
+        }
+        fn number(&mut self) -> Result<Value, String> {
+            let start = self.i;
+            let digits = |p: &mut Self| {
+                let s = p.i;
+                while p.peek().is_some_and(|c| c.is_ascii_digit()) {
+                    p.i += 1;
+                }
+                p.i > s
+            };
+            if self.peek() == Some(b'-') {
+                self.i += 1;
+            }
+            if self.peek() == Some(b'0') {
+                self.i += 1;
+            } else if !digits(self) {
+                return Err(format!("bad number at {start}"));
+            }
+            if self.peek() == Some(b'.') {
+                self.i += 1;
+                if !digits(self) {
+                    return Err(format!("bad fraction at {start}"));
+                }
+            }
+            if matches!(self.peek(), Some(b'e' | b'E')) {
+                self.i += 1;
+                if matches!(self.peek(), Some(b'+' | b'-')) {
+                    self.i += 1;
+                }
+                if !digits(self) {
+                    return Err(format!("bad exponent at {start}"));
+                }
+            }
+            Ok(Value::Number(String::from_utf8(self.b[start..self.i].to_vec()).unwrap()))
+        }
+        fn string(&mut self) -> Result<String, String> {
+            self.eat(b'"')?;
+            let mut out = String::new();
+            loop {
+                let c = self.peek().ok_or("unterminated string")?;
+                self.i += 1;
+                match c {
+                    b'"' => return Ok(out),
+                    b'\\' => {
+                        let e = self.peek().ok_or("unterminated escape")?;
+                        self.i += 1;
+                        match e {
+                            b'"' => out.push('"'),
+                            b'\\' => out.push('\\'),
+                            b'/' => out.push('/'),
+                            b'b' => out.push('\u{8}'),
+                            b'f' => out.push('\u{c}'),
+                            b'n' => out.push('\n'),
+                            b'r' => out.push('\r'),
+                            b't' => out.push('\t'),
+                            b'u' => {
+                                let hex = self.b.get(self.i..self.i + 4).ok_or("short \\u")?;
+                                let hex = std::str::from_utf8(hex).map_err(|e| e.to_string())?;
+                                let n = u32::from_str_radix(hex, 16).map_err(|e| e.to_string())?;
+                                self.i += 4;
+                                out.push(char::from_u32(n).unwrap_or('\u{fffd}'));
+                            }
+                            _ => return Err(format!("bad escape at {}", self.i)),
+                        }
+                    }
+                    c if c < 0x20 => return Err(format!("control byte in string at {}", self.i)),
+                    _ => {
+                        // Copy the whole UTF-8 sequence.
+                        let start = self.i - 1;
+                        while self.peek().is_some_and(|b| b & 0xc0 == 0x80) {
+                            self.i += 1;
+                        }
+                        out.push_str(std::str::from_utf8(&self.b[start..self.i]).map_err(|e| e.to_string())?);
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn parser_self_check() {
+        assert!(parse(r#"{"a":[1,-2.5e3,true,null,"x\n\u00e9"],"b":{}}"#).is_ok());
+        for bad in ["", "{", "[1,]", "{\"a\" 1}", "01", "\"\u{1}\"", "1 2", "{\"a\":1,}"] {
+            assert!(parse(bad).is_err(), "{bad:?}");
+        }
+    }
+}
