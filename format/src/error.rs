@@ -80,7 +80,7 @@ pub enum Category {
 #[non_exhaustive]
 pub enum ErrorKind {
     /// The file is shorter than the 16-byte header.
-    #[error("failed to read header: read {read}, err EOF")]
+    #[error("failed to read header: read {read}, err {}", if *read == 0 { "EOF" } else { "unexpected EOF" })]
     HeaderTruncated {
         /// Bytes present.
         read: u8,

@@ -145,6 +145,8 @@ impl<R: Read> RawReader<R> {
         }
         while self.end < need && !self.eof {
             if self.buf.len() - self.end < READ_CHUNK / 2 {
+                // Exactly one more chunk: `resize` alone could double the capacity.
+                self.buf.reserve_exact(self.end + READ_CHUNK - self.buf.len());
                 self.buf.resize(self.end + READ_CHUNK, 0);
                 self.peak = self.peak.max(self.buf.len());
             }
