@@ -86,7 +86,7 @@ fn messages_follow_go_wording() {
     assert_eq!(message("empty file"), "failed to read header: read 0, err EOF");
     assert_eq!(message("10-byte file"), "failed to read header: read 10, err unexpected EOF");
     assert_eq!(message("bad magic"), "not a trace file");
-    assert_eq!(message("go 1.20 trace"), "unsupported trace file version 1.20");
+    assert_eq!(message("go 1.20 trace"), "unsupported trace file version 1.20 (update Go toolchain) 1020");
     assert_eq!(message("event type 50"), "unknown event type 50");
     assert_eq!(message("GoStart with count code 0"), "GoStart has wrong number of arguments: want 3, got 1");
     assert_eq!(message("values overrun the length prefix"), "event has wrong length: want 4, got 5");

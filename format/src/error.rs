@@ -89,7 +89,7 @@ pub enum ErrorKind {
     #[error("not a trace file")]
     BadHeader,
     /// A well-formed header of a version no Go release wrote, or one gotrace does not read.
-    #[error("unsupported trace file version {}.{}", number / 1000, number % 1000)]
+    #[error("unsupported trace file version {}.{} (update Go toolchain) {number}", number / 1000, number % 1000)]
     UnsupportedVersion {
         /// `1000 * major + minor` as the header says.
         number: u32,
@@ -172,6 +172,20 @@ pub enum ErrorKind {
         /// The id.
         id: u64,
     },
+    /// A reference to a string id that no record defines (Go reads it as ""; rejected in strict
+    /// mode).
+    #[error("string {id} is not defined")]
+    StringUndefined {
+        /// The id.
+        id: u64,
+    },
+    /// A reference to a stack id that no record defines (Go reads it as no stack; rejected in
+    /// strict mode).
+    #[error("stack {id} is not defined")]
+    StackUndefined {
+        /// The id.
+        id: u64,
+    },
     /// An event before the first batch record (Go reads it as P 0's; rejected in strict mode).
     #[error("event outside any batch")]
     EventOutsideBatch,
@@ -212,12 +226,235 @@ pub enum ErrorKind {
         /// The kind.
         kind: u64,
     },
+    /// The causal merge of a Go 1.7+ trace found no event that may come next.
+    #[error("no consistent ordering of events possible")]
+    NoConsistentOrdering,
+    /// A `GoSysExit` with a real time stamp, and no earlier `GoSysBlock` or `GoInSyscall` of
+    /// its goroutine (or one at tick 0).
+    #[error("stray syscall exit")]
+    StraySyscallExit,
+    /// Two batches offered events for one goroutine that cannot both happen (Go panics).
+    #[error("event sequences are broken")]
+    SequencesBroken,
+    /// An event contradicts the state of its goroutine or P (Go's `postProcessTrace`); `offset`
+    /// and `time` (nanoseconds since the first event) are part of Go's message.
+    #[error("{violation} (offset {offset}, time {time})")]
+    Invalid {
+        /// What is wrong.
+        violation: Violation,
+        /// Byte offset of the event.
+        offset: u64,
+        /// The event's time in nanoseconds.
+        time: i64,
+    },
+    /// A second `UserTaskCreate` for a task id still open. The texts are the two events as
+    /// `go tool trace -d` prints them, already quoted as Go's `%q`.
+    #[error("task id conflicts (id:{id}), {event} vs {previous}")]
+    TaskConflict {
+        /// The task id.
+        id: u64,
+        /// The new event, quoted.
+        event: &'static str,
+        /// The event that opened the task, quoted.
+        previous: &'static str,
+    },
+    /// A region end that does not match the innermost open region of its goroutine. The texts
+    /// are the two events, quoted as Go's `%q`.
+    #[error("misuse of region in goroutine {g}: span end {end} when the inner-most active span start event is {start}")]
+    RegionMisuse {
+        /// The goroutine.
+        g: u64,
+        /// The region end, quoted.
+        end: &'static str,
+        /// The innermost open region's start, quoted.
+        start: &'static str,
+    },
+    /// A `UserRegion` whose mode is neither 0 (start) nor 1 (end); the text is the event, quoted.
+    #[error("invalid user region mode: {event}")]
+    InvalidRegionMode {
+        /// The event, quoted.
+        event: &'static str,
+    },
+    /// A value beyond what gotrace's compact event representation holds (Go has no such limit).
+    #[error("{what} {value} exceeds the limit {max}")]
+    LimitExceeded {
+        /// What.
+        what: Limit,
+        /// The value met.
+        value: u64,
+        /// The largest value accepted.
+        max: u64,
+    },
     /// The underlying reader failed.
     #[error("I/O error: {kind}")]
     Io {
         /// What the reader reported.
         kind: std::io::ErrorKind,
     },
+}
+
+/// The state violations Go's `postProcessTrace` reports, with its wording; `go tool trace`
+/// appends the event's offset and time (see [`ErrorKind::Invalid`]).
+///
+/// ```
+/// use gotrace_format::{legacy::EventType, ErrorKind, Violation};
+/// let kind = ErrorKind::Invalid {
+///     violation: Violation::GNotRunning { g: 7, event: EventType::GO_END },
+///     offset: 120,
+///     time: 3500,
+/// };
+/// assert_eq!(kind.to_string(), "g 7 is not running while GoEnd (offset 120, time 3500)");
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Violation {
+    /// The goroutine of a goroutine event is not running.
+    #[error("g {g} is not running while {}", event.name_1_19())]
+    GNotRunning {
+        /// The goroutine.
+        g: u64,
+        /// The event's type.
+        event: EventType,
+    },
+    /// The P of a goroutine event runs another goroutine.
+    #[error("p {p} is not running g {g} while {}", event.name_1_19())]
+    PNotRunningG {
+        /// The P.
+        p: i64,
+        /// The goroutine.
+        g: u64,
+        /// The event's type.
+        event: EventType,
+    },
+    /// A goroutine event on goroutine 0.
+    #[error("g 0 did {}", event.name_1_19())]
+    GZero {
+        /// The event's type.
+        event: EventType,
+    },
+    /// `ProcStart` on a running P.
+    #[error("p {p} is running before start")]
+    PRunningBeforeStart {
+        /// The P.
+        p: i64,
+    },
+    /// `ProcStop` on a stopped P.
+    #[error("p {p} is not running before stop")]
+    PNotRunningBeforeStop {
+        /// The P.
+        p: i64,
+    },
+    /// `ProcStop` on a P that runs a goroutine.
+    #[error("p {p} is running a goroutine {g} during stop")]
+    PRunningGDuringStop {
+        /// The P.
+        p: i64,
+        /// The goroutine it runs.
+        g: u64,
+    },
+    /// `GCStart` while a GC is open.
+    #[error("previous GC is not ended before a new one")]
+    GcNotEnded,
+    /// `GCDone` with no GC open.
+    #[error("bogus GC end")]
+    BogusGcEnd,
+    /// An STW start while one is open.
+    #[error("previous STW is not ended before a new one")]
+    StwNotEnded,
+    /// An STW end with none open.
+    #[error("bogus STW end")]
+    BogusStwEnd,
+    /// `GCSweepStart` while the P sweeps.
+    #[error("previous sweeping is not ended before a new one")]
+    SweepNotEnded,
+    /// `GCMarkAssistStart` while the goroutine assists.
+    #[error("previous mark assist is not ended before a new one")]
+    MarkAssistNotEnded,
+    /// `GCSweepDone` with no sweep open on the P.
+    #[error("bogus sweeping end")]
+    BogusSweepEnd,
+    /// `GoWaiting` for a goroutine that is not runnable.
+    #[error("g {g} is not runnable before EvGoWaiting")]
+    NotRunnableBeforeWaiting {
+        /// The goroutine.
+        g: u64,
+    },
+    /// `GoInSyscall` for a goroutine that is not runnable.
+    #[error("g {g} is not runnable before EvGoInSyscall")]
+    NotRunnableBeforeInSyscall {
+        /// The goroutine.
+        g: u64,
+    },
+    /// `GoCreate` of a goroutine already seen.
+    #[error("g {g} already exists")]
+    GAlreadyExists {
+        /// The new goroutine.
+        g: u64,
+    },
+    /// `GoStart` of a goroutine that is not runnable.
+    #[error("g {g} is not runnable before start")]
+    NotRunnableBeforeStart {
+        /// The goroutine.
+        g: u64,
+    },
+    /// `GoStart` on a P that runs another goroutine.
+    #[error("p {p} is already running g {running} while start g {g}")]
+    PAlreadyRunning {
+        /// The P.
+        p: i64,
+        /// The goroutine it runs.
+        running: u64,
+        /// The goroutine starting.
+        g: u64,
+    },
+    /// `GoUnblock` by a goroutine that is not running.
+    #[error("g {g} is not running while unpark")]
+    NotRunningWhileUnpark {
+        /// The unblocking goroutine.
+        g: u64,
+    },
+    /// `GoUnblock` on a P that does not run the unblocking goroutine.
+    #[error("p {p} is not running g {g} while unpark")]
+    PNotRunningGWhileUnpark {
+        /// The P.
+        p: i64,
+        /// The unblocking goroutine.
+        g: u64,
+    },
+    /// `GoUnblock` of a goroutine that is not waiting.
+    #[error("g {g} is not waiting before unpark")]
+    NotWaitingBeforeUnpark {
+        /// The unblocked goroutine.
+        g: u64,
+    },
+    /// `GoSysExit` of a goroutine that is not waiting.
+    #[error("g {g} is not waiting during syscall exit")]
+    NotWaitingDuringSyscallExit {
+        /// The goroutine.
+        g: u64,
+    },
+}
+
+/// What an [`ErrorKind::LimitExceeded`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Limit {
+    /// The number of events of a trace.
+    Events,
+    /// A byte offset in the file.
+    Offset,
+    /// A P id (batch headers).
+    ProcId,
+}
+
+impl std::fmt::Display for Limit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Limit::Events => "event count",
+            Limit::Offset => "file offset",
+            Limit::ProcId => "P id",
+        })
+    }
 }
 
 impl ErrorKind {
@@ -233,7 +470,15 @@ impl ErrorKind {
             | EventOutsideBatch
             | TraceEmpty
             | NoFrequency
-            | TimeOrder => Category::Inconsistent,
+            | TimeOrder
+            | NoConsistentOrdering
+            | StraySyscallExit
+            | SequencesBroken
+            | Invalid { .. }
+            | TaskConflict { .. }
+            | RegionMisuse { .. }
+            | InvalidRegionMode { .. } => Category::Inconsistent,
+            LimitExceeded { .. } => Category::LimitExceeded,
             Io { .. } => Category::Io,
             _ => Category::Malformed,
         }

@@ -142,7 +142,7 @@ pub fn parse_header_number(header: &[u8; HEADER_LEN]) -> Result<u32, Error> {
 /// use gotrace_format::{parse_header, Version};
 /// assert_eq!(parse_header(b"go 1.21 trace\0\0\0").unwrap(), Version::Go1_21);
 /// let err = parse_header(b"go 1.20 trace\0\0\0").unwrap_err();
-/// assert_eq!(err.to_string(), "unsupported trace file version 1.20 (at offset 0)");
+/// assert_eq!(err.to_string(), "unsupported trace file version 1.20 (update Go toolchain) 1020 (at offset 0)");
 /// ```
 pub fn parse_header(header: &[u8; HEADER_LEN]) -> Result<Version, Error> {
     let number = parse_header_number(header)?;

@@ -1,7 +1,7 @@
 //! The checks Go's legacy reader makes over the whole file before it orders events, and the
 //! per-type figures `gotrace stats` reports.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_format::{Error, ErrorKind, Version};
@@ -22,10 +22,12 @@ pub struct TypeStats {
 /// 1.20 traces), a trace without events, a trace without a frequency record.
 ///
 /// In strict mode it also rejects what Go's reader lets pass: stack records with id 0 or no
-/// frames (Go ignores them), duplicate stack ids (Go keeps the last), and events before the
-/// first batch record (Go reads them as P 0's).
+/// frames (Go ignores them), duplicate stack ids (Go keeps the last), events before the first
+/// batch record (Go reads them as P 0's), references to strings and stacks that no record
+/// defines (Go resolves them to nothing), and Go 1.21 STW reasons it does not know.
 ///
-/// Memory: one entry per string id (and per stack id in strict mode), nothing per event.
+/// Memory: one entry per string id (and per stack id, per referenced id in strict mode),
+/// nothing per event.
 ///
 /// ```
 /// use gotrace_parser::legacy::{Census, RawEvents};
@@ -52,10 +54,15 @@ pub struct Census {
     strict: Option<Strict>,
 }
 
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 struct Strict {
+    version: Version,
     stacks: HashSet<u64>,
     in_batch: bool,
+    /// First offset referring to each string and stack id, checked against the definitions at
+    /// the end (definitions may follow their uses).
+    string_refs: HashMap<u64, u64>,
+    stack_refs: HashMap<u64, u64>,
 }
 
 impl Census {
@@ -69,7 +76,13 @@ impl Census {
     #[must_use]
     pub fn with_options(version: Version, options: Options) -> Census {
         Census {
-            strict: options.is_strict().then(Strict::default),
+            strict: options.is_strict().then(|| Strict {
+                version,
+                stacks: HashSet::new(),
+                in_batch: false,
+                string_refs: HashMap::new(),
+                stack_refs: HashMap::new(),
+            }),
             version,
             types: [TypeStats::default(); EventType::COUNT as usize],
             strings: HashSet::new(),
@@ -139,7 +152,10 @@ impl Census {
         if self.frequency.is_none() {
             return Err(Error::new(file_len, ErrorKind::NoFrequency));
         }
-        Ok(())
+        match &self.strict {
+            Some(strict) => strict.finish(&self.strings),
+            None => Ok(()),
+        }
     }
 
     /// The trace's version.
@@ -202,6 +218,66 @@ impl Strict {
             t if t.has_timestamp() && !self.in_batch => return fail(ErrorKind::EventOutsideBatch),
             _ => {}
         }
+        self.note_references(event);
+        if event.event_type() == EventType::STW_START && self.version >= Version::Go1_21 {
+            let kind = event.value(1).unwrap_or(0);
+            if kind >= STW_REASONS_1_21 {
+                return fail(ErrorKind::UnknownStwKind { kind });
+            }
+        }
         Ok(())
     }
+
+    /// Remembers the string and stack ids `event` refers to.
+    fn note_references(&mut self, event: &RawEvent<'_>) {
+        let t = event.event_type();
+        let old = self.version < Version::Go1_7;
+        let note = |refs: &mut HashMap<u64, u64>, id: Option<u64>| {
+            if let Some(id) = id.filter(|&id| id != 0) {
+                refs.entry(id).or_insert(event.offset());
+            }
+        };
+        if t.has_stack() {
+            note(&mut self.stack_refs, event.values().last());
+        }
+        match t {
+            EventType::GO_CREATE if !old => note(&mut self.stack_refs, event.value(2)),
+            EventType::GO_START_LABEL => note(&mut self.string_refs, event.value(4)),
+            EventType::USER_TASK_CREATE | EventType::USER_REGION => {
+                note(&mut self.string_refs, event.value(3))
+            }
+            EventType::USER_LOG => note(&mut self.string_refs, event.value(2)),
+            EventType::STACK if !old => {
+                // [id, n, then pc, func, file, line per frame]
+                for (i, v) in event.values().enumerate().skip(2) {
+                    if matches!((i - 2) % 4, 1 | 2) {
+                        note(&mut self.string_refs, Some(v));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The first reference to an id no record defines.
+    fn finish(&self, strings: &HashSet<u64>) -> Result<(), Error> {
+        let undefined_string = self
+            .string_refs
+            .iter()
+            .filter(|(id, _)| !strings.contains(id))
+            .map(|(&id, &off)| (off, id, true));
+        let undefined_stack = self
+            .stack_refs
+            .iter()
+            .filter(|(id, _)| !self.stacks.contains(id))
+            .map(|(&id, &off)| (off, id, false));
+        match undefined_string.chain(undefined_stack).min() {
+            Some((offset, id, true)) => Err(Error::new(offset, ErrorKind::StringUndefined { id })),
+            Some((offset, id, false)) => Err(Error::new(offset, ErrorKind::StackUndefined { id })),
+            None => Ok(()),
+        }
+    }
 }
+
+/// Number of stop-the-world reasons Go 1.21 names (0 "unknown" to 16).
+const STW_REASONS_1_21: u64 = 17;

@@ -1,0 +1,269 @@
+#!/usr/bin/env python3
+"""Makes corpus/damaged/: legacy corpus traces damaged in known ways, each with Go's verdict.
+
+    python3 scripts/make-damaged.py            # needs Go 1.19 and 1.21 (scripts/install-go-toolchains.sh)
+
+Record boundaries and values come from `gotrace dump --raw` (built first, or $GOTRACE). Every file is written
+to corpus/damaged/NAME; corpus/damaged/verdicts.tsv gets one line per file:
+    name  base  go-version  go-exit  go-message  description
+where go-message is Go's `failed to parse trace: ...` text (empty when Go accepts).
+"""
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+OUT = os.path.join(ROOT, "corpus", "damaged")
+GO = {1019: "/usr/lib/go-1.19/bin/go", 1021: "/usr/lib/go-1.21/bin/go"}
+
+
+def uv(v, width=None):
+    """LEB128 encoding of v, padded to width bytes if given."""
+    out = bytearray()
+    while True:
+        b = v & 0x7F
+        v >>= 7
+        if v == 0 and (width is None or len(out) + 1 >= width):
+            out.append(b)
+            return bytes(out)
+        out.append(b | 0x80)
+
+
+def gotrace():
+    if os.environ.get("GOTRACE"):
+        return os.environ["GOTRACE"]
+    subprocess.run(["cargo", "build", "-q", "--release", "-p", "gotrace-cli"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "release", "gotrace")
+
+
+class Trace:
+    """A base trace: its bytes and its records (offset, end, name, values, type byte)."""
+
+    def __init__(self, tool, rel):
+        self.rel = rel
+        self.data = open(os.path.join(ROOT, "corpus", rel), "rb").read()
+        head = self.data[:16].rstrip(b"\0").decode()
+        major, minor = head.split()[1].split(".")
+        self.ver = int(major) * 1000 + int(minor)
+        dump = subprocess.run([tool, "dump", "--raw", os.path.join(ROOT, "corpus", rel)],
+                              capture_output=True, text=True, errors="replace", check=True).stdout
+        self.recs = []
+        for line in dump.splitlines():
+            parts = line.split(" ")
+            if not parts[0].isdigit():
+                continue
+            off, name = int(parts[0]), parts[1]
+            vals = []
+            for p in parts[2:]:
+                m = re.match(r"^(\w+)=(-?\d+)$", p)
+                if m:
+                    vals.append((m.group(1), int(m.group(2))))
+            self.recs.append({"off": off, "name": name, "vals": vals})
+        for i, r in enumerate(self.recs):
+            r["end"] = self.recs[i + 1]["off"] if i + 1 < len(self.recs) else len(self.data)
+            r["type"] = self.data[r["off"]]
+
+    def find(self, name, nth=0, pred=lambda r: True):
+        hits = [r for r in self.recs if r["name"] == name and pred(r)]
+        return hits[nth] if len(hits) > nth else None
+
+    def bytes_of(self, r):
+        return self.data[r["off"]:r["end"]]
+
+    def splice(self, start, end, new):
+        return self.data[:start] + new + self.data[end:]
+
+    def encode(self, r, vals):
+        """Re-encodes an event record (not String/Stack/UserLog) with new values."""
+        t = r["type"] & 0x3F
+        body = b"".join(uv(v & (2**64 - 1)) for v in vals)
+        if len(vals) <= 3 and r["type"] >> 6 != 3:
+            return bytes([t | ((len(vals) - 1) << 6)]) + body
+        return bytes([t | 0xC0]) + uv(len(body)) + body
+
+
+def go_verdict(ver, path):
+    go = GO[1021 if ver == 1021 else 1019]
+    env = dict(os.environ, GOCACHE=os.path.join(tempfile.gettempdir(), "gotrace-gocache"))
+    p = subprocess.run([go, "tool", "trace", "-d", path], capture_output=True, text=True,
+                       errors="replace", env=env)
+    msg = ""
+    for line in p.stderr.splitlines():
+        if line.startswith("failed to parse trace: "):
+            msg = line[len("failed to parse trace: "):]
+            break
+    if p.returncode != 0 and not msg:
+        msg = (p.stderr.strip().splitlines() or ["?"])[-1]
+        if "panic" in p.stderr:
+            msg = "panic: " + next(l for l in p.stderr.splitlines() if l.startswith("panic"))[7:]
+    return p.returncode, msg.replace("\t", " ")
+
+
+def main():
+    tool = gotrace()
+    bases = {
+        "utr19": "go-testdata/user_task_region_1_19_good",
+        "ss19": "go-testdata/stress_start_stop_1_19_good",
+        "http21": "go-testdata/http_1_21_good",
+        "utr21": "go-testdata/user_task_region_1_21_good",
+        "ss10": "go-testdata/stress_start_stop_1_10_good",
+        "http11": "go-testdata/http_1_11_good",
+        "http7": "go-testdata/http_1_7_good",
+        "cpu21": "recorded/go1.21/cpuprof.trace",
+    }
+    T = {k: Trace(tool, v) for k, v in bases.items()}
+    cases = []  # (name, base key, bytes, description)
+
+    def add(name, key, data, desc):
+        if data is not None:
+            cases.append((name, key, data, desc))
+
+    u, s, h, c = T["utr19"], T["ss19"], T["http21"], T["cpu21"]
+    # --- whole file and header
+    add("empty", "utr19", b"", "empty file")
+    add("header-only", "utr19", u.data[:16], "the 16-byte header and nothing else")
+    add("header-cut", "utr19", u.data[:10], "file cut inside the header")
+    add("bad-magic", "utr19", b"Go" + u.data[2:], "header starts with 'Go' instead of 'go'")
+    add("version-1.20", "utr19", b"go 1.20 trace\0\0\0" + u.data[16:], "header names 1.20, a version no Go wrote")
+    add("version-1.19-on-1.21", "utr21", b"go 1.19 trace\0\0\0" + T["utr21"].data[16:], "a 1.21 body under a 1.19 header")
+    # --- truncation
+    for i, frac in enumerate([0.25, 0.5, 0.75]):
+        r = s.recs[int(len(s.recs) * frac)]
+        mid = r["off"] + max(1, (r["end"] - r["off"]) // 2) if r["end"] - r["off"] > 1 else None
+        if mid is not None:
+            add(f"cut-inside-record-{i}", "ss19", s.data[:mid], f"cut inside a {r['name']} record at {mid}")
+        add(f"cut-at-boundary-{i}", "ss19", s.data[:r["off"]], f"cut at the record boundary {r['off']} ({r['name']} follows)")
+    log = u.find("UserLog")
+    add("cut-inside-userlog-message", "utr19", u.data[:log["end"] - 3], "cut inside a UserLog message (Go ignores read errors there)")
+    add("cut-after-userlog-values", "utr19", u.data[:log["off"] + 6], "cut right after a UserLog record's values, before the message length")
+    freq = s.find("Frequency")
+    add("cut-before-frequency", "ss19", s.data[:freq["off"]], "cut just before the Frequency record")
+    add("cut-after-frequency", "ss19", s.data[:freq["end"]], "cut just after the Frequency record: stacks and strings lost")
+    # --- types and counts
+    gs = u.find("GoStart")
+    add("type-0", "utr19", u.splice(gs["off"], gs["off"] + 1, bytes([gs["type"] & 0xC0])), "a type byte with type 0")
+    add("type-50", "utr19", u.splice(gs["off"], gs["off"] + 1, bytes([(gs["type"] & 0xC0) | 50])), "a type byte with type 50")
+    add("type-63", "utr19", u.splice(gs["off"], gs["off"] + 1, bytes([(gs["type"] & 0xC0) | 63])), "a type byte with type 63")
+    h11 = T["http11"]
+    g11 = h11.find("GoStart")
+    add("cpusample-in-1.11", "http11", h11.splice(g11["off"], g11["off"] + 1, bytes([(g11["type"] & 0xC0) | 49])), "type 49 (CPUSample) in a 1.11 trace")
+    add("count-code-low", "utr19", u.splice(gs["off"], gs["off"] + 1, bytes([gs["type"] & 0x3F | 0x40])), "a GoStart with count code 1 (2 values instead of 3)")
+    unb = s.find("GoUnblock")
+    ub = s.bytes_of(unb)
+    add("length-plus-one", "ss19", s.splice(unb["off"], unb["end"], ub[:1] + bytes([ub[1] + 1]) + ub[2:]), "a length prefix one more than its values")
+    add("length-minus-one", "ss19", s.splice(unb["off"], unb["end"], ub[:1] + bytes([ub[1] - 1]) + ub[2:]), "a length prefix one less than its values")
+    add("length-2-40", "ss19", s.splice(unb["off"], unb["end"], ub[:1] + uv(2**40) + ub[2:]), "a length prefix of 2^40")
+    add("length-2-63", "ss19", s.splice(unb["off"], unb["end"], ub[:1] + uv(2**63) + ub[2:]), "a length prefix of 2^63")
+    add("varint-11-bytes", "utr19", u.splice(gs["off"] + 1, gs["off"] + 2, b"\x80" * 10 + b"\x01"), "an 11-byte varint as a GoStart's first value")
+    dt = u.data[gs["off"] + 1:gs["end"]]
+    first = gs["vals"][0][1]
+    over = bytearray(uv(first, 10))
+    over[9] |= 0x7E
+    add("varint-beyond-64-bits", "utr19", u.splice(gs["off"] + 1, gs["off"] + 1 + len(uv(first)), bytes(over)), "a 10-byte varint with bits beyond 64 (Go drops them)")
+    # --- stacks and strings
+    stk = u.find("Stack")
+    sb = u.bytes_of(stk)
+    vals = [v for _, v in stk["vals"]]
+    body = b"".join(uv(v) for v in [vals[0], 1001] + vals[2:])
+    add("stack-1001-frames", "utr19", u.splice(stk["off"], stk["end"], b"\xc3" + uv(len(body)) + body), "a stack record claiming 1001 frames")
+    body = b"".join(uv(v) for v in vals[:-1])
+    add("stack-short", "utr19", u.splice(stk["off"], stk["end"], b"\xc3" + uv(len(body)) + body), "a stack record one value short")
+    body = b"".join(uv(v) for v in [0] + vals[1:])
+    add("stack-id-0", "utr19", u.splice(stk["off"], stk["end"], b"\xc3" + uv(len(body)) + body), "a stack record with id 0 (Go ignores it)")
+    add("stack-missing", "utr19", u.splice(stk["off"], stk["end"], b""), "a stack record deleted")
+    add("stack-duplicated", "utr19", u.splice(stk["end"], stk["end"], sb), "a stack record written twice")
+    st = u.find("String")
+    stb = u.bytes_of(st)
+    add("string-id-0", "utr19", u.splice(st["off"], st["end"], b"\x25\x00" + stb[2:]), "a string record with id 0")
+    add("string-len-0", "utr19", u.splice(st["off"], st["end"], stb[:2] + b"\x00"), "a string record of length 0")
+    add("string-len-1000001", "utr19", u.splice(st["off"], st["end"], stb[:2] + uv(1000001)), "a string record of length 1000001")
+    add("string-duplicated", "utr19", u.splice(st["end"], st["end"], stb), "a string record written twice")
+    add("string-missing", "utr19", u.splice(st["off"], st["end"], b""), "a string record deleted (references resolve to \"\")")
+    # --- frequency, STW kinds
+    fb = s.bytes_of(freq)
+    add("frequency-0", "ss19", s.splice(freq["off"], freq["end"], fb[:1] + b"\x00"), "frequency 0")
+    add("frequency-1", "ss19", s.splice(freq["off"], freq["end"], fb[:1] + b"\x01"), "frequency 1 tick per second")
+    s10 = T["ss10"]
+    stw = s10.find("GCSTWStart")
+    add("stw-kind-2-in-1.10", "ss10", s10.splice(stw["off"], stw["end"], s10.encode(stw, [v for _, v in stw["vals"][:-1]] + [2])), "an STW kind 2 in a 1.10 trace")
+    hs = h.find("STWStart")
+    add("stw-kind-99-in-1.21", "http21", h.splice(hs["off"], hs["end"], h.encode(hs, [v for _, v in hs["vals"][:-1]] + [99])), "an STW kind 99 in a 1.21 trace (Go 1.21: 'unknown')")
+    # --- batches and events
+    b0 = u.recs[0]
+    add("first-batch-missing", "utr19", u.splice(b0["off"], b0["end"], b""), "the first Batch record deleted: its events come before any batch")
+    batches = [r for r in s.recs if r["name"] == "Batch"]
+    mid = batches[len(batches) // 2]
+    nxt = next((r for r in s.recs if r["off"] > mid["off"] and r["name"] == "Batch"), None)
+    end = nxt["off"] if nxt else len(s.data)
+    add("batch-deleted", "ss19", s.splice(mid["off"], end, b""), "a whole batch deleted")
+    add("batch-duplicated", "ss19", s.splice(end, end, s.data[mid["off"]:end]), "a whole batch written twice")
+    gst = s.find("GoStart", 3)
+    add("event-deleted", "ss19", s.splice(gst["off"], gst["end"], b""), "one GoStart deleted")
+    add("event-duplicated", "ss19", s.splice(gst["end"], gst["end"], s.bytes_of(gst)), "one GoStart written twice in a row")
+    v = [x for _, x in gst["vals"]]
+    add("seq-bumped", "ss19", s.splice(gst["off"], gst["end"], s.encode(gst, v[:2] + [v[2] + 1])), "a GoStart's sequence number increased by one")
+    g2 = s.find("GoStart", 1, lambda r: r["vals"][1][1] == v[1] and r["off"] != gst["off"])
+    if g2 is not None:
+        v2 = [x for _, x in g2["vals"]]
+        d = s.splice(g2["off"], g2["end"], s.encode(g2, v2[:2] + [v[2]]))
+        # The first edit keeps offsets only if widths match; do the later one first.
+        lo, hi = sorted([gst, g2], key=lambda r: r["off"])
+        e_lo = s.encode(lo, [x for _, x in lo["vals"]][:2] + [[x for _, x in hi["vals"]][2]])
+        e_hi = s.encode(hi, [x for _, x in hi["vals"]][:2] + [[x for _, x in lo["vals"]][2]])
+        d = s.data[:lo["off"]] + e_lo + s.data[lo["end"]:hi["off"]] + e_hi + s.data[hi["end"]:]
+        add("seq-swapped", "ss19", d, "the sequence numbers of two GoStarts of one goroutine swapped")
+    add("dt-huge", "ss19", s.splice(gst["off"], gst["end"], s.encode(gst, [v[0] + 10**9] + v[1:])), "a GoStart's timestamp delta increased by 10^9 ticks")
+    pstart = s.find("ProcStart", 5)
+    pv = [x for _, x in pstart["vals"]]
+    add("dt-zero-batch-start", "ss19", s.splice(pstart["off"], pstart["end"], s.encode(pstart, [0] + pv[1:])), "a ProcStart's timestamp delta set to 0")
+    bt = batches[1]
+    bv = [x for _, x in bt["vals"]]
+    add("batch-ticks-earlier", "ss19", s.splice(bt["off"], bt["end"], s.encode(bt, [bv[0] & (2**64 - 1), max(1, bv[1] - 10**9)])), "a batch's base timestamp moved 10^9 ticks earlier")
+    sx = s.find("GoSysExit")
+    if sx is not None:
+        xv = [x for _, x in sx["vals"]]
+        add("sysexit-local", "ss19", s.splice(sx["off"], sx["end"], bytes([0x80 | 40]) + b"".join(uv(x) for x in [xv[0], xv[1], xv[3]])), "a GoSysExit rewritten as GoSysExitLocal (no runtime writes it)")
+    gc = s.find("GoCreate")
+    gv = [x for _, x in gc["vals"]]
+    add("gocreate-existing-g", "ss19", s.splice(gc["off"], gc["end"], s.encode(gc, [gv[0], 1] + gv[2:])), "a GoCreate of goroutine 1, which already exists")
+    ge = s.find("GoEnd")
+    if ge is not None:
+        add("goend-deleted", "ss19", s.splice(ge["off"], ge["end"], b""), "a GoEnd deleted")
+    cs = c.find("CPUSample")
+    if cs is not None:
+        cv = [x for _, x in cs["vals"]]
+        add("cpusample-p-huge", "cpu21", c.splice(cs["off"], cs["end"], c.encode(cs, cv[:2] + [10**6] + cv[3:])), "a CPUSample on P 1000000")
+    # --- deterministic bit flips in varints of small traces
+    rng = random.Random(1)
+    for key in ["utr19", "http21", "http7", "http11"]:
+        t = T[key]
+        for i in range(3):
+            r = rng.choice(t.recs[1:])
+            pos = rng.randrange(r["off"], r["end"])
+            bit = 1 << rng.randrange(8)
+            d = bytearray(t.data)
+            d[pos] ^= bit
+            add(f"flip-{key}-{i}", key, bytes(d), f"bit {bit:#04x} flipped at offset {pos} (in a {r['name']} record at {r['off']})")
+
+    os.makedirs(OUT, exist_ok=True)
+    for f in os.listdir(OUT):
+        os.remove(os.path.join(OUT, f))
+    rows = ["name\tbase\tgo\tgo_exit\tgo_message\tdescription"]
+    for name, key, data, desc in cases:
+        path = os.path.join(OUT, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        ver = T[key].ver
+        code, msg = go_verdict(ver, path)
+        gover = "1.21" if ver == 1021 else "1.19"
+        rows.append("\t".join([name, T[key].rel, gover, str(code), msg, desc]))
+        print(f"{name:32} go{gover} exit {code} {msg}")
+    with open(os.path.join(OUT, "verdicts.tsv"), "w") as f:
+        f.write("\n".join(rows) + "\n")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
