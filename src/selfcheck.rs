@@ -12,6 +12,7 @@
 
 use std::io::{self, Read};
 
+use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
 use gotrace_parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader};
 use gotrace_parser::Options;
@@ -29,26 +30,8 @@ pub struct Outcome {
     pub error: Option<Error>,
 }
 
-/// Reads `data` with the slice reader.
-#[must_use]
-pub fn read_slice(data: &[u8], options: Options) -> Outcome {
-    let mut out = Outcome { version: None, records: Vec::new(), error: None };
-    match RawEvents::with_options(data, options) {
-        Err(e) => out.error = Some(e),
-        Ok(events) => {
-            out.version = Some(events.version());
-            for ev in events {
-                match ev {
-                    Ok(ev) => out.records.push((ev.offset(), ev.bytes().to_vec())),
-                    Err(e) => out.error = Some(e),
-                }
-            }
-        }
-    }
-    out
-}
-
-/// A reader that hands out `data` in pieces whose sizes cycle through `chunks` (0 is read as 1).
+/// A reader that hands out `data` in pieces whose sizes cycle through `chunks` (0 is read as 1;
+/// no chunks: everything at once).
 #[derive(Debug)]
 pub struct Trickle<'a> {
     data: &'a [u8],
@@ -63,8 +46,12 @@ impl<'a> Trickle<'a> {
         Trickle { data, chunks, turn: 0 }
     }
 
-    fn next_size(&mut self) -> usize {
-        let size = self.chunks.get(self.turn % self.chunks.len().max(1)).copied().unwrap_or(usize::MAX);
+    /// The size of the next piece.
+    pub fn next_size(&mut self) -> usize {
+        let size = match self.chunks {
+            [] => usize::MAX,
+            c => c[self.turn % c.len()],
+        };
         self.turn += 1;
         size.max(1)
     }
@@ -79,90 +66,163 @@ impl Read for Trickle<'_> {
     }
 }
 
-/// Reads `data` with the streaming reader, fed in pieces of the `chunks` sizes.
+/// How a trace is fed to a reader.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Feed<'c> {
+    /// [`RawEvents`] over the whole slice.
+    Slice,
+    /// [`RawReader`] over a [`Trickle`] of these chunk sizes.
+    Stream(&'c [usize]),
+    /// [`RawParser`] given pieces of these sizes whenever it asks for more.
+    Push(&'c [usize]),
+}
+
+/// Reads `data` as `feed` says, handing every record to `f`; returns the version (once the
+/// header was read) and the error that ended the read, if any. Panics if a reader breaks its
+/// contract: records that do not tile the input, an error not repeated when asked again, a
+/// "need more" at the end of the input, a read that ends before the input does.
+pub fn visit(
+    data: &[u8],
+    feed: Feed<'_>,
+    options: Options,
+    f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
+    match feed {
+        Feed::Slice => visit_slice(data, options, f),
+        Feed::Stream(chunks) => visit_stream(Trickle::new(data, chunks), options, f),
+        Feed::Push(chunks) => visit_push(data, chunks, options, f),
+    }
+}
+
+/// Reads `data` as `feed` says into an [`Outcome`].
 #[must_use]
-pub fn read_stream(data: &[u8], chunks: &[usize], options: Options) -> Outcome {
-    let mut out = Outcome { version: None, records: Vec::new(), error: None };
-    let mut reader = match RawReader::with_options(Trickle::new(data, chunks), options) {
-        Ok(r) => r,
-        Err(e) => {
-            out.error = Some(e);
-            return out;
-        }
+pub fn read(data: &[u8], feed: Feed<'_>, options: Options) -> Outcome {
+    let mut records = Vec::new();
+    let (version, error) = visit(data, feed, options, |e| records.push((e.offset(), e.bytes().to_vec())));
+    Outcome { version, records, error }
+}
+
+fn visit_slice(
+    data: &[u8],
+    options: Options,
+    mut f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
+    let mut it = match RawEvents::with_options(data, options) {
+        Ok(ev) => ev,
+        Err(e) => return (None, Some(e)),
     };
-    out.version = Some(reader.version());
-    loop {
-        match reader.next_event() {
-            Ok(Some(ev)) => out.records.push((ev.offset(), ev.bytes().to_vec())),
-            Ok(None) => break,
+    let version = Some(it.version());
+    let mut next = it.offset();
+    for ev in it.by_ref() {
+        match ev {
+            Ok(ev) => {
+                assert_eq!(ev.offset(), next, "records tile the input");
+                next += ev.encoded_len() as u64;
+                f(&ev);
+            }
             Err(e) => {
-                out.error = Some(e);
-                break;
+                assert!(it.next().is_none(), "RawEvents ends after its error");
+                return (version, Some(e));
             }
         }
     }
-    out
+    assert_eq!(it.offset(), data.len() as u64, "RawEvents ended before the end");
+    (version, None)
 }
 
-/// Reads `data` with the push parser, giving it pieces of the `chunks` sizes as it asks for more.
-#[must_use]
-pub fn read_push(data: &[u8], chunks: &[usize], options: Options) -> Outcome {
-    let mut out = Outcome { version: None, records: Vec::new(), error: None };
+fn visit_stream<R: Read>(
+    reader: R,
+    options: Options,
+    mut f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
+    let mut r = match RawReader::with_options(reader, options) {
+        Ok(r) => r,
+        Err(e) => return (None, Some(e)),
+    };
+    let version = Some(r.version());
+    loop {
+        let before = r.offset();
+        match r.next_event() {
+            Ok(Some(ev)) => {
+                assert_eq!(ev.offset(), before, "records tile the input");
+                f(&ev);
+            }
+            Ok(None) => {
+                assert!(matches!(r.next_event(), Ok(None)), "RawReader stays at its end");
+                return (version, None);
+            }
+            Err(e) => {
+                assert_eq!(r.next_event().err(), Some(e), "RawReader repeats its error");
+                return (version, Some(e));
+            }
+        }
+    }
+}
+
+fn visit_push(
+    data: &[u8],
+    chunks: &[usize],
+    options: Options,
+    mut f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
     let mut parser = RawParser::with_options(options);
     let mut feed = Trickle::new(data, chunks);
     let mut pending: Vec<u8> = Vec::new();
-    let mut start = 0;
-    let mut eof = false;
+    let mut fed = 0;
+    let mut version = None;
     loop {
-        match parser.parse(&pending[start..], eof) {
-            Ok(Chunk::NeedMoreData(_)) => {
-                assert!(!eof, "NeedMoreData at the end of the input");
-                let size = feed.next_size().min(feed.data.len());
-                pending.drain(..start);
-                start = 0;
-                pending.extend_from_slice(&feed.data[..size]);
-                feed.data = &feed.data[size..];
-                eof = feed.data.is_empty();
+        let eof = fed == data.len();
+        let before = parser.offset();
+        match parser.parse(&pending, eof) {
+            Err(e) => {
+                assert_eq!(parser.parse(&pending, eof).err(), Some(e), "RawParser repeats its error");
+                return (version, Some(e));
             }
-            Ok(Chunk::Header { consumed, version }) => {
-                out.version = Some(version);
-                start += consumed;
+            Ok(Chunk::NeedMoreData(n)) => {
+                assert!(!eof, "NeedMoreData at the end of the input");
+                assert!(n > 0, "NeedMoreData(0)");
+                let next = (fed + feed.next_size()).min(data.len());
+                pending.extend_from_slice(&data[fed..next]);
+                fed = next;
+            }
+            Ok(Chunk::Header { consumed, version: v }) => {
+                assert_eq!(consumed, gotrace_format::HEADER_LEN);
+                assert_eq!(parser.version(), Some(v));
+                version = Some(v);
+                pending.drain(..consumed);
             }
             Ok(Chunk::Event { consumed, event }) => {
-                out.records.push((event.offset(), event.bytes().to_vec()));
-                start += consumed;
+                assert_eq!(event.offset(), before, "records tile the input");
+                assert_eq!(consumed, event.encoded_len());
+                f(&event);
+                pending.drain(..consumed);
             }
-            Ok(Chunk::End) => break,
-            Err(e) => {
-                out.error = Some(e);
-                break;
+            Ok(Chunk::End) => {
+                assert!(eof && pending.is_empty(), "End before the end of the input");
+                assert_eq!(parser.offset(), data.len() as u64);
+                return (version, None);
             }
         }
     }
-    out
 }
 
-/// Any bytes through the slice reader: every field of every record can be looked at, and the
-/// records tile the file from the header on.
+/// Any bytes through the slice reader and the census, strict or not: no panic, records tile
+/// the file, every field of every record can be looked at.
 pub fn raw_slice(data: &[u8]) {
     for strict in [false, true] {
         let options = Options::default().strict(strict);
-        let Ok(events) = RawEvents::with_options(data, options) else { continue };
-        let mut census = Census::with_options(events.version(), options);
-        let mut next = gotrace_format::HEADER_LEN as u64;
-        let mut census_failed = false;
-        for ev in events {
-            let Ok(ev) = ev else { break };
-            assert_eq!(ev.offset(), next, "records tile the file");
-            next += ev.encoded_len() as u64;
+        let mut census: Option<Census> = None;
+        let mut census_ok = true;
+        let mut end = gotrace_format::HEADER_LEN as u64;
+        let (version, error) = visit(data, Feed::Slice, options, |ev| {
             assert_eq!(ev.values().count(), ev.value_count() as usize);
             let _ = (ev.name(), ev.length(), ev.text().map(|t| t.is_complete()));
-            if !census_failed {
-                census_failed = census.add(&ev).is_err();
-            }
-        }
-        if !census_failed {
-            let _ = census.finish(next);
+            end = ev.offset() + ev.encoded_len() as u64;
+            let census = census.get_or_insert_with(|| Census::with_options(ev.version(), options));
+            census_ok = census_ok && census.add(ev).is_ok();
+        });
+        if let (Some(_), None, Some(census), true) = (version, error, census, census_ok) {
+            let _ = census.finish(end);
         }
     }
 }
@@ -172,9 +232,9 @@ pub fn raw_slice(data: &[u8]) {
 pub fn raw_incremental(data: &[u8], chunks: &[usize]) {
     for strict in [false, true] {
         let options = Options::default().strict(strict);
-        let slice = read_slice(data, options);
-        assert_eq!(read_stream(data, chunks, options), slice, "streaming reader, chunks {chunks:?}");
-        assert_eq!(read_push(data, chunks, options), slice, "push parser, chunks {chunks:?}");
+        let slice = read(data, Feed::Slice, options);
+        assert_eq!(read(data, Feed::Stream(chunks), options), slice, "streaming reader, chunks {chunks:?}");
+        assert_eq!(read(data, Feed::Push(chunks), options), slice, "push parser, chunks {chunks:?}");
     }
 }
 

@@ -6,9 +6,10 @@ mod common;
 use std::io::Read;
 use std::sync::OnceLock;
 
-use common::{alloc_track, Trickle};
+use common::alloc_track;
 use gotrace::format::legacy::RawEvent;
 use gotrace::parser::legacy::{RawEvents, RawReader, READ_CHUNK};
+use gotrace::selfcheck::Trickle;
 
 #[global_allocator]
 static ALLOC: alloc_track::Tracking = alloc_track::Tracking;
@@ -89,7 +90,7 @@ fn stream_from_a_slice_reader() {
 #[test]
 fn stream_seven_bytes_per_read() {
     let (data, _) = big();
-    let (count, peak, largest) = stream(Trickle::new(&data[..], 7));
+    let (count, peak, largest) = stream(Trickle::new(&data[..], &[7]));
     check_bounds("7 bytes per read", count, peak, largest);
 }
 

@@ -271,7 +271,8 @@ fn largest_valid_string_is_buffered_within_the_documented_bound() {
     b.raw(&vec![b'x'; 999_000]);
     let data = b.build();
     let whole = alloc_track::measure(|| stream_until_error(&data[..]));
-    let trickled = alloc_track::measure(|| stream_until_error(common::Trickle::new(&data[..], 4096)));
+    let trickled =
+        alloc_track::measure(|| stream_until_error(gotrace::selfcheck::Trickle::new(&data[..], &[4096])));
     for (what, ((error, peak), largest)) in [("whole", whole), ("4096 per read", trickled)] {
         assert_eq!(error, Error::new(at, ErrorKind::Truncated { event: Some(EventType::STRING) }), "{what}");
         assert!(peak <= record + READ_CHUNK, "{what}: peak buffer {peak}");

@@ -4,15 +4,15 @@
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
-use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
 use gotrace::format::legacy::{EventType, RawEvent};
 use gotrace::format::{Error, Version};
-use gotrace::parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader};
+use gotrace::parser::legacy::{Census, RawEvents};
 use gotrace::parser::Options;
+use gotrace::selfcheck::{self, Feed};
 
 /// Fewest go-testdata traces the corpus must hold (Go's 25 canned legacy traces).
 pub const MIN_GO_TESTDATA: usize = 25;
@@ -79,26 +79,6 @@ pub fn name(path: &Path) -> String {
     match path.parent().and_then(|p| p.file_name()) {
         Some(dir) if dir != "go-testdata" => format!("{}/{file}", dir.to_string_lossy()),
         _ => file.into_owned(),
-    }
-}
-
-/// A `Read` that hands out at most `max` bytes per call.
-pub struct Trickle<R> {
-    inner: R,
-    max: usize,
-}
-
-impl<R: Read> Trickle<R> {
-    pub fn new(inner: R, max: usize) -> Trickle<R> {
-        assert!(max > 0);
-        Trickle { inner, max }
-    }
-}
-
-impl<R: Read> Read for Trickle<R> {
-    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let n = buf.len().min(self.max);
-        self.inner.read(&mut buf[..n])
     }
 }
 
@@ -218,10 +198,10 @@ pub fn visit(
     f: impl FnMut(&RawEvent<'_>),
 ) -> (Option<Version>, Option<Error>) {
     match shape {
-        Shape::Slice => visit_slice(data, options, f),
-        Shape::Stream => visit_stream(data, options, f),
-        Shape::StreamBy(k) => visit_stream(Trickle::new(data, k), options, f),
-        Shape::PushBy(k) => visit_push(data, k, options, f),
+        Shape::Slice => selfcheck::visit(data, Feed::Slice, options, f),
+        Shape::Stream => selfcheck::visit(data, Feed::Stream(&[usize::MAX]), options, f),
+        Shape::StreamBy(k) => selfcheck::visit(data, Feed::Stream(&[k]), options, f),
+        Shape::PushBy(k) => selfcheck::visit(data, Feed::Push(&[k]), options, f),
     }
 }
 
@@ -256,100 +236,6 @@ pub fn assert_reads_as(
     });
     assert_eq!(i, reference.len(), "{label} {shape:?}: record count");
     assert_eq!(got_error, error, "{label} {shape:?}: error");
-}
-
-fn visit_slice(
-    data: &[u8],
-    options: Options,
-    mut f: impl FnMut(&RawEvent<'_>),
-) -> (Option<Version>, Option<Error>) {
-    let mut it = match RawEvents::with_options(data, options) {
-        Ok(ev) => ev,
-        Err(e) => return (None, Some(e)),
-    };
-    let version = Some(it.version());
-    for ev in it.by_ref() {
-        match ev {
-            Ok(ev) => f(&ev),
-            Err(e) => {
-                assert!(it.next().is_none(), "RawEvents must end after its error");
-                return (version, Some(e));
-            }
-        }
-    }
-    assert_eq!(it.offset(), data.len() as u64, "RawEvents ended before the end");
-    (version, None)
-}
-
-fn visit_stream<R: Read>(
-    reader: R,
-    options: Options,
-    mut f: impl FnMut(&RawEvent<'_>),
-) -> (Option<Version>, Option<Error>) {
-    let mut r = match RawReader::with_options(reader, options) {
-        Ok(r) => r,
-        Err(e) => return (None, Some(e)),
-    };
-    let version = Some(r.version());
-    loop {
-        match r.next_event() {
-            Ok(Some(ev)) => f(&ev),
-            Ok(None) => {
-                assert!(r.next_event().unwrap().is_none(), "RawReader must stay at its end");
-                return (version, None);
-            }
-            Err(e) => {
-                assert_eq!(r.next_event().unwrap_err(), e, "RawReader must repeat its error");
-                return (version, Some(e));
-            }
-        }
-    }
-}
-
-fn visit_push(
-    data: &[u8],
-    chunk: usize,
-    options: Options,
-    mut f: impl FnMut(&RawEvent<'_>),
-) -> (Option<Version>, Option<Error>) {
-    let mut parser = RawParser::with_options(options);
-    let mut pending: Vec<u8> = Vec::new();
-    let mut fed = 0;
-    let mut version = None;
-    loop {
-        let eof = fed == data.len();
-        let before = parser.offset();
-        match parser.parse(&pending, eof) {
-            Err(e) => {
-                assert_eq!(parser.parse(&pending, eof).unwrap_err(), e, "RawParser must repeat its error");
-                return (version, Some(e));
-            }
-            Ok(Chunk::NeedMoreData(n)) => {
-                assert!(!eof, "NeedMoreData at eof");
-                assert!(n > 0, "NeedMoreData(0)");
-                let next = (fed + chunk).min(data.len());
-                pending.extend_from_slice(&data[fed..next]);
-                fed = next;
-            }
-            Ok(Chunk::Header { consumed, version: v }) => {
-                assert_eq!(consumed, 16);
-                assert_eq!(parser.version(), Some(v));
-                version = Some(v);
-                pending.drain(..consumed);
-            }
-            Ok(Chunk::Event { consumed, event }) => {
-                assert_eq!(event.offset(), before);
-                assert_eq!(consumed, event.encoded_len());
-                f(&event);
-                pending.drain(..consumed);
-            }
-            Ok(Chunk::End) => {
-                assert!(eof && pending.is_empty());
-                assert_eq!(parser.offset(), data.len() as u64);
-                return (version, None);
-            }
-        }
-    }
 }
 
 /// Reads `data` with the slice reader and runs the census (with the same options) over it;
