@@ -139,7 +139,9 @@ pub(crate) fn record(input: &[u8], ctx: Ctx) -> Result<Step, ErrorKind> {
         }
         Err(nom::Err::Error(f) | nom::Err::Failure(f)) => Err(match f {
             Fault::Kind(k) => k,
-            Fault::Nom => unreachable!("the grammar raises no nom error of its own"),
+            // None of these parsers fails on its own (varints fail with a kind, the others only
+            // ask for more); should one ever, the record is malformed all the same.
+            Fault::Nom => ErrorKind::BadVarint,
         }),
     }
 }

@@ -35,7 +35,8 @@ pub enum Chunk<'a> {
 enum State {
     Header,
     Records(Version),
-    Failed,
+    /// The error reported, repeated if asked again.
+    Failed(Error),
     Done,
 }
 
@@ -75,8 +76,6 @@ pub struct RawParser {
     options: Options,
     /// The hot path's table for the trace's version, once known.
     fast: Option<Box<Fast>>,
-    /// The error reported, repeated if asked again.
-    error: Option<Error>,
 }
 
 impl Default for RawParser {
@@ -95,7 +94,7 @@ impl RawParser {
     /// A parser expecting the file header.
     #[must_use]
     pub fn with_options(options: Options) -> RawParser {
-        RawParser { state: State::Header, offset: 0, options, fast: None, error: None }
+        RawParser { state: State::Header, offset: 0, options, fast: None }
     }
 
     /// The version, once the header was parsed.
@@ -118,7 +117,7 @@ impl RawParser {
         let offset = self.offset;
         Ok(match self.step(data, eof)? {
             Parsed::NeedMore(n) => Chunk::NeedMoreData(n - data.len()),
-            Parsed::Header(version) => Chunk::Header { consumed: HEADER_LEN, version },
+            Parsed::Header(version, _) => Chunk::Header { consumed: HEADER_LEN, version },
             Parsed::Record(shape, version) => {
                 Chunk::Event { consumed: shape.consumed as usize, event: shape.event(data, offset, version) }
             }
@@ -146,24 +145,18 @@ impl RawParser {
         self.step_general(data, eof)
     }
 
-    /// The hot path's table, once the header was read.
-    pub(crate) fn fast(&self) -> Option<Fast> {
-        self.fast.as_deref().copied()
-    }
-
     #[inline(never)]
     fn step_general(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
         let result = self.step_inner(data, eof);
         if let Err(e) = result {
-            self.state = State::Failed;
-            self.error = Some(e);
+            self.state = State::Failed(e);
         }
         result
     }
 
     fn step_inner(&mut self, data: &[u8], eof: bool) -> Result<Parsed, Error> {
         match self.state {
-            State::Failed => Err(self.error.expect("a failed parser keeps its error")),
+            State::Failed(e) => Err(e),
             State::Done => Ok(Parsed::End),
             State::Header => {
                 let Some(header) = data.first_chunk::<HEADER_LEN>() else {
@@ -175,9 +168,10 @@ impl RawParser {
                 };
                 let version = parse_header(header)?;
                 self.state = State::Records(version);
-                self.fast = Some(Box::new(Fast::new(version)));
+                let fast = Fast::new(version);
+                self.fast = Some(Box::new(fast));
                 self.offset += HEADER_LEN as u64;
-                Ok(Parsed::Header(version))
+                Ok(Parsed::Header(version, fast))
             }
             State::Records(version) => {
                 if data.is_empty() {
@@ -206,7 +200,8 @@ impl RawParser {
 pub(crate) enum Parsed {
     /// At least this many bytes in total are needed.
     NeedMore(usize),
-    Header(Version),
+    /// The version and the hot path's table for it.
+    Header(Version, Fast),
     Record(Shape, Version),
     End,
 }

@@ -50,9 +50,8 @@ impl<'a> RawEvents<'a> {
     pub fn with_options(data: &'a [u8], options: Options) -> Result<RawEvents<'a>, Error> {
         let mut parser = RawParser::with_options(options);
         match parser.step(data, true)? {
-            Parsed::Header(version) => {
+            Parsed::Header(version, fast) => {
                 let offset = parser.offset();
-                let fast = parser.fast().expect("the header was read");
                 let rest = &data[offset as usize..];
                 Ok(RawEvents { rest, offset, parser, fast, version, done: false })
             }

@@ -74,9 +74,9 @@ impl<R: Read> RawReader<R> {
         loop {
             match r.parser.step(&r.buf[r.pos..r.end], r.eof)? {
                 Parsed::NeedMore(n) => r.fill(n)?,
-                Parsed::Header(version) => {
+                Parsed::Header(version, fast) => {
                     r.version = version;
-                    r.fast = r.parser.fast().expect("the header was read");
+                    r.fast = fast;
                     r.pos += gotrace_format::HEADER_LEN;
                     r.offset = r.parser.offset();
                     return Ok(r);
@@ -129,7 +129,7 @@ impl<R: Read> RawReader<R> {
                     return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
                 }
                 Parsed::End => return Ok(None),
-                Parsed::Header(_) => unreachable!("the header was read by new()"),
+                Parsed::Header(..) => unreachable!("the header was read by new()"),
             }
         }
     }

@@ -1,0 +1,331 @@
+//! Storage shapes of the ordered parser: chunked vectors (no single huge allocation, chunks
+//! released or recycled as a list is consumed) and tables keyed by ids that are dense in
+//! practice (goroutine, string and stack ids) but arbitrary in hostile input.
+
+use std::collections::HashMap;
+
+/// Bits of the index within a chunk.
+const CHUNK_BITS: u32 = 12;
+/// Elements per full chunk.
+pub(crate) const CHUNK: usize = 1 << CHUNK_BITS;
+
+/// A vector stored as chunks of [`CHUNK`] elements: growing never copies more than one chunk,
+/// and a consumer can hand chunks back as it goes ([`Cursor`]).
+///
+/// The first chunk starts small and doubles, so that thousands of short lists (one per P)
+/// cost little.
+#[derive(Clone, Debug)]
+pub(crate) struct Chunked<T> {
+    chunks: Vec<Vec<T>>,
+    len: usize,
+}
+
+impl<T> Default for Chunked<T> {
+    fn default() -> Self {
+        Chunked { chunks: Vec::new(), len: 0 }
+    }
+}
+
+impl<T> Chunked<T> {
+    /// Number of elements.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Appends `value`, taking a new chunk from `pool` when the last one is full.
+    #[inline]
+    pub fn push_with(&mut self, value: T, pool: &mut Pool<T>) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(value),
+            _ => self.push_chunk(value, pool),
+        }
+        self.len += 1;
+    }
+
+    /// Appends `value`.
+    #[inline]
+    pub fn push(&mut self, value: T) {
+        match self.chunks.last_mut() {
+            Some(last) if last.len() < CHUNK => last.push(value),
+            _ => self.push_chunk(value, &mut Pool::default()),
+        }
+        self.len += 1;
+    }
+
+    #[cold]
+    fn push_chunk(&mut self, value: T, pool: &mut Pool<T>) {
+        let mut chunk = if self.chunks.is_empty() { Vec::new() } else { pool.take() };
+        chunk.push(value);
+        self.chunks.push(chunk);
+    }
+
+    /// The element at `index`.
+    #[inline]
+    pub fn get(&self, index: usize) -> Option<&T> {
+        self.chunks.get(index >> CHUNK_BITS)?.get(index & (CHUNK - 1))
+    }
+
+    /// The element at `index`, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
+        self.chunks.get_mut(index >> CHUNK_BITS)?.get_mut(index & (CHUNK - 1))
+    }
+
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
+        self.chunks.iter().flatten()
+    }
+
+    /// The elements in order, mutably.
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
+        self.chunks.iter_mut().flatten()
+    }
+
+    /// The chunks, in order (all full but the last).
+    pub fn chunks(&self) -> &[Vec<T>] {
+        &self.chunks
+    }
+
+    /// Keeps the first `len` elements.
+    pub fn truncate(&mut self, len: usize) {
+        if len >= self.len {
+            return;
+        }
+        let keep = len.div_ceil(CHUNK);
+        self.chunks.truncate(keep);
+        if let Some(last) = self.chunks.last_mut() {
+            last.truncate(len - (keep - 1) * CHUNK);
+        }
+        self.len = len;
+    }
+
+    /// Takes the elements out as one vector (for short lists).
+    pub fn into_vec(self) -> Vec<T> {
+        let mut chunks = self.chunks.into_iter();
+        let mut first = chunks.next().unwrap_or_default();
+        for chunk in chunks {
+            first.extend(chunk);
+        }
+        first
+    }
+
+    /// A chunked vector holding `values`.
+    pub fn from_vec(values: Vec<T>) -> Chunked<T> {
+        let mut out = Chunked::default();
+        for v in values {
+            out.push(v);
+        }
+        out
+    }
+
+    /// A cursor that yields the elements front to back and hands every finished chunk to a
+    /// pool.
+    pub fn into_cursor(self) -> Cursor<T> {
+        let mut chunks = self.chunks;
+        chunks.reverse();
+        Cursor { chunks, pos: 0, remaining: self.len }
+    }
+}
+
+impl<T: Copy> Chunked<T> {
+    /// The element at `index`, which must exist.
+    #[inline]
+    pub fn at(&self, index: usize) -> T {
+        self.chunks[index >> CHUNK_BITS][index & (CHUNK - 1)]
+    }
+
+    /// Replaces the element at `index`, which must exist.
+    #[inline]
+    pub fn set(&mut self, index: usize, value: T) {
+        self.chunks[index >> CHUNK_BITS][index & (CHUNK - 1)] = value;
+    }
+}
+
+/// Empty chunks of full capacity, recycled from consumed lists into new ones.
+#[derive(Debug)]
+pub(crate) struct Pool<T> {
+    free: Vec<Vec<T>>,
+}
+
+impl<T> Default for Pool<T> {
+    fn default() -> Self {
+        Pool { free: Vec::new() }
+    }
+}
+
+impl<T> Pool<T> {
+    /// An empty chunk of capacity [`CHUNK`].
+    fn take(&mut self) -> Vec<T> {
+        self.free.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK))
+    }
+
+    /// Takes back a chunk (its elements are dropped; a chunk of another capacity is freed).
+    fn give(&mut self, mut chunk: Vec<T>) {
+        if chunk.capacity() == CHUNK {
+            chunk.clear();
+            self.free.push(chunk);
+        }
+    }
+}
+
+/// The front-to-back consumer of a [`Chunked`]: the lazy shape the merge reads a batch list
+/// through (a later, file-backed list only needs to offer the same `peek`/`advance`).
+#[derive(Debug)]
+pub(crate) struct Cursor<T> {
+    /// Chunks not finished yet, the current one last.
+    chunks: Vec<Vec<T>>,
+    /// Position in the current chunk.
+    pos: usize,
+    remaining: usize,
+}
+
+impl<T> Cursor<T> {
+    /// The next element, without consuming it.
+    #[inline]
+    pub fn peek(&self) -> Option<&T> {
+        self.chunks.last()?.get(self.pos)
+    }
+
+    /// The next element, mutably.
+    #[inline]
+    pub fn peek_mut(&mut self) -> Option<&mut T> {
+        self.chunks.last_mut()?.get_mut(self.pos)
+    }
+
+    /// Consumes the next element; a finished chunk goes to `pool`.
+    #[inline]
+    pub fn advance(&mut self, pool: &mut Pool<T>) {
+        self.pos += 1;
+        self.remaining -= 1;
+        if self.chunks.last().is_some_and(|c| self.pos >= c.len()) {
+            self.pos = 0;
+            if let Some(chunk) = self.chunks.pop() {
+                pool.give(chunk);
+            }
+        }
+    }
+
+    /// Elements not consumed yet.
+    #[inline]
+    pub fn remaining(&self) -> usize {
+        self.remaining
+    }
+}
+
+/// Ids below this use the paged table; above, a hash map. A table of 2^24 / 256 page slots
+/// (512 KiB) is the most a hostile id can make us allocate up front.
+const DIRECT_LIMIT: u64 = 1 << 24;
+const PAGE_BITS: u32 = 8;
+const PAGE: usize = 1 << PAGE_BITS;
+
+/// A map from `u64` ids to small `Copy` records, every id present with a default value.
+///
+/// Ids the runtime hands out are dense from 0 or 1 (goroutines, strings, stacks), possibly with
+/// gaps (a trace started in a long-running process): pages of 256 records are allocated on
+/// first touch. Huge ids (hostile input) go to a hash map.
+#[derive(Clone, Debug)]
+pub(crate) struct IdMap<T> {
+    pages: Vec<Option<Box<[T; PAGE]>>>,
+    far: HashMap<u64, T>,
+    default: T,
+}
+
+impl<T: Copy> IdMap<T> {
+    /// A map where every id holds `default`.
+    pub fn new(default: T) -> IdMap<T> {
+        IdMap { pages: Vec::new(), far: HashMap::new(), default }
+    }
+
+    /// The record of `id`.
+    #[inline]
+    pub fn get(&self, id: u64) -> T {
+        if id < DIRECT_LIMIT {
+            let page = (id >> PAGE_BITS) as usize;
+            match self.pages.get(page) {
+                Some(Some(p)) => p[id as usize & (PAGE - 1)],
+                _ => self.default,
+            }
+        } else {
+            self.far.get(&id).copied().unwrap_or(self.default)
+        }
+    }
+
+    /// The record of `id`, mutably.
+    #[inline]
+    pub fn get_mut(&mut self, id: u64) -> &mut T {
+        if id < DIRECT_LIMIT {
+            let page = (id >> PAGE_BITS) as usize;
+            if page >= self.pages.len() || self.pages[page].is_none() {
+                self.add_page(page);
+            }
+            match &mut self.pages[page] {
+                Some(p) => &mut p[id as usize & (PAGE - 1)],
+                None => unreachable!("the page was just added"),
+            }
+        } else {
+            self.far.entry(id).or_insert(self.default)
+        }
+    }
+
+    /// Sets the record of `id`.
+    #[inline]
+    pub fn set(&mut self, id: u64, value: T) {
+        *self.get_mut(id) = value;
+    }
+
+    #[cold]
+    fn add_page(&mut self, page: usize) {
+        if page >= self.pages.len() {
+            self.pages.resize_with(page + 1, || None);
+        }
+        self.pages[page] = Some(Box::new([self.default; PAGE]));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_grows_and_recycles() {
+        let mut pool = Pool::default();
+        let mut c = Chunked::default();
+        for i in 0..(3 * CHUNK + 5) {
+            c.push_with(i, &mut pool);
+        }
+        assert_eq!(c.len(), 3 * CHUNK + 5);
+        assert_eq!(c.at(CHUNK + 7), CHUNK + 7);
+        assert_eq!(c.chunks().len(), 4);
+        let mut cursor = c.into_cursor();
+        let mut seen = 0;
+        while let Some(&v) = cursor.peek() {
+            assert_eq!(v, seen);
+            seen += 1;
+            cursor.advance(&mut pool);
+        }
+        assert_eq!(seen, 3 * CHUNK + 5);
+        assert_eq!(cursor.remaining(), 0);
+        // Full chunks came back (the first one grew by doubling to exactly CHUNK).
+        assert_eq!(pool.free.len(), 3);
+        let mut t = Chunked::default();
+        for i in 0..10 {
+            t.push(i);
+        }
+        t.truncate(4);
+        assert_eq!(t.iter().copied().collect::<Vec<_>>(), [0, 1, 2, 3]);
+        assert_eq!(Chunked::from_vec(vec![1, 2]).into_vec(), [1, 2]);
+    }
+
+    #[test]
+    fn id_map_near_and_far() {
+        let mut m = IdMap::new(0u32);
+        assert_eq!(m.get(5), 0);
+        m.set(5, 9);
+        m.set(1 << 40, 7);
+        m.set(70_000, 3);
+        assert_eq!((m.get(5), m.get(1 << 40), m.get(70_000), m.get(6)), (9, 7, 3, 0));
+        *m.get_mut(u64::MAX) += 1;
+        assert_eq!(m.get(u64::MAX), 1);
+    }
+}

@@ -1,0 +1,421 @@
+//! From raw records to events grouped by batch key (spec §5, §6): the running P, goroutine and
+//! time base of each batch, the string and stack tables, the frequency, the timer goroutines.
+//!
+//! Records arrive one at a time in file order ([`Structure::add`]), so a streaming reader can
+//! feed them; the file-level checks (duplicate strings, frequency, STW kinds, empty trace) are
+//! the [`Census`](super::Census)'s, which the caller runs alongside.
+
+use std::collections::HashMap;
+
+use gotrace_format::legacy::{EventType, RawEvent};
+use gotrace_format::{Error, ErrorKind, Limit, Version};
+
+use super::dense::{Chunked, IdMap, Pool};
+use super::event::{Event, PROFILE_P};
+
+/// The events of one batch key (a P id, −1, or [`PROFILE_P`] for CPU samples), in file order.
+#[derive(Debug)]
+pub(crate) struct List {
+    /// The batch key.
+    pub p: i64,
+    /// The goroutine last running on this P (Go's `lastGs`), kept across its batches.
+    last_g: u64,
+    pub events: Chunked<Event>,
+    /// Go 1.5/1.6: the global sequence number of each event.
+    pub seqs: Vec<i64>,
+}
+
+/// A byte range of an arena.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Span {
+    start: u64,
+    len: u32,
+}
+
+/// The string table: id → bytes (not necessarily UTF-8). Id 0 and undefined ids are "".
+#[derive(Clone, Debug)]
+pub(crate) struct Strings {
+    bytes: Vec<u8>,
+    spans: IdMap<Span>,
+}
+
+impl Strings {
+    fn new() -> Strings {
+        Strings { bytes: Vec::new(), spans: IdMap::new(Span::default()) }
+    }
+
+    fn define(&mut self, id: u64, text: &[u8]) {
+        let span = Span { start: self.bytes.len() as u64, len: text.len() as u32 };
+        self.bytes.extend_from_slice(text);
+        self.spans.set(id, span);
+    }
+
+    /// The string `id` ("" when undefined).
+    #[inline]
+    pub fn get(&self, id: u64) -> &[u8] {
+        let s = self.spans.get(id);
+        &self.bytes[s.start as usize..s.start as usize + s.len as usize]
+    }
+}
+
+/// `UserLog` messages, by index.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Messages {
+    bytes: Vec<u8>,
+    spans: Vec<Span>,
+}
+
+impl Messages {
+    fn add(&mut self, text: &[u8]) -> u64 {
+        self.spans.push(Span { start: self.bytes.len() as u64, len: text.len() as u32 });
+        self.bytes.extend_from_slice(text);
+        self.spans.len() as u64 - 1
+    }
+
+    /// The message of index `i` ("" when unknown).
+    pub fn get(&self, i: u64) -> &[u8] {
+        match self.spans.get(i as usize) {
+            Some(s) => &self.bytes[s.start as usize..s.start as usize + s.len as usize],
+            None => b"",
+        }
+    }
+}
+
+/// One frame as recorded: string ids for the function and file.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct RawFrame {
+    pub pc: u64,
+    pub func: u64,
+    pub file: u64,
+    pub line: u64,
+}
+
+/// A stack of the table: Go's id (0 for the synthetic stacks of Go 1.5 starts) and its frames.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct StackEntry {
+    pub id: u64,
+    pub start: u32,
+    pub len: u32,
+}
+
+/// The stack table. Events hold handles (indices into `entries`, 0 = none), handed out on the
+/// first reference or definition of a Go stack id, whichever comes first (stacks are written at
+/// the end of the file, after the events that use them).
+#[derive(Clone, Debug)]
+pub(crate) struct Stacks {
+    handles: IdMap<u32>,
+    pub entries: Vec<StackEntry>,
+    pub frames: Vec<RawFrame>,
+}
+
+impl Stacks {
+    fn new() -> Stacks {
+        Stacks { handles: IdMap::new(0), entries: vec![StackEntry::default()], frames: Vec::new() }
+    }
+
+    /// The handle of Go's stack id `id` (0 for id 0).
+    #[inline]
+    pub fn handle(&mut self, id: u64) -> u32 {
+        if id == 0 {
+            return 0;
+        }
+        let h = self.handles.get_mut(id);
+        if *h == 0 {
+            *h = self.entries.len() as u32;
+            self.entries.push(StackEntry { id, start: 0, len: 0 });
+        }
+        *h
+    }
+
+    /// A stack with no id: Go 1.5's one-frame stack of a goroutine's first start.
+    pub fn synthetic(&mut self, pc: u64) -> u32 {
+        self.frames.push(RawFrame { pc, ..RawFrame::default() });
+        self.entries.push(StackEntry { id: 0, start: self.frames.len() as u32 - 1, len: 1 });
+        self.entries.len() as u32 - 1
+    }
+
+    /// The frames of handle `h`.
+    pub fn frames(&self, h: u32) -> &[RawFrame] {
+        match self.entries.get(h as usize) {
+            Some(e) => &self.frames[e.start as usize..e.start as usize + e.len as usize],
+            None => &[],
+        }
+    }
+}
+
+/// What the structure pass produced.
+#[derive(Debug)]
+pub(crate) struct Parts {
+    pub version: Version,
+    pub lists: Vec<List>,
+    pub strings: Strings,
+    pub stacks: Stacks,
+    pub messages: Messages,
+    pub frequency: u64,
+    pub timer_goroutines: Vec<u64>,
+    /// Events in all lists.
+    pub events: usize,
+    /// `FutileWakeup` events seen.
+    pub futile: usize,
+    pub pool: Pool<Event>,
+}
+
+/// The structure pass: feed raw records in file order, then [`Structure::finish`].
+#[derive(Debug)]
+pub(crate) struct Structure {
+    version: Version,
+    old: bool,
+    lists: Vec<List>,
+    list_of_p: HashMap<i64, u32>,
+    /// The list of `last_p`, once it holds an entry.
+    cur: Option<u32>,
+    last_p: i64,
+    last_g: u64,
+    last_ts: i64,
+    last_seq: i64,
+    strings: Strings,
+    stacks: Stacks,
+    messages: Messages,
+    frequency: u64,
+    timer_goroutines: Vec<u64>,
+    events: usize,
+    futile: usize,
+    pool: Pool<Event>,
+}
+
+/// The largest number of values of an event record (Go 1.5's `GoCreate` and `GoSysExit`,
+/// `CPUSample`, `UserTaskCreate`: 5).
+const MAX_VALUES: usize = 6;
+
+impl Structure {
+    pub fn new(version: Version) -> Structure {
+        Structure {
+            version,
+            old: version < Version::Go1_7,
+            lists: Vec::new(),
+            list_of_p: HashMap::new(),
+            cur: None,
+            last_p: 0,
+            last_g: 0,
+            last_ts: 0,
+            last_seq: 0,
+            strings: Strings::new(),
+            stacks: Stacks::new(),
+            messages: Messages::default(),
+            frequency: 0,
+            timer_goroutines: Vec::new(),
+            events: 0,
+            futile: 0,
+            pool: Pool::default(),
+        }
+    }
+
+    /// The list of batch key `p`, created on first use.
+    fn list(&mut self, p: i64) -> u32 {
+        if let Some(&i) = self.list_of_p.get(&p) {
+            return i;
+        }
+        let i = self.lists.len() as u32;
+        self.lists.push(List { p, last_g: 0, events: Chunked::default(), seqs: Vec::new() });
+        self.list_of_p.insert(p, i);
+        i
+    }
+
+    /// Takes one record (which the raw reader and the census accepted).
+    #[inline]
+    pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
+        let t = raw.event_type();
+        let mut v = [0u64; MAX_VALUES];
+        let n = read_values(raw.value_bytes(), &mut v);
+        if t.has_timestamp() {
+            return self.add_event(raw, t, &v[..n]);
+        }
+        match t {
+            EventType::BATCH => {
+                if let Some(i) = self.cur {
+                    self.lists[i as usize].last_g = self.last_g;
+                }
+                self.last_p = v[0] as i64;
+                let i = self.list(self.last_p);
+                self.cur = Some(i);
+                self.last_g = self.lists[i as usize].last_g;
+                if self.old {
+                    self.last_seq = v[1] as i64;
+                    self.last_ts = v[2] as i64;
+                } else {
+                    self.last_ts = v[1] as i64;
+                }
+            }
+            EventType::FREQUENCY => self.frequency = v[0],
+            EventType::TIMER_GOROUTINE => self.timer_goroutines.push(v[0]),
+            EventType::STRING => {
+                if let Some(text) = raw.text() {
+                    self.strings.define(v[0], text.bytes());
+                }
+            }
+            EventType::STACK => self.add_stack(raw),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn add_stack(&mut self, raw: &RawEvent<'_>) {
+        let mut values = raw.values();
+        let (id, n) = (values.next().unwrap_or(0), values.next().unwrap_or(0));
+        if id == 0 || n == 0 {
+            return;
+        }
+        let start = self.stacks.frames.len() as u32;
+        if self.old {
+            self.stacks.frames.extend(values.map(|pc| RawFrame { pc, ..RawFrame::default() }));
+        } else {
+            while let (Some(pc), Some(func), Some(file), Some(line)) =
+                (values.next(), values.next(), values.next(), values.next())
+            {
+                self.stacks.frames.push(RawFrame { pc, func, file, line });
+            }
+        }
+        let h = self.stacks.handle(id) as usize;
+        let len = self.stacks.frames.len() as u32 - start;
+        self.stacks.entries[h] = StackEntry { id, start, len };
+    }
+
+    #[inline]
+    fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+        let mut k = 0;
+        let mut seq = 0;
+        if self.old {
+            seq = self.last_seq.wrapping_add(v[0] as i64);
+            self.last_seq = seq;
+            k = 1;
+        }
+        let ts = self.last_ts.wrapping_add(v[k] as i64);
+        self.last_ts = ts;
+        k += 1;
+        let mut ev = Event::new(raw.offset(), t, self.last_p, self.last_g, ts)?;
+        let mut rest = &v[k..];
+        if t.has_stack() {
+            if let Some((&stk, args)) = rest.split_last() {
+                ev.stack = self.stacks.handle(stk);
+                rest = args;
+            }
+        }
+        ev.args[..rest.len()].copy_from_slice(rest);
+        let mut key = self.last_p;
+        match t {
+            EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
+                self.last_g = ev.args[0];
+                ev.g = ev.args[0];
+            }
+            EventType::STW_START | EventType::STW_DONE | EventType::GC_START | EventType::GC_DONE => ev.g = 0,
+            EventType::GO_END
+            | EventType::GO_STOP
+            | EventType::GO_SCHED
+            | EventType::GO_PREEMPT
+            | EventType::GO_SLEEP
+            | EventType::GO_BLOCK
+            | EventType::GO_BLOCK_SEND
+            | EventType::GO_BLOCK_RECV
+            | EventType::GO_BLOCK_SELECT
+            | EventType::GO_BLOCK_SYNC
+            | EventType::GO_BLOCK_COND
+            | EventType::GO_BLOCK_NET
+            | EventType::GO_SYS_BLOCK
+            | EventType::GO_BLOCK_GC => self.last_g = 0,
+            EventType::GO_SYS_EXIT | EventType::GO_WAITING | EventType::GO_IN_SYSCALL => ev.g = ev.args[0],
+            EventType::USER_LOG => {
+                let message = raw.text().filter(|m| m.is_complete()).map_or(&[][..], |m| m.bytes());
+                ev.args[2] = self.messages.add(message);
+            }
+            EventType::CPU_SAMPLE => {
+                ev.ts = ev.args[0] as i64;
+                ev.set_p(ev.args[1] as i64);
+                ev.g = ev.args[2];
+                ev.args[0] = 0;
+                key = PROFILE_P;
+            }
+            EventType::FUTILE_WAKEUP => self.futile += 1,
+            _ => {}
+        }
+        let i = match self.cur {
+            Some(i) if key == self.last_p => i,
+            _ => {
+                let i = self.list(key);
+                if key == self.last_p {
+                    self.cur = Some(i);
+                }
+                i
+            }
+        };
+        if self.events >= u32::MAX as usize - 1 {
+            return Err(Error::new(
+                raw.offset(),
+                ErrorKind::LimitExceeded {
+                    what: Limit::Events,
+                    value: self.events as u64 + 1,
+                    max: u64::from(u32::MAX) - 1,
+                },
+            ));
+        }
+        self.events += 1;
+        let list = &mut self.lists[i as usize];
+        list.events.push_with(ev, &mut self.pool);
+        if self.old {
+            list.seqs.push(seq);
+        }
+        Ok(())
+    }
+
+    /// The lists and tables, once every record was added.
+    pub fn finish(self) -> Parts {
+        Parts {
+            version: self.version,
+            lists: self.lists,
+            strings: self.strings,
+            stacks: self.stacks,
+            messages: self.messages,
+            frequency: self.frequency,
+            timer_goroutines: self.timer_goroutines,
+            events: self.events,
+            futile: self.futile,
+            pool: self.pool,
+        }
+    }
+}
+
+/// Decodes the complete varints of `bytes` into `out` (at most `out.len()`); returns how many.
+/// Bits beyond 64 in a 10-byte varint are dropped, as Go does.
+#[inline]
+fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
+    let mut n = 0;
+    let mut value = 0u64;
+    let mut shift = 0u32;
+    for &b in bytes {
+        if shift < 64 {
+            value |= u64::from(b & 0x7f) << shift;
+        }
+        if b & 0x80 == 0 {
+            if n < MAX_VALUES {
+                out[n] = value;
+            }
+            n += 1;
+            value = 0;
+            shift = 0;
+        } else {
+            shift += 7;
+        }
+    }
+    n.min(MAX_VALUES)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_decode_like_go() {
+        let mut out = [0; MAX_VALUES];
+        let n = read_values(&[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f], &mut out);
+        assert_eq!(&out[..n], [1, 300, u64::MAX]);
+    }
+}

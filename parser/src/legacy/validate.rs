@@ -1,0 +1,455 @@
+//! Validation and linking (spec §9, Go's `postProcessTrace`): the state of every goroutine and
+//! P replayed over the ordered events, Go's errors in Go's words, the links between events,
+//! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Mutex;
+
+use gotrace_format::legacy::EventType;
+use gotrace_format::{Error, ErrorKind, Version, Violation};
+
+use super::dense::{Chunked, IdMap};
+use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
+use super::structure::{Messages, Stacks, Strings};
+use super::trace::write_line;
+
+const DEAD: u8 = 0;
+const RUNNABLE: u8 = 1;
+const RUNNING: u8 = 2;
+const WAITING: u8 = 3;
+
+/// A goroutine: its state and the open events waiting for a link.
+#[derive(Clone, Copy, Debug)]
+struct GDesc {
+    /// Go's map has an entry (every goroutine an event ran on gets one).
+    exists: bool,
+    state: u8,
+    /// The last state-changing event, linked to what resolves it.
+    ev: u32,
+    start: u32,
+    create: u32,
+    assist: u32,
+}
+
+const NEW_G: GDesc = GDesc { exists: false, state: DEAD, ev: NONE, start: NONE, create: NONE, assist: NONE };
+
+#[derive(Clone, Copy, Debug)]
+struct PDesc {
+    running: bool,
+    g: u64,
+    stw: u32,
+    sweep: u32,
+}
+
+const NEW_P: PDesc = PDesc { running: false, g: 0, stw: NONE, sweep: NONE };
+
+/// The tables the events refer to.
+pub(crate) struct Tables<'a> {
+    pub version: Version,
+    pub strings: &'a Strings,
+    pub messages: &'a Messages,
+    pub stacks: &'a mut Stacks,
+}
+
+/// Replays the goroutine and P states over `events` (in final order, times in nanoseconds),
+/// sets the links, moves `GCStart` to `GCP` and network unblocks to `NetpollP`, and gives each
+/// goroutine's first start the stack of its start function.
+pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Result<(), Error> {
+    let version = tables.version;
+    let mut gs: IdMap<GDesc> = IdMap::new(NEW_G);
+    gs.set(0, GDesc { exists: true, state: RUNNING, ..NEW_G });
+    let mut ps: IdMap<PDesc> = IdMap::new(NEW_P);
+    let mut tasks: HashMap<u64, u32> = HashMap::new();
+    let mut regions: HashMap<u64, Vec<u32>> = HashMap::new();
+    let (mut gc, mut stw) = (NONE, NONE);
+    let per_p_stw = version < Version::Go1_10;
+
+    for i in 0..events.len() {
+        let idx = i as u32;
+        let mut ev = events.at(i);
+        let t = ev.event_type();
+        let mut g = gs.get(ev.g);
+        let mut p = ps.get(u64::from(ev.p_code()));
+        let fail = |ev: &Event, violation| {
+            Err(Error::new(ev.offset(), ErrorKind::Invalid { violation, offset: ev.offset(), time: ev.ts }))
+        };
+        let check_running = |ev: &Event, g: &GDesc, p: &PDesc, allow_g0: bool| {
+            if g.state != RUNNING {
+                fail(ev, Violation::GNotRunning { g: ev.g, event: t })
+            } else if p.g != ev.g {
+                fail(ev, Violation::PNotRunningG { p: ev.p(), g: ev.g, event: t })
+            } else if !allow_g0 && ev.g == 0 {
+                fail(ev, Violation::GZero { event: t })
+            } else {
+                Ok(())
+            }
+        };
+        match t {
+            EventType::PROC_START => {
+                if p.running {
+                    return fail(&ev, Violation::PRunningBeforeStart { p: ev.p() });
+                }
+                p.running = true;
+            }
+            EventType::PROC_STOP => {
+                if !p.running {
+                    return fail(&ev, Violation::PNotRunningBeforeStop { p: ev.p() });
+                }
+                if p.g != 0 {
+                    return fail(&ev, Violation::PRunningGDuringStop { p: ev.p(), g: p.g });
+                }
+                p.running = false;
+            }
+            EventType::GC_START => {
+                if gc != NONE {
+                    return fail(&ev, Violation::GcNotEnded);
+                }
+                gc = idx;
+                ev.set_p(GC_P);
+            }
+            EventType::GC_DONE => {
+                if gc == NONE {
+                    return fail(&ev, Violation::BogusGcEnd);
+                }
+                link(events, gc, idx);
+                gc = NONE;
+            }
+            EventType::STW_START => {
+                let open = if per_p_stw { &mut p.stw } else { &mut stw };
+                if *open != NONE {
+                    return fail(&ev, Violation::StwNotEnded);
+                }
+                *open = idx;
+            }
+            EventType::STW_DONE => {
+                let open = if per_p_stw { &mut p.stw } else { &mut stw };
+                if *open == NONE {
+                    return fail(&ev, Violation::BogusStwEnd);
+                }
+                link(events, *open, idx);
+                *open = NONE;
+            }
+            EventType::GC_SWEEP_START => {
+                if p.sweep != NONE {
+                    return fail(&ev, Violation::SweepNotEnded);
+                }
+                p.sweep = idx;
+            }
+            EventType::GC_MARK_ASSIST_START => {
+                if g.assist != NONE {
+                    return fail(&ev, Violation::MarkAssistNotEnded);
+                }
+                g.assist = idx;
+            }
+            EventType::GC_MARK_ASSIST_DONE => {
+                // An assist may have begun before the trace did.
+                link(events, g.assist, idx);
+                g.assist = NONE;
+            }
+            EventType::GC_SWEEP_DONE => {
+                if p.sweep == NONE {
+                    return fail(&ev, Violation::BogusSweepEnd);
+                }
+                link(events, p.sweep, idx);
+                p.sweep = NONE;
+            }
+            EventType::GO_WAITING | EventType::GO_IN_SYSCALL => {
+                if g.state != RUNNABLE {
+                    let violation = if t == EventType::GO_WAITING {
+                        Violation::NotRunnableBeforeWaiting { g: ev.g }
+                    } else {
+                        Violation::NotRunnableBeforeInSyscall { g: ev.g }
+                    };
+                    return fail(&ev, violation);
+                }
+                g.state = WAITING;
+                g.ev = idx;
+            }
+            EventType::GO_CREATE => {
+                check_running(&ev, &g, &p, true)?;
+                if gs.get(ev.args[0]).exists {
+                    return fail(&ev, Violation::GAlreadyExists { g: ev.args[0] });
+                }
+                gs.set(ev.args[0], GDesc { exists: true, state: RUNNABLE, ev: idx, create: idx, ..NEW_G });
+            }
+            EventType::GO_START | EventType::GO_START_LABEL => {
+                if g.state != RUNNABLE {
+                    return fail(&ev, Violation::NotRunnableBeforeStart { g: ev.g });
+                }
+                if p.g != 0 {
+                    return fail(&ev, Violation::PAlreadyRunning { p: ev.p(), running: p.g, g: ev.g });
+                }
+                g.state = RUNNING;
+                g.start = idx;
+                p.g = ev.g;
+                if g.create != NONE {
+                    let start_fn = events.at(g.create as usize).args[1];
+                    ev.stack = if version < Version::Go1_7 {
+                        // The start PC, plus one: Go's symboliser takes return addresses.
+                        tables.stacks.synthetic(start_fn.wrapping_add(1))
+                    } else {
+                        tables.stacks.handle(start_fn)
+                    };
+                    g.create = NONE;
+                }
+                link(events, g.ev, idx);
+                g.ev = NONE;
+            }
+            EventType::GO_END | EventType::GO_STOP => {
+                check_running(&ev, &g, &p, false)?;
+                link(events, g.start, idx);
+                g.start = NONE;
+                g.state = DEAD;
+                p.g = 0;
+                if t == EventType::GO_END {
+                    for r in regions.remove(&ev.g).unwrap_or_default() {
+                        link(events, r, idx);
+                    }
+                }
+            }
+            EventType::GO_SCHED | EventType::GO_PREEMPT => {
+                check_running(&ev, &g, &p, false)?;
+                g.state = RUNNABLE;
+                link(events, g.start, idx);
+                g.start = NONE;
+                p.g = 0;
+                g.ev = idx;
+            }
+            EventType::GO_UNBLOCK => {
+                if g.state != RUNNING {
+                    return fail(&ev, Violation::NotRunningWhileUnpark { g: ev.g });
+                }
+                if ev.p() != TIMER_P && p.g != ev.g {
+                    return fail(&ev, Violation::PNotRunningGWhileUnpark { p: ev.p(), g: ev.g });
+                }
+                let mut g1 = gs.get(ev.args[0]);
+                if g1.state != WAITING {
+                    return fail(&ev, Violation::NotWaitingBeforeUnpark { g: ev.args[0] });
+                }
+                if g1.ev != NONE
+                    && events.at(g1.ev as usize).event_type() == EventType::GO_BLOCK_NET
+                    && ev.p() != TIMER_P
+                {
+                    ev.set_p(NETPOLL_P);
+                }
+                link(events, g1.ev, idx);
+                g1.state = RUNNABLE;
+                g1.ev = idx;
+                g1.exists = true;
+                gs.set(ev.args[0], g1);
+            }
+            EventType::GO_SYS_CALL => {
+                check_running(&ev, &g, &p, false)?;
+                g.ev = idx;
+            }
+            EventType::GO_SYS_BLOCK => {
+                check_running(&ev, &g, &p, false)?;
+                g.state = WAITING;
+                link(events, g.start, idx);
+                g.start = NONE;
+                p.g = 0;
+            }
+            EventType::GO_SYS_EXIT => {
+                if g.state != WAITING {
+                    return fail(&ev, Violation::NotWaitingDuringSyscallExit { g: ev.g });
+                }
+                if g.ev != NONE && events.at(g.ev as usize).event_type() == EventType::GO_SYS_CALL {
+                    link(events, g.ev, idx);
+                }
+                g.state = RUNNABLE;
+                g.ev = idx;
+            }
+            EventType::GO_SLEEP
+            | EventType::GO_BLOCK
+            | EventType::GO_BLOCK_SEND
+            | EventType::GO_BLOCK_RECV
+            | EventType::GO_BLOCK_SELECT
+            | EventType::GO_BLOCK_SYNC
+            | EventType::GO_BLOCK_COND
+            | EventType::GO_BLOCK_NET
+            | EventType::GO_BLOCK_GC => {
+                check_running(&ev, &g, &p, false)?;
+                g.state = WAITING;
+                g.ev = idx;
+                link(events, g.start, idx);
+                g.start = NONE;
+                p.g = 0;
+            }
+            EventType::USER_TASK_CREATE => {
+                let id = ev.args[0];
+                if let Some(&previous) = tasks.get(&id) {
+                    let text = |e: &Event| quoted_line(e, &tables);
+                    let previous = events.at(previous as usize);
+                    return Err(Error::new(
+                        ev.offset(),
+                        ErrorKind::TaskConflict { id, event: text(&ev), previous: text(&previous) },
+                    ));
+                }
+                tasks.insert(id, idx);
+            }
+            EventType::USER_TASK_END => {
+                if let Some(create) = tasks.remove(&ev.args[0]) {
+                    link(events, create, idx);
+                }
+            }
+            EventType::USER_REGION => match ev.args[1] {
+                0 => regions.entry(ev.g).or_default().push(idx),
+                1 => {
+                    if let Some(open) = regions.get_mut(&ev.g) {
+                        let start_idx = *open.last().expect("open region lists are never empty");
+                        let start = events.at(start_idx as usize);
+                        let strings = tables.strings;
+                        if start.args[0] != ev.args[0] || strings.get(start.args[2]) != strings.get(ev.args[2]) {
+                            return Err(Error::new(
+                                ev.offset(),
+                                ErrorKind::RegionMisuse {
+                                    g: ev.g,
+                                    end: quoted_line(&ev, &tables),
+                                    start: quoted_line(&start, &tables),
+                                },
+                            ));
+                        }
+                        open.pop();
+                        if open.is_empty() {
+                            regions.remove(&ev.g);
+                        }
+                        link(events, start_idx, idx);
+                    }
+                }
+                _ => {
+                    let event = quoted_line(&ev, &tables);
+                    return Err(Error::new(ev.offset(), ErrorKind::InvalidRegionMode { event }));
+                }
+            },
+            _ => {}
+        }
+        g.exists = true;
+        gs.set(ev.g, g);
+        // Go writes the P's record back under the event's final P (GCP, NetpollP).
+        ps.set(u64::from(ev.p_code()), p);
+        events.set(i, ev);
+    }
+    Ok(())
+}
+
+/// Links event `from` (if any) to event `to`.
+#[inline]
+fn link(events: &mut Chunked<Event>, from: u32, to: u32) {
+    if from != NONE {
+        if let Some(e) = events.get_mut(from as usize) {
+            e.link = to;
+        }
+    }
+}
+
+/// The event as `go tool trace -d` prints it, quoted as Go's `%q`, kept for the life of the
+/// program (see [`intern`]).
+fn quoted_line(ev: &Event, tables: &Tables<'_>) -> &'static str {
+    let mut line = Vec::new();
+    write_line(&mut line, ev, tables.version, tables.strings, tables.messages);
+    let mut quoted = String::with_capacity(line.len() + 2);
+    go_quote(&mut quoted, &line);
+    intern(quoted)
+}
+
+/// Bytes of error texts kept by [`intern`] at most, over the life of the program.
+const INTERN_BUDGET: usize = 1 << 20;
+
+/// Keeps `text` for the life of the program, so that errors stay `Copy`: each distinct text
+/// once, and no more than [`INTERN_BUDGET`] bytes in all; beyond that, texts are cut (and
+/// marked with `…`). Only three rare errors (conflicting tasks and misused regions) use it.
+fn intern(text: String) -> &'static str {
+    static TABLE: Mutex<Option<(HashSet<&'static str>, usize)>> = Mutex::new(None);
+    let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
+    let (set, used) = guard.get_or_insert_with(|| (HashSet::new(), 0));
+    if let Some(&s) = set.get(text.as_str()) {
+        return s;
+    }
+    let left = INTERN_BUDGET.saturating_sub(*used);
+    let text = if text.len() <= left {
+        text
+    } else {
+        let mut cut = left.saturating_sub(3).min(text.len());
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        format!("{}…", &text[..cut])
+    };
+    *used += text.len();
+    let s: &'static str = Box::leak(text.into_boxed_str());
+    set.insert(s);
+    s
+}
+
+/// Appends `bytes` as Go's `strconv.Quote` writes them: printable characters as they are,
+/// `\a \b \f \n \r \t \v \\ \"`, `\xNN` for other ASCII controls and invalid bytes, `\uNNNN` or
+/// `\UNNNNNNNN` for other non-printable characters (as far as Rust's standard library can tell
+/// them: unassigned code points pass as they are).
+fn go_quote(out: &mut String, bytes: &[u8]) {
+    use std::fmt::Write;
+    out.push('"');
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            let _ = match c {
+                '\x07' => write!(out, "\\a"),
+                '\x08' => write!(out, "\\b"),
+                '\x0c' => write!(out, "\\f"),
+                '\n' => write!(out, "\\n"),
+                '\r' => write!(out, "\\r"),
+                '\t' => write!(out, "\\t"),
+                '\x0b' => write!(out, "\\v"),
+                '\\' => write!(out, "\\\\"),
+                '"' => write!(out, "\\\""),
+                c if c < ' ' || c == '\x7f' => write!(out, "\\x{:02x}", c as u32),
+                c if printable(c) => write!(out, "{c}"),
+                c if (c as u32) < 0x10000 => write!(out, "\\u{:04x}", c as u32),
+                c => write!(out, "\\U{:08x}", c as u32),
+            };
+        }
+        for b in chunk.invalid() {
+            let _ = write!(out, "\\x{b:02x}");
+        }
+    }
+    out.push('"');
+}
+
+/// Go's `unicode.IsPrint` as far as std knows: no controls, no white space but the space, no
+/// format, private-use or non-characters.
+fn printable(c: char) -> bool {
+    if c == ' ' {
+        return true;
+    }
+    let u = c as u32;
+    let format = matches!(u,
+        0xad | 0x600..=0x605 | 0x61c | 0x6dd | 0x70f | 0x180e | 0x200b..=0x200f | 0x202a..=0x202e
+        | 0x2060..=0x2064 | 0x2066..=0x206f | 0xfeff | 0xfff9..=0xfffb | 0x110bd | 0x110cd
+        | 0x1bca0..=0x1bca3 | 0x1d173..=0x1d17a | 0xe0001 | 0xe0020..=0xe007f);
+    let private = matches!(u, 0xe000..=0xf8ff | 0xf0000..=0x10ffff | 0xfdd0..=0xfdef) || u & 0xfffe == 0xfffe;
+    !(c.is_control() || c.is_whitespace() || format || private)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_like_go() {
+        let q = |b: &[u8]| {
+            let mut s = String::new();
+            go_quote(&mut s, b);
+            s
+        };
+        assert_eq!(q(b"0 UserTaskCreate p=0 name=a\"b\n"), r#""0 UserTaskCreate p=0 name=a\"b\n""#);
+        assert_eq!(q(b"\xff\x00\x7f"), r#""\xff\x00\x7f""#);
+        assert_eq!(q("日本 \u{200b}\u{10fffd}".as_bytes()), "\"日本 \\u200b\\U0010fffd\"");
+    }
+
+    #[test]
+    fn interned_texts_are_shared_and_bounded() {
+        let a = intern("\"some event\"".to_string());
+        let b = intern("\"some event\"".to_string());
+        assert!(std::ptr::eq(a, b));
+        let big = intern("x".repeat(INTERN_BUDGET + 10));
+        assert!(big.len() <= INTERN_BUDGET);
+    }
+}
