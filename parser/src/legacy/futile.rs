@@ -77,21 +77,18 @@ mod tests {
     fn removes_the_whole_sequence() {
         let mut events = Chunked::default();
         for e in [
-            ev(EventType::GO_UNBLOCK, 1, 5),     // removed
-            ev(EventType::GO_START, 5, 5),       // removed
-            ev(EventType::GO_SCHED, 5, 0),       // kept
-            ev(EventType::FUTILE_WAKEUP, 5, 0),  // removed
-            ev(EventType::GO_BLOCK_SEND, 5, 0),  // removed
-            ev(EventType::GO_START, 6, 6),       // kept: g 6 never futile
-            ev(EventType::GO_BLOCK, 6, 0),       // kept
+            ev(EventType::GO_UNBLOCK, 1, 5),    // removed
+            ev(EventType::GO_START, 5, 5),      // removed
+            ev(EventType::GO_SCHED, 5, 0),      // kept
+            ev(EventType::FUTILE_WAKEUP, 5, 0), // removed
+            ev(EventType::GO_BLOCK_SEND, 5, 0), // removed
+            ev(EventType::GO_START, 6, 6),      // kept: g 6 never futile
+            ev(EventType::GO_BLOCK, 6, 0),      // kept
         ] {
             events.push(e);
         }
         remove_futile(&mut events);
         let left: Vec<_> = events.iter().map(|e| (e.event_type(), e.g())).collect();
-        assert_eq!(
-            left,
-            [(EventType::GO_SCHED, 5), (EventType::GO_START, 6), (EventType::GO_BLOCK, 6)]
-        );
+        assert_eq!(left, [(EventType::GO_SCHED, 5), (EventType::GO_START, 6), (EventType::GO_BLOCK, 6)]);
     }
 }

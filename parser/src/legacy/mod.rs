@@ -1,7 +1,16 @@
 //! Legacy traces (Go 1.5 – 1.21): raw records, and the file-level checks of Go's reader.
 
 mod census;
+mod dense;
+mod event;
+mod futile;
+mod order;
 mod raw;
+mod structure;
+mod trace;
+mod validate;
 
 pub use census::{Census, TypeStats};
+pub use event::{Event, StackId, GC_P, MAX_OFFSET, MAX_P, NETPOLL_P, PROFILE_P, SYSCALL_P, TIMER_P};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};
+pub use trace::{Frame, Trace};

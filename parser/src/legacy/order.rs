@@ -175,7 +175,10 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
         list.events = Chunked::from_vec(samples);
     }
     let mut m = Merge {
-        sources: lists.into_iter().map(|l| Source { cursor: l.events.into_cursor(), selected: None }).collect(),
+        sources: lists
+            .into_iter()
+            .map(|l| Source { cursor: l.events.into_cursor(), selected: None })
+            .collect(),
         frontier: BinaryHeap::new(),
         blocked: Vec::new(),
         gs: IdMap::new(GState::default()),
@@ -243,7 +246,14 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
     }
     if out.len() < total {
         // The first record, in the file, of the events that could not be merged.
-        let offset = m.sources.iter().filter_map(|s| s.cursor.peek()).map(Event::offset).min().unwrap_or(0);
+        let offset = m
+            .sources
+            .iter()
+            .filter(|s| s.cursor.remaining() > 0)
+            .filter_map(|s| s.cursor.peek())
+            .map(Event::offset)
+            .min()
+            .unwrap_or(0);
         return Err(Error::new(offset, ErrorKind::NoConsistentOrdering));
     }
     if let Some(offset) = time_error {

@@ -299,7 +299,9 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
                         let start_idx = *open.last().expect("open region lists are never empty");
                         let start = events.at(start_idx as usize);
                         let strings = tables.strings;
-                        if start.args[0] != ev.args[0] || strings.get(start.args[2]) != strings.get(ev.args[2]) {
+                        if start.args[0] != ev.args[0]
+                            || strings.get(start.args[2]) != strings.get(ev.args[2])
+                        {
                             return Err(Error::new(
                                 ev.offset(),
                                 ErrorKind::RegionMisuse {
