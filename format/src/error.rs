@@ -445,6 +445,10 @@ pub enum Limit {
     Offset,
     /// A P id (batch headers).
     ProcId,
+    /// Bytes of a string record or a `UserLog` message (a limit a caller set below Go's).
+    StringLen,
+    /// Frames of a stack record (a caller's limit, below Go's).
+    StackFrames,
 }
 
 impl std::fmt::Display for Limit {
@@ -453,6 +457,8 @@ impl std::fmt::Display for Limit {
             Limit::Events => "event count",
             Limit::Offset => "file offset",
             Limit::ProcId => "P id",
+            Limit::StringLen => "string length",
+            Limit::StackFrames => "stack depth",
         })
     }
 }

@@ -23,30 +23,6 @@
 
 pub mod legacy;
 
-/// How strictly to read.
-///
-/// ```
-/// let options = gotrace_parser::Options::default().strict(true);
-/// assert!(options.is_strict());
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct Options {
-    strict: bool,
-}
+mod options;
 
-impl Options {
-    /// In strict mode the reader also rejects the damage Go's reader tolerates: varints with
-    /// bits beyond 64, and damaged `UserLog` messages. By default the verdict follows Go's.
-    #[must_use]
-    pub fn strict(mut self, strict: bool) -> Options {
-        self.strict = strict;
-        self
-    }
-
-    /// True in strict mode.
-    #[must_use]
-    pub fn is_strict(&self) -> bool {
-        self.strict
-    }
-}
+pub use options::{Limits, Options};

@@ -7,11 +7,13 @@
 
 use gotrace_format::legacy::{EventType, RawEvent, MAX_STACK_FRAMES, MAX_STRING_LEN};
 use gotrace_format::varint::{self, DecodeError, Varint};
-use gotrace_format::{ErrorKind, Version};
+use gotrace_format::{ErrorKind, Limit, Version};
 use nom::bytes::streaming::take;
 use nom::error::ParseError;
 use nom::multi::fold_many_m_n;
 use nom::{IResult, Needed, Parser};
+
+use crate::Limits;
 
 /// Why a grammar parser stopped: nom's own failures never happen with these parsers, but the
 /// trait wants a constructor for them.
@@ -43,6 +45,7 @@ pub(crate) struct Ctx {
     pub strict: bool,
     /// True when no byte follows the input: a shortage is then a truncation, not a wait.
     pub eof: bool,
+    pub limits: Limits,
 }
 
 /// What the hot path needs of one version: per type code, the number of values of a record of
@@ -217,7 +220,7 @@ fn record_inner(input: &[u8], ctx: Ctx) -> PResult<'_, Shape> {
         match len.value() {
             0 => return fail(ErrorKind::StringEmpty),
             n if n > MAX_STRING_LEN => return fail(ErrorKind::StringTooLong { len: n }),
-            _ => {}
+            n => check_limit(Limit::StringLen, n, ctx.limits.get_max_string_len())?,
         }
         let (end, _) = take(len.value() as usize).parse(after_len)?;
         return Ok((end, shape(input, rest, after_id, 1, end)));
@@ -250,7 +253,7 @@ fn record_inner(input: &[u8], ctx: Ctx) -> PResult<'_, Shape> {
         (body, &body[pos..], count)
     };
     let values = &input[position(input, values_start)..position(input, values_end)];
-    check_count(event, ctx.version, count, values)?;
+    check_count(event, ctx.version, count, values, ctx.limits)?;
     if event != EventType::USER_LOG {
         return Ok((values_end, shape(input, values_start, values_end, count, values_end)));
     }
@@ -268,7 +271,20 @@ fn max_length(event: EventType, version: Version) -> u64 {
     values * varint::MAX_LEN as u64
 }
 
-fn check_count(event: EventType, version: Version, got: u32, values: &[u8]) -> Result<(), nom::Err<Fault>> {
+fn check_limit(what: Limit, value: u64, max: u64) -> Result<(), nom::Err<Fault>> {
+    if value > max {
+        return fail(ErrorKind::LimitExceeded { what, value, max });
+    }
+    Ok(())
+}
+
+fn check_count(
+    event: EventType,
+    version: Version,
+    got: u32,
+    values: &[u8],
+    limits: Limits,
+) -> Result<(), nom::Err<Fault>> {
     if event == EventType::STACK {
         if got < 2 {
             return fail(ErrorKind::StackTooShort { got });
@@ -277,6 +293,7 @@ fn check_count(event: EventType, version: Version, got: u32, values: &[u8]) -> R
         if frames > MAX_STACK_FRAMES {
             return fail(ErrorKind::StackTooDeep { frames });
         }
+        check_limit(Limit::StackFrames, frames, limits.get_max_stack_frames())?;
         let want = if version < Version::Go1_7 { 2 + frames } else { 2 + 4 * frames };
         if want != u64::from(got) {
             return fail(ErrorKind::StackWrongArgCount { want, got });
@@ -310,6 +327,7 @@ fn message<'a>(i: &'a [u8], ctx: Ctx) -> PResult<'a, ()> {
     if len.value() > MAX_STRING_LEN {
         return damaged(rest);
     }
+    check_limit(Limit::StringLen, len.value(), ctx.limits.get_max_string_len())?;
     let n = len.value() as usize;
     if rest.len() >= n {
         return Ok((&rest[n..], ()));

@@ -181,7 +181,8 @@ impl RawParser {
                     }
                     return Ok(Parsed::NeedMore(1));
                 }
-                let ctx = Ctx { version, strict: self.options.strict, eof };
+                let ctx =
+                    Ctx { version, strict: self.options.is_strict(), eof, limits: self.options.get_limits() };
                 match grammar::record(data, ctx) {
                     Ok(Step::Record(shape)) => {
                         self.offset += u64::from(shape.consumed);

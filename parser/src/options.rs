@@ -1,0 +1,103 @@
+//! How the readers read: strictness and limits.
+
+use gotrace_format::legacy::{MAX_STACK_FRAMES, MAX_STRING_LEN};
+
+/// How strictly to read, and within which limits.
+///
+/// ```
+/// use gotrace_parser::{Limits, Options};
+/// let options = Options::default().strict(true).limits(Limits::default().max_string_len(4096));
+/// assert!(options.is_strict());
+/// assert_eq!(options.get_limits().get_max_string_len(), 4096);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Options {
+    strict: bool,
+    limits: Limits,
+}
+
+impl Options {
+    /// In strict mode the reader also rejects the damage Go's reader tolerates (see the README:
+    /// varints with bits beyond 64, damaged `UserLog` messages, stack records with id 0 or no
+    /// frames, duplicate stack ids, events before any batch, undefined string and stack
+    /// references, unknown STW reasons). By default the verdict follows Go's.
+    #[must_use]
+    pub fn strict(mut self, strict: bool) -> Options {
+        self.strict = strict;
+        self
+    }
+
+    /// True in strict mode.
+    #[must_use]
+    pub fn is_strict(&self) -> bool {
+        self.strict
+    }
+
+    /// Reads within `limits`.
+    #[must_use]
+    pub fn limits(mut self, limits: Limits) -> Options {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits.
+    #[must_use]
+    pub fn get_limits(&self) -> Limits {
+        self.limits
+    }
+}
+
+/// Caps on what one record may make the reader hold. The defaults are Go's own limits (a string
+/// or `UserLog` message of 1 000 000 bytes, a stack of 1000 frames), beyond which Go's reader
+/// rejects a trace anyway; a caller can only tighten them. A record over a tightened limit is a
+/// [`LimitExceeded`](gotrace_format::Category::LimitExceeded) error.
+///
+/// With the defaults, the largest record the streaming reader ever buffers is a string of
+/// 1 000 000 bytes (plus its id and length).
+///
+/// ```
+/// use gotrace_parser::Limits;
+/// let limits = Limits::default().max_stack_frames(64);
+/// assert_eq!(limits.get_max_stack_frames(), 64);
+/// assert_eq!(limits.get_max_string_len(), 1_000_000);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    max_string_len: u64,
+    max_stack_frames: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits { max_string_len: MAX_STRING_LEN, max_stack_frames: MAX_STACK_FRAMES }
+    }
+}
+
+impl Limits {
+    /// Longest string record or `UserLog` message, in bytes (at most Go's 1 000 000).
+    #[must_use]
+    pub fn max_string_len(mut self, bytes: u64) -> Limits {
+        self.max_string_len = bytes.min(MAX_STRING_LEN);
+        self
+    }
+
+    /// Most frames in a stack record (at most Go's 1000).
+    #[must_use]
+    pub fn max_stack_frames(mut self, frames: u64) -> Limits {
+        self.max_stack_frames = frames.min(MAX_STACK_FRAMES);
+        self
+    }
+
+    /// Longest string record or `UserLog` message, in bytes.
+    #[must_use]
+    pub fn get_max_string_len(&self) -> u64 {
+        self.max_string_len
+    }
+
+    /// Most frames in a stack record.
+    #[must_use]
+    pub fn get_max_stack_frames(&self) -> u64 {
+        self.max_stack_frames
+    }
+}
