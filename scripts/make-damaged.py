@@ -113,6 +113,8 @@ def main():
         "http11": "go-testdata/http_1_11_good",
         "http7": "go-testdata/http_1_7_good",
         "cpu21": "recorded/go1.21/cpuprof.trace",
+        "file19": "recorded/go1.19/fileio.trace",
+        "ann19": "recorded/go1.19/annotations.trace",
     }
     T = {k: Trace(tool, v) for k, v in bases.items()}
     cases = []  # (name, base key, bytes, description)
@@ -236,6 +238,40 @@ def main():
     if cs is not None:
         cv = [x for _, x in cs["vals"]]
         add("cpusample-p-huge", "cpu21", c.splice(cs["off"], cs["end"], c.encode(cs, cv[:2] + [10**6] + cv[3:])), "a CPUSample on P 1000000")
+    # --- validation: records written twice or altered so that ordering still succeeds but the
+    # goroutine, P, GC, STW, sweep, assist, task or region state is wrong
+    f19, a19 = T["file19"], T["ann19"]
+
+    def twice(key, t, name, what, nth=0):
+        r = t.find(name, nth)
+        if r is not None:
+            add(f"twice-{what}", key, t.splice(r["end"], r["end"], t.bytes_of(r)), f"a {name} record written twice in a row")
+
+    twice("ss19", s, "ProcStart", "procstart", 3)
+    twice("ss19", s, "ProcStop", "procstop", 3)
+    twice("ss19", s, "GCDone", "gcdone")
+    twice("ss19", s, "GCSTWStart", "stwstart")
+    twice("ss19", s, "GCSTWDone", "stwdone")
+    twice("ss19", s, "GCSweepStart", "sweepstart")
+    twice("ss19", s, "GCSweepDone", "sweepdone")
+    twice("file19", f19, "GCMarkAssistStart", "assiststart")
+    twice("ss19", s, "GoSched", "gosched", 2)
+    twice("file19", f19, "GoSysCall", "syscall", 2)
+    twice("file19", f19, "GoEnd", "goend")
+    twice("ann19", a19, "UserTaskCreate", "taskcreate")
+    twice("ann19", a19, "UserTaskEnd", "taskend")
+    sx = f19.find("GoSysExit")
+    if sx is not None:
+        xv = [x for _, x in sx["vals"]]
+        add("sysexit-as-local", "file19", f19.splice(sx["off"], sx["end"], bytes([0x80 | 40]) + b"".join(uv(x) for x in [xv[0], xv[1], xv[3]])), "a GoSysExit rewritten as GoSysExitLocal (no runtime writes it)")
+    reg = a19.find("UserRegion", 0, lambda r: r["vals"][2][1] == 0)
+    if reg is not None:
+        rv = [x for _, x in reg["vals"]]
+        add("region-mode-2", "ann19", a19.splice(reg["off"], reg["end"], a19.encode(reg, rv[:2] + [2] + rv[3:])), "a UserRegion with mode 2")
+    end = a19.find("UserRegion", 0, lambda r: r["vals"][2][1] == 1)
+    if end is not None:
+        ev = [x for _, x in end["vals"]]
+        add("region-end-renamed", "ann19", a19.splice(end["off"], end["end"], a19.encode(end, ev[:3] + [ev[3] + 1] + ev[4:])), "a UserRegion end naming another region")
     # --- deterministic bit flips in varints of small traces
     rng = random.Random(1)
     for key in ["utr19", "http21", "http7", "http11"]:
