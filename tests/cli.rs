@@ -48,8 +48,8 @@ fn expect_trace_error(out: &Output, want: Error, what: &str) {
 
 #[test]
 fn validate_accepts_every_legacy_corpus_trace() {
-    // Including stress_1_5_unordered: its problem is ordering, which the raw layer does not see.
-    for path in legacy_corpus() {
+    // Not stress_1_5_unordered: `validate` orders events, and Go rejects that one (golden_dump.rs).
+    for path in legacy_corpus().into_iter().filter(|p| !name(p).contains("unordered")) {
         let out = run(&["validate".as_ref(), path.as_os_str()]);
         expect_exit(&out, 0, &name(&path));
         assert!(out.stderr.is_empty() && out.stdout.is_empty(), "{}: validate is silent", name(&path));
@@ -199,7 +199,6 @@ fn io_and_usage_errors() {
         &none[..],
         &["frobnicate"],
         &["validate"],
-        &["dump", "corpus/go-testdata/http_1_7_good"],
         &["validate", "--bogus", "x"],
         &["rewrite", "only-one-argument"],
     ] {

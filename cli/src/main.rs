@@ -9,10 +9,11 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gotrace_format::{Category, Error};
-use gotrace_parser::legacy::{Census, RawReader};
+use gotrace_parser::legacy::RawReader;
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
+mod dump;
 mod quote;
 mod raw_dump;
 mod stats;
@@ -27,10 +28,10 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Print the records of a trace, one per line.
+    /// Print the ordered events of a trace, one per line, as `go tool trace -d` does.
     Dump {
-        /// Print raw records in file order: offset, Go's event name, name=value arguments.
-        #[arg(long, required = true)]
+        /// Print raw records in file order instead: offset, Go's event name, name=value arguments.
+        #[arg(long)]
         raw: bool,
         /// The trace file.
         file: PathBuf,
@@ -50,7 +51,8 @@ enum Command {
         /// Where to write.
         output: PathBuf,
     },
-    /// Exit 0 if the trace reads cleanly, else 1 with `error at offset N: MESSAGE` on stderr.
+    /// Exit 0 if the trace reads, orders and validates cleanly (Go accepts it), else 1 with
+    /// `error at offset N: MESSAGE` on stderr.
     Validate {
         /// Also reject the damage Go's reader tolerates.
         #[arg(long)]
@@ -85,7 +87,8 @@ fn io_failure(path: &Path) -> impl Fn(io::Error) -> Failure + '_ {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dump { raw: _, file } => raw_dump::run(&file),
+        Command::Dump { raw: true, file } => raw_dump::run(&file),
+        Command::Dump { raw: false, file } => dump::run(&file),
         Command::Stats { json, file } => stats::run(&file, json),
         Command::Rewrite { input, output } => rewrite(&input, &output),
         Command::Validate { strict, file } => validate(&file, strict),
@@ -133,13 +136,10 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
 }
 
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
-    let options = Options::default().strict(strict);
-    let mut reader = open(path, options)?;
-    let mut census = Census::with_options(reader.version(), options);
-    while let Some(event) = reader.next_event()? {
-        census.add(&event)?;
-    }
-    census.finish(reader.offset())?;
+    // One pass: the raw reader and the census check every record as it is read (the checks
+    // `validate` made before the ordered parser existed, in the same order), then the events
+    // are ordered and validated.
+    dump::parse(path, Options::default().strict(strict))?;
     Ok(())
 }
 
