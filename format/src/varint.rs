@@ -149,6 +149,26 @@ pub fn write(out: &mut Vec<u8>, mut value: u64) {
     out.push(value as u8);
 }
 
+/// Writes the minimal encoding of `value` into `dst` at `pos` and returns the position after
+/// it: the slice flavour of [`write`], for writers that fill fixed buffers. Panics if `dst` is
+/// too short (callers check room first: [`MAX_LEN`] bytes per value).
+///
+/// ```
+/// let mut buf = [0u8; 4];
+/// let end = gotrace_format::varint::put(&mut buf, 1, 300);
+/// assert_eq!((end, buf), (3, [0, 0xac, 0x02, 0]));
+/// ```
+#[inline]
+pub fn put(dst: &mut [u8], mut pos: usize, mut value: u64) -> usize {
+    while value >= 0x80 {
+        dst[pos] = value as u8 | 0x80;
+        value >>= 7;
+        pos += 1;
+    }
+    dst[pos] = value as u8;
+    pos + 1
+}
+
 /// Decodes the varint at the start of `input`.
 ///
 /// ```

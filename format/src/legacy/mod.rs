@@ -2,6 +2,8 @@
 
 mod event_type;
 mod raw;
+mod stw;
 
 pub use event_type::{EventType, MAX_STACK_FRAMES, MAX_STRING_LEN};
 pub use raw::{RawEvent, Text};
+pub use stw::StwReason;
