@@ -26,6 +26,8 @@ seed() { # target -> seed directory (prefix for raw_incremental: the first 4 byt
     n=$(echo "$f" | sed 's|^\.\./||; s|/|_|g')
     if [ "$t" = raw_incremental ] && [[ $f != regressions/* ]]; then
       { printf '\001\007\003\100'; cat "$f"; } > "$dir/$n"
+    elif [ "$t" = legacy_parse ] && [[ $f != regressions/* ]]; then
+      { printf '\100'; cat "$f"; } > "$dir/$n"
     else
       cp "$f" "$dir/$n"
     fi

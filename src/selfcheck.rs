@@ -14,7 +14,7 @@ use std::io::{self, Read};
 
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
-use gotrace_parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader};
+use gotrace_parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader, Trace};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
@@ -250,4 +250,30 @@ pub fn roundtrip_raw(data: &[u8]) {
     }
     let written = writer.finish().expect("writing to memory");
     assert!(written == data, "rewrite differs from the input");
+}
+
+/// Any bytes through the full ordered parser, strict or not: no panic, and the streaming entry
+/// point (fed in pieces of the `chunks` sizes) gives the in-memory one's events, line for line,
+/// or its error.
+pub fn legacy_parse(data: &[u8], chunks: &[usize]) {
+    for strict in [false, true] {
+        let options = Options::default().strict(strict);
+        let whole = Trace::from_slice_with(data, options);
+        let streamed = Trace::parse_with(Trickle::new(data, chunks), options);
+        match (whole, streamed) {
+            (Ok(a), Ok(b)) => assert!(dump(&a) == dump(&b), "streamed parse differs from the in-memory one"),
+            (Err(a), Err(b)) => assert_eq!(a, b, "streamed parse fails differently"),
+            (a, b) => panic!("in memory: {:?}, streamed: {:?}", a.err(), b.err()),
+        }
+    }
+}
+
+/// The ordered events in `go tool trace -d` form.
+fn dump(trace: &Trace) -> Vec<u8> {
+    let mut out = Vec::new();
+    for event in trace.events() {
+        trace.write_line(&mut out, event);
+        out.push(b'\n');
+    }
+    out
 }

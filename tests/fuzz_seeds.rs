@@ -60,6 +60,24 @@ fn raw_incremental_on_corpus_and_regressions() {
     }
 }
 
+fn damaged() -> Vec<PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
+    files(&dir).into_iter().filter(|p| p.extension().is_none()).collect()
+}
+
+#[test]
+fn legacy_parse_on_corpus_damaged_and_regressions() {
+    for path in corpus().into_iter().chain(damaged()) {
+        let data = std::fs::read(&path).unwrap();
+        selfcheck::legacy_parse(&data, &[4096]);
+    }
+    for input in regressions("legacy_parse") {
+        let (size, data) = input.split_at(input.len().min(1));
+        let chunks: Vec<usize> = size.iter().map(|&b| usize::from(b)).collect();
+        selfcheck::legacy_parse(data, &chunks);
+    }
+}
+
 #[test]
 fn roundtrip_raw_on_corpus_and_regressions() {
     for path in corpus() {
