@@ -291,6 +291,9 @@ pub enum ErrorKind {
         /// What the reader reported.
         kind: std::io::ErrorKind,
     },
+    /// An error of a modern trace (Go 1.22 and later).
+    #[error("{0}")]
+    Modern(crate::modern::ErrorKind),
 }
 
 /// The state violations Go's `postProcessTrace` reports, with its wording; `go tool trace`
@@ -486,6 +489,7 @@ impl ErrorKind {
             | InvalidRegionMode { .. } => Category::Inconsistent,
             LimitExceeded { .. } => Category::LimitExceeded,
             Io { .. } => Category::Io,
+            Modern(kind) => kind.category(),
             _ => Category::Malformed,
         }
     }

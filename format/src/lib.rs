@@ -2,7 +2,8 @@
 //!
 //! The data of the Go execution trace format, shared by the reader (`gotrace-parser`) and the
 //! writer (`gotrace-writer`): versions and the file header, the event tables of each version,
-//! LEB128 varints, raw records, and the error type.
+//! LEB128 varints, raw records of the legacy (Go 1.5 – 1.21) and the modern (Go 1.22 – 1.27)
+//! layouts, their text form, and the error type.
 //!
 //! ```
 //! use gotrace_format::{parse_header, legacy::EventType, Version};
@@ -16,8 +17,12 @@
 
 mod error;
 pub mod legacy;
+pub mod modern;
+pub mod quote;
+mod record;
 pub mod varint;
 mod version;
 
 pub use error::{Category, Error, ErrorKind, Limit, Violation};
+pub use record::RawRecord;
 pub use version::{parse_header, parse_header_number, Version, HEADER_LEN};

@@ -8,13 +8,16 @@ pub const HEADER_LEN: usize = 16;
 /// A trace format version, as named by the file header.
 ///
 /// Only the versions some Go release wrote exist: Go 1.6 wrote `go 1.5 trace`, Go 1.12 – 1.18
-/// wrote `go 1.11 trace`, Go 1.20 wrote `go 1.19 trace`.
+/// wrote `go 1.11 trace`, Go 1.20 wrote `go 1.19 trace`, Go 1.24 wrote `go 1.23 trace`, Go 1.27
+/// writes `go 1.26 trace`; there is no 1.24 and no 1.27 format.
 ///
 /// ```
 /// use gotrace_format::Version;
 /// assert_eq!(Version::from_number(1019), Some(Version::Go1_19));
 /// assert_eq!(Version::Go1_19.to_string(), "1.19");
 /// assert!(Version::Go1_21.is_legacy());
+/// assert!(!Version::Go1_22.is_legacy());
+/// assert_eq!(Version::from_number(1024), None);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 #[non_exhaustive]
@@ -35,11 +38,37 @@ pub enum Version {
     Go1_19,
     /// `go 1.21 trace`: renumbered STW reasons, padded stack lengths.
     Go1_21,
+    /// `go 1.22 trace`: the modern layout (generations of per-M batches).
+    Go1_22,
+    /// `go 1.23 trace`: coroutine switches, `GoStatusStack`, experimental batches (written by
+    /// Go 1.23 and 1.24).
+    Go1_23,
+    /// `go 1.25 trace`: sync batches (frequency and clock snapshot).
+    Go1_25,
+    /// `go 1.26 trace`: an end-of-generation byte after every generation (written by Go 1.26
+    /// and 1.27).
+    Go1_26,
 }
 
 impl Version {
     /// Every version, oldest first.
-    pub const ALL: [Version; 8] = [
+    pub const ALL: [Version; 12] = [
+        Version::Go1_5,
+        Version::Go1_7,
+        Version::Go1_8,
+        Version::Go1_9,
+        Version::Go1_10,
+        Version::Go1_11,
+        Version::Go1_19,
+        Version::Go1_21,
+        Version::Go1_22,
+        Version::Go1_23,
+        Version::Go1_25,
+        Version::Go1_26,
+    ];
+
+    /// The versions of the legacy layout (Go 1.5 – 1.21), oldest first.
+    pub const LEGACY: [Version; 8] = [
         Version::Go1_5,
         Version::Go1_7,
         Version::Go1_8,
@@ -49,6 +78,9 @@ impl Version {
         Version::Go1_19,
         Version::Go1_21,
     ];
+
+    /// The versions of the modern layout (Go 1.22 – 1.27), oldest first.
+    pub const MODERN: [Version; 4] = [Version::Go1_22, Version::Go1_23, Version::Go1_25, Version::Go1_26];
 
     /// The version's number as Go's parsers use it: `1000 * major + minor` (1.19 → 1019).
     #[must_use]
@@ -62,6 +94,10 @@ impl Version {
             Version::Go1_11 => 1011,
             Version::Go1_19 => 1019,
             Version::Go1_21 => 1021,
+            Version::Go1_22 => 1022,
+            Version::Go1_23 => 1023,
+            Version::Go1_25 => 1025,
+            Version::Go1_26 => 1026,
         }
     }
 
@@ -71,10 +107,11 @@ impl Version {
         Version::ALL.into_iter().find(|v| v.number() == number)
     }
 
-    /// True for the versions of the legacy (per-P batch) layout, Go 1.5 – 1.21.
+    /// True for the versions of the legacy (per-P batch) layout, Go 1.5 – 1.21; false for the
+    /// modern layout (per-M batches in generations), Go 1.22 and later.
     #[must_use]
     pub const fn is_legacy(self) -> bool {
-        true
+        self.number() <= 1021
     }
 
     /// The 16 header bytes a file of this version starts with.
@@ -133,7 +170,7 @@ pub fn parse_header_number(header: &[u8; HEADER_LEN]) -> Result<u32, Error> {
     Ok(u32::from(b[3] - b'0') * 1000 + minor)
 }
 
-/// Parses the header and checks that it names a version gotrace reads.
+/// Parses the header and checks that it names a version gotrace reads, legacy or modern.
 ///
 /// Errors: [`ErrorKind::BadHeader`], or [`ErrorKind::UnsupportedVersion`] for a well-formed
 /// header of a version that does not exist (Go's "unsupported trace file version").
@@ -158,12 +195,22 @@ mod tests {
         for v in Version::ALL {
             assert_eq!(parse_header(&v.header()).unwrap(), v);
         }
+        assert_eq!(&Version::Go1_26.header(), b"go 1.26 trace\0\0\0");
+        assert_eq!(Version::LEGACY.len() + Version::MODERN.len(), Version::ALL.len());
+        assert!(Version::LEGACY.iter().all(|v| v.is_legacy()));
+        assert!(Version::MODERN.iter().all(|v| !v.is_legacy()));
+        for number in [1020, 1024, 1027] {
+            let header = format!("go 1.{} trace\0\0\0", number % 1000);
+            let err = parse_header(header.as_bytes().try_into().unwrap()).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::UnsupportedVersion { number });
+        }
     }
 
     #[test]
     fn header_rejections_follow_go() {
         // Checked by hand against Go 1.19's parseHeader: a leading 0 minor, a 4-digit minor and a
-        // missing NUL are "not a trace file"; 1.25 parses but is not a legacy version.
+        // missing NUL are "not a trace file"; 1.25 and 1.100 parse (whether gotrace reads them is
+        // parse_header's business).
         for bad in [
             b"go 1.05 trace\0\0\0",
             b"go 1.2345 trace\0",

@@ -167,6 +167,9 @@ impl RawParser {
                     return Ok(Parsed::NeedMore(HEADER_LEN));
                 };
                 let version = parse_header(header)?;
+                if !version.is_legacy() {
+                    return Err(Error::new(0, ErrorKind::UnsupportedVersion { number: version.number() }));
+                }
                 self.state = State::Records(version);
                 let fast = Fast::new(version);
                 self.fast = Some(Box::new(fast));
