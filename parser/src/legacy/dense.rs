@@ -78,11 +78,6 @@ impl<T> Chunked<T> {
         self.chunks.iter().flatten()
     }
 
-    /// The elements in order, mutably.
-    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut T> + '_ {
-        self.chunks.iter_mut().flatten()
-    }
-
     /// The chunks, in order (all full but the last).
     pub fn chunks(&self) -> &[Vec<T>] {
         &self.chunks

@@ -106,10 +106,56 @@ struct Source {
     selected: Option<Transition>,
 }
 
+/// The frontier: at most one event per list, keyed by (time, offset); the smallest comes next.
+/// A plain array scanned for the minimum while lists are few (the usual case: one per P plus
+/// two), a binary heap beyond.
+enum Frontier {
+    Few(Vec<(i64, u64, u32)>),
+    Many(BinaryHeap<Reverse<(i64, u64, u32)>>),
+}
+
+/// Lists up to which the frontier is a plain array.
+const FEW_LISTS: usize = 16;
+
+impl Frontier {
+    fn new(lists: usize) -> Frontier {
+        if lists <= FEW_LISTS {
+            Frontier::Few(Vec::with_capacity(lists))
+        } else {
+            Frontier::Many(BinaryHeap::with_capacity(lists))
+        }
+    }
+
+    #[inline]
+    fn push(&mut self, entry: (i64, u64, u32)) {
+        match self {
+            Frontier::Few(v) => v.push(entry),
+            Frontier::Many(h) => h.push(Reverse(entry)),
+        }
+    }
+
+    /// The list whose head comes next.
+    #[inline]
+    fn pop(&mut self) -> Option<u32> {
+        match self {
+            Frontier::Few(v) => {
+                let mut best = 0;
+                for k in 1..v.len() {
+                    if (v[k].0, v[k].1) < (v[best].0, v[best].1) {
+                        best = k;
+                    }
+                }
+                (!v.is_empty()).then(|| v.swap_remove(best).2)
+            }
+            Frontier::Many(h) => h.pop().map(|Reverse(e)| e.2),
+        }
+    }
+}
+
 /// The merge state of Go 1.7+ traces.
 struct Merge {
     sources: Vec<Source>,
-    frontier: BinaryHeap<Reverse<(i64, u64, u32)>>,
+    frontier: Frontier,
     /// Lists whose head waits for a change of the state of a key.
     blocked: Vec<(u64, u32)>,
     gs: IdMap<GState>,
@@ -123,7 +169,7 @@ impl Merge {
         let Some(ev) = src.cursor.peek() else { return };
         let t = transition(ev);
         if t.key == UNORDERED || ready(&t, self.gs.get(t.key)) {
-            self.frontier.push(Reverse((ev.ts, ev.offset(), i)));
+            self.frontier.push((ev.ts, ev.offset(), i));
             src.selected = Some(t);
         } else {
             self.blocked.push((t.key, i));
@@ -142,7 +188,7 @@ impl Merge {
                 if let Some(ev) = src.cursor.peek() {
                     let t = transition(ev);
                     if ready(&t, self.gs.get(t.key)) {
-                        self.frontier.push(Reverse((ev.ts, ev.offset(), i)));
+                        self.frontier.push((ev.ts, ev.offset(), i));
                         src.selected = Some(t);
                         self.blocked.swap_remove(k);
                         continue;
@@ -154,17 +200,18 @@ impl Merge {
     }
 }
 
-/// Orders the events of `parts` (its lists are consumed): the final order, times in
-/// nanoseconds since the first event, pseudo-Ps assigned (but for those validation assigns).
-pub(crate) fn order(parts: &mut Parts) -> Result<Chunked<Event>, Error> {
+/// Orders the events of `parts` (its lists are consumed). Times stay in ticks: the returned
+/// [`Normalise`] converts them, event by event (the validation pass applies it, which saves a
+/// pass over the events).
+pub(crate) fn order(parts: &mut Parts) -> Result<(Chunked<Event>, Normalise), Error> {
     let lists = std::mem::take(&mut parts.lists);
-    let mut events = if parts.version < Version::Go1_7 {
+    let events = if parts.version < Version::Go1_7 {
         order_1005(lists)?
     } else {
         order_1007(lists, parts.events, &mut parts.pool)?
     };
-    normalise(&mut events, parts.frequency, &parts.timer_goroutines);
-    Ok(events)
+    let normalise = Normalise::new(&events, parts.frequency, &parts.timer_goroutines);
+    Ok((events, normalise))
 }
 
 fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Result<Chunked<Event>, Error> {
@@ -179,10 +226,11 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
             .into_iter()
             .map(|l| Source { cursor: l.events.into_cursor(), selected: None })
             .collect(),
-        frontier: BinaryHeap::new(),
+        frontier: Frontier::new(0),
         blocked: Vec::new(),
         gs: IdMap::new(GState::default()),
     };
+    m.frontier = Frontier::new(m.sources.len());
     for i in 0..m.sources.len() as u32 {
         m.offer(i);
     }
@@ -192,15 +240,15 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
     let mut fixup_error = None;
     let mut last_block: IdMap<i64> = IdMap::new(0);
     let mut moved: Vec<u32> = Vec::new();
-    while let Some(Reverse((_, _, i))) = m.frontier.pop() {
+    while let Some(i) = m.frontier.pop() {
         let src = &mut m.sources[i as usize];
         let t = src.selected.take().expect("a frontier list is selected");
         let Some(&head) = src.cursor.peek() else { unreachable!("a frontier list has a head") };
         src.cursor.advance(pool);
         let mut ev = head;
         if t.key != UNORDERED {
-            let cur = m.gs.get(t.key);
-            if !ready(&t, cur) {
+            let cur = m.gs.get_mut(t.key);
+            if !ready(&t, *cur) {
                 return Err(Error::new(ev.offset(), ErrorKind::SequencesBroken));
             }
             let seq = match t.next.seq {
@@ -208,7 +256,7 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
                 INC_SEQ => cur.seq.wrapping_add(1),
                 s => s,
             };
-            m.gs.set(t.key, GState { seq, status: t.next.status });
+            *cur = GState { seq, status: t.next.status };
         }
         // Local types only serve the ordering: Go rewrites the type, not the arguments.
         match ev.event_type() {
@@ -350,19 +398,31 @@ fn order_1005(lists: Vec<List>) -> Result<Chunked<Event>, Error> {
     Ok(Chunked::from_vec(all.into_iter().map(|(_, e)| e).collect()))
 }
 
-/// Ticks to nanoseconds since the first event (§3.3, in f64 as Go computes it), then the
-/// pseudo-Ps of timer unblocks and syscall exits (§7.5).
-fn normalise(events: &mut Chunked<Event>, frequency: u64, timers: &[u64]) {
-    let Some(first) = events.get(0) else { return };
-    let min = first.ts;
-    let factor = 1e9 / frequency as i64 as f64;
-    let mut timers = timers.to_vec();
-    timers.sort_unstable();
-    timers.dedup();
-    for ev in events.iter_mut() {
-        ev.ts = ns(ev.ts.wrapping_sub(min), factor);
+/// The last step of ordering, applied to each event in final order (§7.5): ticks to
+/// nanoseconds since the first event (§3.3, in f64 as Go computes it), then the pseudo-Ps of
+/// timer unblocks and syscall exits.
+pub(crate) struct Normalise {
+    min: i64,
+    factor: f64,
+    timers: Vec<u64>,
+}
+
+impl Normalise {
+    /// For `events` in final order, with `frequency` ticks per second and the timer
+    /// goroutines `timers`.
+    fn new(events: &Chunked<Event>, frequency: u64, timers: &[u64]) -> Normalise {
+        let mut timers = timers.to_vec();
+        timers.sort_unstable();
+        timers.dedup();
+        Normalise { min: events.get(0).map_or(0, |e| e.ts), factor: 1e9 / frequency as i64 as f64, timers }
+    }
+
+    /// Converts `ev`'s time and assigns its pseudo-P.
+    #[inline]
+    pub fn apply(&self, ev: &mut Event) {
+        ev.ts = ns(ev.ts.wrapping_sub(self.min), self.factor);
         match ev.event_type() {
-            EventType::GO_UNBLOCK if !timers.is_empty() && timers.binary_search(&ev.g).is_ok() => {
+            EventType::GO_UNBLOCK if !self.timers.is_empty() && self.timers.binary_search(&ev.g).is_ok() => {
                 ev.set_p(TIMER_P);
             }
             EventType::GO_SYS_EXIT => ev.set_p(SYSCALL_P),

@@ -121,7 +121,7 @@ impl Trace {
 
     fn finish(structure: Structure) -> Result<Trace, Error> {
         let mut parts = structure.finish();
-        let mut events = order(&mut parts)?;
+        let (mut events, normalise) = order(&mut parts)?;
         if parts.futile > 0 {
             remove_futile(&mut events);
         }
@@ -131,7 +131,7 @@ impl Trace {
             messages: &parts.messages,
             stacks: &mut parts.stacks,
         };
-        validate(&mut events, tables)?;
+        validate(&mut events, tables, &normalise)?;
         Ok(Trace {
             version: parts.version,
             events,

@@ -2,7 +2,7 @@
 //! P replayed over the ordered events, Go's errors in Go's words, the links between events,
 //! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use gotrace_format::legacy::EventType;
@@ -10,6 +10,7 @@ use gotrace_format::{Error, ErrorKind, Version, Violation};
 
 use super::dense::{Chunked, IdMap};
 use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
+use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
 use super::trace::write_line;
 
@@ -51,22 +52,29 @@ pub(crate) struct Tables<'a> {
     pub stacks: &'a mut Stacks,
 }
 
-/// Replays the goroutine and P states over `events` (in final order, times in nanoseconds),
+/// Converts the times of `events` (in final order) to nanoseconds and assigns the timer and
+/// syscall pseudo-Ps ([`Normalise`]); replays the goroutine and P states over them,
 /// sets the links, moves `GCStart` to `GCP` and network unblocks to `NetpollP`, and gives each
 /// goroutine's first start the stack of its start function.
-pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Result<(), Error> {
+pub(crate) fn validate(
+    events: &mut Chunked<Event>,
+    tables: Tables<'_>,
+    normalise: &Normalise,
+) -> Result<(), Error> {
     let version = tables.version;
     let mut gs: IdMap<GDesc> = IdMap::new(NEW_G);
     gs.set(0, GDesc { exists: true, state: RUNNING, ..NEW_G });
     let mut ps: IdMap<PDesc> = IdMap::new(NEW_P);
-    let mut tasks: HashMap<u64, u32> = HashMap::new();
-    let mut regions: HashMap<u64, Vec<u32>> = HashMap::new();
+    // Task ids count up from 1 in the runtime: a dense table.
+    let mut tasks: IdMap<u32> = IdMap::new(NONE);
+    let mut regions = Regions::new();
     let (mut gc, mut stw) = (NONE, NONE);
     let per_p_stw = version < Version::Go1_10;
 
     for i in 0..events.len() {
         let idx = i as u32;
         let mut ev = events.at(i);
+        normalise.apply(&mut ev);
         let t = ev.event_type();
         let mut g = gs.get(ev.g);
         let mut p = ps.get(u64::from(ev.p_code()));
@@ -202,7 +210,7 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
                 g.state = DEAD;
                 p.g = 0;
                 if t == EventType::GO_END {
-                    for r in regions.remove(&ev.g).unwrap_or_default() {
+                    while let Some(r) = regions.pop(ev.g) {
                         link(events, r, idx);
                     }
                 }
@@ -277,7 +285,8 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
             }
             EventType::USER_TASK_CREATE => {
                 let id = ev.args[0];
-                if let Some(&previous) = tasks.get(&id) {
+                let previous = tasks.get(id);
+                if previous != NONE {
                     let text = |e: &Event| quoted_line(e, &tables);
                     let previous = events.at(previous as usize);
                     return Err(Error::new(
@@ -285,23 +294,21 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
                         ErrorKind::TaskConflict { id, event: text(&ev), previous: text(&previous) },
                     ));
                 }
-                tasks.insert(id, idx);
+                tasks.set(id, idx);
             }
             EventType::USER_TASK_END => {
-                if let Some(create) = tasks.remove(&ev.args[0]) {
-                    link(events, create, idx);
-                }
+                let create = std::mem::replace(tasks.get_mut(ev.args[0]), NONE);
+                link(events, create, idx);
             }
             EventType::USER_REGION => match ev.args[1] {
-                0 => regions.entry(ev.g).or_default().push(idx),
+                0 => regions.push(ev.g, idx),
                 1 => {
-                    if let Some(open) = regions.get_mut(&ev.g) {
-                        let start_idx = *open.last().expect("open region lists are never empty");
+                    if let Some(start_idx) = regions.top(ev.g) {
                         let start = events.at(start_idx as usize);
                         let strings = tables.strings;
-                        if start.args[0] != ev.args[0]
-                            || strings.get(start.args[2]) != strings.get(ev.args[2])
-                        {
+                        let same_name = start.args[2] == ev.args[2]
+                            || strings.get(start.args[2]) == strings.get(ev.args[2]);
+                        if start.args[0] != ev.args[0] || !same_name {
                             return Err(Error::new(
                                 ev.offset(),
                                 ErrorKind::RegionMisuse {
@@ -311,10 +318,7 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
                                 },
                             ));
                         }
-                        open.pop();
-                        if open.is_empty() {
-                            regions.remove(&ev.g);
-                        }
+                        regions.pop(ev.g);
                         link(events, start_idx, idx);
                     }
                 }
@@ -332,6 +336,56 @@ pub(crate) fn validate(events: &mut Chunked<Event>, tables: Tables<'_>) -> Resul
         events.set(i, ev);
     }
     Ok(())
+}
+
+/// The open regions of every goroutine (Go's `activeRegions`): one stack per goroutine,
+/// threaded through a shared arena of nodes (reused once popped).
+struct Regions {
+    /// Per goroutine, the node of its innermost open region.
+    top: IdMap<u32>,
+    /// Region start event, node below.
+    nodes: Vec<(u32, u32)>,
+    /// Popped nodes, for reuse.
+    free: Vec<u32>,
+}
+
+impl Regions {
+    fn new() -> Regions {
+        Regions { top: IdMap::new(NONE), nodes: Vec::new(), free: Vec::new() }
+    }
+
+    fn push(&mut self, g: u64, event: u32) {
+        let top = self.top.get_mut(g);
+        let node = (event, *top);
+        *top = match self.free.pop() {
+            Some(n) => {
+                self.nodes[n as usize] = node;
+                n
+            }
+            None => {
+                self.nodes.push(node);
+                self.nodes.len() as u32 - 1
+            }
+        };
+    }
+
+    /// The innermost open region of `g`.
+    fn top(&self, g: u64) -> Option<u32> {
+        let top = self.top.get(g);
+        (top != NONE).then(|| self.nodes[top as usize].0)
+    }
+
+    /// Closes the innermost open region of `g`; returns its start event.
+    fn pop(&mut self, g: u64) -> Option<u32> {
+        let top = self.top.get(g);
+        if top == NONE {
+            return None;
+        }
+        let (event, below) = self.nodes[top as usize];
+        self.top.set(g, below);
+        self.free.push(top);
+        Some(event)
+    }
 }
 
 /// Links event `from` (if any) to event `to`.
