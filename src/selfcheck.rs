@@ -1,7 +1,8 @@
 //! Consistency checks that must hold for any input whatsoever: the bodies of the fuzz targets
 //! (`fuzz/`), which `cargo test` also runs over the committed seeds and the corpus.
 //!
-//! Each check panics when the property fails; on any input it must not panic otherwise.
+//! Each check panics when the property fails; on any input it must not panic otherwise. The
+//! `modern_*` checks are those of modern traces (Go 1.22 – 1.27).
 //!
 //! ```
 //! let trace = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/go-testdata/http_1_19_good"))?;
@@ -17,6 +18,12 @@ use gotrace_format::{Error, Version};
 use gotrace_parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader, Trace};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
+
+mod modern;
+pub use modern::{
+    from_text, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw, modern_roundtrip_text,
+    read_modern, to_text, visit_modern,
+};
 
 /// What a reader made of an input: the version, each record (offset and bytes), and how it
 /// ended (`None` at the clean end, or the error).

@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod legacy;
+pub mod modern;
 
 mod options;
 

@@ -2,16 +2,19 @@
 
 use std::io::{self, Write};
 
-use gotrace_format::legacy::RawEvent;
-use gotrace_format::Version;
+use gotrace_format::{RawRecord, Version};
 
 /// Bytes gathered before they are handed to the underlying writer.
 const FLUSH_AT: usize = 64 * 1024;
 
-/// Writes a legacy trace record by record, re-encoding each [`RawEvent`] from its fields (type
-/// and count bits, length prefix, values and text, every varint in the width it was read in).
-/// For any file the reader accepts, reading it and writing every event gives back the same
-/// bytes; an edited event is written with its edit, its length prefix following.
+/// Writes a trace record by record, re-encoding each raw record from its fields, every varint in
+/// the width it was read in: for a legacy [`RawEvent`](gotrace_format::legacy::RawEvent) its
+/// type and count bits, length prefix, values and text; for a modern
+/// [`RawEvent`](gotrace_format::modern::RawEvent) its type byte, experiment byte, values (a
+/// batch's `size` keeps the runtime's 10-byte padding), data length and data. For any file the
+/// readers accept, reading it and writing every event gives back the same bytes; an edited event
+/// is written with its edit, its length prefix following. (Keeping a modern batch's `size` right
+/// after an edit is the caller's business: the raw layer does not look ahead.)
 ///
 /// ```
 /// use gotrace_format::{legacy::RawEvent, Version};
@@ -43,7 +46,7 @@ impl<W: Write> RawWriter<W> {
     }
 
     /// Appends one record. Records of another version than the writer's are refused.
-    pub fn write(&mut self, event: &RawEvent<'_>) -> io::Result<()> {
+    pub fn write(&mut self, event: &impl RawRecord) -> io::Result<()> {
         if event.version() != self.version {
             return Err(io::Error::new(
                 io::ErrorKind::InvalidInput,

@@ -1,0 +1,173 @@
+//! The streaming reader over `std::io::Read`, with bounded memory.
+
+use std::io::{self, Read};
+
+use gotrace_format::modern::RawEvent;
+use gotrace_format::{Error, ErrorKind, Version};
+
+use super::grammar::{self, Fast};
+use super::push::{Parsed, RawParser};
+use crate::Options;
+
+/// Bytes asked of the underlying reader at a time.
+pub const READ_CHUNK: usize = 64 * 1024;
+
+/// A reader of modern raw records from any [`Read`], holding in memory only the record being
+/// returned and the bytes read ahead of it.
+///
+/// Memory contract: the buffer never exceeds the largest record of the file plus
+/// [`READ_CHUNK`] bytes, and no record is larger than a batch — the reader refuses batch sizes
+/// above Go's 64 KiB before reading their bodies — so the buffer stays under 128 KiB plus a
+/// batch header, whatever the file's size. [`RawReader::peak_buffer_len`] reports it.
+///
+/// `next_event` is a lending iterator: the event borrows the reader until the next call.
+///
+/// ```
+/// use gotrace_parser::modern::RawReader;
+/// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/recorded/go1.22/timers.trace"))?;
+/// let mut reader = RawReader::new(std::io::BufReader::new(file))?;
+/// let mut count = 0;
+/// while let Some(event) = reader.next_event()? {
+///     assert!(event.offset() >= 16);
+///     count += 1;
+/// }
+/// assert!(count > 1000);
+/// assert!(reader.peak_buffer_len() <= 2 * gotrace_parser::modern::READ_CHUNK);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct RawReader<R> {
+    reader: R,
+    buf: Vec<u8>,
+    /// Start of unconsumed bytes in `buf`.
+    pos: usize,
+    /// End of valid bytes in `buf`.
+    end: usize,
+    eof: bool,
+    /// File offset of `buf[pos]`.
+    offset: u64,
+    /// File offset where the current batch's body ends.
+    batch_end: u64,
+    parser: RawParser,
+    fast: Fast,
+    version: Version,
+    peak: usize,
+}
+
+impl<R: Read> RawReader<R> {
+    /// Reads the header from `reader`, with default options.
+    pub fn new(reader: R) -> Result<RawReader<R>, Error> {
+        RawReader::with_options(reader, Options::default())
+    }
+
+    /// Reads the header from `reader`.
+    pub fn with_options(reader: R, options: Options) -> Result<RawReader<R>, Error> {
+        let mut r = RawReader {
+            reader,
+            buf: Vec::new(),
+            pos: 0,
+            end: 0,
+            eof: false,
+            offset: 0,
+            batch_end: 0,
+            parser: RawParser::with_options(options),
+            fast: Fast::new(Version::Go1_22),
+            version: Version::Go1_22,
+            peak: 0,
+        };
+        loop {
+            match r.parser.step(&r.buf[r.pos..r.end], r.eof)? {
+                Parsed::NeedMore(n) => r.fill(n)?,
+                Parsed::Header(version, fast) => {
+                    r.version = version;
+                    r.fast = *fast;
+                    r.pos += gotrace_format::HEADER_LEN;
+                    r.offset = r.parser.offset();
+                    r.batch_end = r.offset;
+                    return Ok(r);
+                }
+                other => unreachable!("a header or an error comes first, got {other:?}"),
+            }
+        }
+    }
+
+    /// The trace's version.
+    #[must_use]
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Byte offset of the next record.
+    #[must_use]
+    pub fn offset(&self) -> u64 {
+        self.offset
+    }
+
+    /// The largest the internal buffer has been, in bytes.
+    #[must_use]
+    pub fn peak_buffer_len(&self) -> usize {
+        self.peak
+    }
+
+    /// The next record, or `None` at the clean end of the trace.
+    #[inline]
+    pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
+        if self.offset < self.batch_end {
+            let left = self.batch_end - self.offset;
+            if let Some(shape) = grammar::inline_record(&self.buf[self.pos..self.end], &self.fast, left) {
+                let (offset, start) = (self.offset, self.pos);
+                self.offset += u64::from(shape.consumed);
+                self.pos += shape.consumed as usize;
+                return Ok(Some(shape.event(&self.buf[start..self.end], offset, self.version)));
+            }
+        }
+        self.next_general()
+    }
+
+    #[inline(never)]
+    fn next_general(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
+        loop {
+            let offset = self.offset;
+            match self.parser.step_general_at(offset, &self.buf[self.pos..self.end], self.eof)? {
+                Parsed::NeedMore(n) => self.fill(n)?,
+                Parsed::Record(shape, version) => {
+                    let start = self.pos;
+                    self.pos += shape.consumed as usize;
+                    self.offset += u64::from(shape.consumed);
+                    self.batch_end = self.parser.batch_end();
+                    return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
+                }
+                Parsed::End => return Ok(None),
+                Parsed::Header(..) => unreachable!("the header was read by new()"),
+            }
+        }
+    }
+
+    /// Reads until `need` unconsumed bytes are buffered or the input ends. The buffer grows by at
+    /// most one chunk beyond the bytes actually read, so a size field alone never makes it large.
+    fn fill(&mut self, need: usize) -> Result<(), Error> {
+        if self.pos > 0 {
+            self.buf.copy_within(self.pos..self.end, 0);
+            self.end -= self.pos;
+            self.pos = 0;
+        }
+        while self.end < need && !self.eof {
+            if self.buf.len() - self.end < READ_CHUNK / 2 {
+                // Exactly one more chunk: `resize` alone could double the capacity.
+                self.buf.reserve_exact(self.end + READ_CHUNK - self.buf.len());
+                self.buf.resize(self.end + READ_CHUNK, 0);
+                self.peak = self.peak.max(self.buf.len());
+            }
+            match self.reader.read(&mut self.buf[self.end..]) {
+                Ok(0) => self.eof = true,
+                Ok(n) => self.end += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    let offset = self.offset + (self.end - self.pos) as u64;
+                    return Err(Error::new(offset, ErrorKind::Io { kind: e.kind() }));
+                }
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,220 @@
+//! The checks of [`crate::selfcheck`] for modern traces (Go 1.22 – 1.27): the three raw reader
+//! shapes agree, the raw writer gives the bytes back, and the text form round-trips.
+
+use std::io::Read;
+
+use gotrace_format::modern::{write_text, EmptyData, RawEvent};
+use gotrace_format::varint::Varint;
+use gotrace_format::{Error, Version};
+use gotrace_parser::modern::{Chunk, RawEvents, RawParser, RawReader, TextReader};
+use gotrace_parser::Options;
+use gotrace_writer::RawWriter;
+
+use super::{Feed, Outcome, Trickle};
+
+/// Reads the modern trace `data` as `feed` says, handing every record to `f`; returns the
+/// version (once the header was read) and the error that ended the read, if any. Panics if a
+/// reader breaks its contract (see [`super::visit`]).
+pub fn visit_modern(
+    data: &[u8],
+    feed: Feed<'_>,
+    f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
+    match feed {
+        Feed::Slice => visit_slice(data, f),
+        Feed::Stream(chunks) => visit_stream(Trickle::new(data, chunks), f),
+        Feed::Push(chunks) => visit_push(data, chunks, f),
+    }
+}
+
+/// Reads the modern trace `data` as `feed` says into an [`Outcome`].
+#[must_use]
+pub fn read_modern(data: &[u8], feed: Feed<'_>) -> Outcome {
+    let mut records = Vec::new();
+    let (version, error) = visit_modern(data, feed, |e| records.push((e.offset(), e.bytes().to_vec())));
+    Outcome { version, records, error }
+}
+
+fn visit_slice(data: &[u8], mut f: impl FnMut(&RawEvent<'_>)) -> (Option<Version>, Option<Error>) {
+    let mut it = match RawEvents::new(data) {
+        Ok(ev) => ev,
+        Err(e) => return (None, Some(e)),
+    };
+    let version = Some(it.version());
+    let mut next = it.offset();
+    for ev in it.by_ref() {
+        match ev {
+            Ok(ev) => {
+                assert_eq!(ev.offset(), next, "records tile the input");
+                next += ev.encoded_len() as u64;
+                f(&ev);
+            }
+            Err(e) => {
+                assert!(it.next().is_none(), "RawEvents ends after its error");
+                return (version, Some(e));
+            }
+        }
+    }
+    assert_eq!(it.offset(), data.len() as u64, "RawEvents ended before the end");
+    (version, None)
+}
+
+fn visit_stream<R: Read>(reader: R, mut f: impl FnMut(&RawEvent<'_>)) -> (Option<Version>, Option<Error>) {
+    let mut r = match RawReader::with_options(reader, Options::default()) {
+        Ok(r) => r,
+        Err(e) => return (None, Some(e)),
+    };
+    let version = Some(r.version());
+    loop {
+        let before = r.offset();
+        match r.next_event() {
+            Ok(Some(ev)) => {
+                assert_eq!(ev.offset(), before, "records tile the input");
+                f(&ev);
+            }
+            Ok(None) => {
+                assert!(matches!(r.next_event(), Ok(None)), "RawReader stays at its end");
+                return (version, None);
+            }
+            Err(e) => {
+                assert_eq!(r.next_event().err(), Some(e), "RawReader repeats its error");
+                return (version, Some(e));
+            }
+        }
+    }
+}
+
+fn visit_push(
+    data: &[u8],
+    chunks: &[usize],
+    mut f: impl FnMut(&RawEvent<'_>),
+) -> (Option<Version>, Option<Error>) {
+    let mut parser = RawParser::new();
+    let mut feed = Trickle::new(data, chunks);
+    let mut pending: Vec<u8> = Vec::new();
+    let mut fed = 0;
+    let mut version = None;
+    loop {
+        let eof = fed == data.len();
+        let before = parser.offset();
+        match parser.parse(&pending, eof) {
+            Err(e) => {
+                assert_eq!(parser.parse(&pending, eof).err(), Some(e), "RawParser repeats its error");
+                return (version, Some(e));
+            }
+            Ok(Chunk::NeedMoreData(n)) => {
+                assert!(!eof, "NeedMoreData at the end of the input");
+                assert!(n > 0, "NeedMoreData(0)");
+                assert!(pending.len() + n <= 2 * 65536, "asks for more than a batch");
+                let next = (fed + feed.next_size()).min(data.len());
+                pending.extend_from_slice(&data[fed..next]);
+                fed = next;
+            }
+            Ok(Chunk::Header { consumed, version: v }) => {
+                assert_eq!(consumed, gotrace_format::HEADER_LEN);
+                assert_eq!(parser.version(), Some(v));
+                version = Some(v);
+                pending.drain(..consumed);
+            }
+            Ok(Chunk::Event { consumed, event }) => {
+                assert_eq!(event.offset(), before, "records tile the input");
+                assert_eq!(consumed, event.encoded_len());
+                f(&event);
+                pending.drain(..consumed);
+            }
+            Ok(Chunk::End) => {
+                assert!(eof && pending.is_empty(), "End before the end of the input");
+                assert_eq!(parser.offset(), data.len() as u64);
+                return (version, None);
+            }
+        }
+    }
+}
+
+/// Any bytes through the modern slice reader: no panic, records tile the file, every field of
+/// every record can be looked at and re-encodes to the record's bytes.
+pub fn modern_raw_slice(data: &[u8]) {
+    let mut scratch = Vec::new();
+    visit_modern(data, Feed::Slice, |ev| {
+        assert_eq!(ev.args().count(), ev.arg_count() as usize);
+        let _ = (ev.name(), ev.data(), ev.frames().count(), ev.minimal_len());
+        scratch.clear();
+        ev.encode_to(&mut scratch);
+        assert_eq!(scratch, ev.bytes(), "a record re-encodes to its bytes");
+    });
+}
+
+/// The streaming and push readers, fed in pieces of the `chunks` sizes, give exactly the slice
+/// reader's records and error (same offset, same kind).
+pub fn modern_raw_incremental(data: &[u8], chunks: &[usize]) {
+    let slice = read_modern(data, Feed::Slice);
+    assert_eq!(read_modern(data, Feed::Stream(chunks)), slice, "streaming reader, chunks {chunks:?}");
+    assert_eq!(read_modern(data, Feed::Push(chunks)), slice, "push parser, chunks {chunks:?}");
+}
+
+/// Any modern input the reader accepts is written back byte for byte by [`RawWriter`].
+pub fn modern_roundtrip_raw(data: &[u8]) {
+    let Ok(events) = RawEvents::new(data) else { return };
+    let mut writer = RawWriter::new(Vec::new(), events.version()).expect("writing to memory");
+    for ev in events {
+        let Ok(ev) = ev else { return };
+        writer.write(&ev).expect("writing to memory");
+    }
+    let written = writer.finish().expect("writing to memory");
+    assert!(written == data, "rewrite differs from the input");
+}
+
+/// The text form of a modern trace the reader accepts: `Trace Go1.N`, then every record.
+#[must_use]
+pub fn to_text(data: &[u8]) -> Option<String> {
+    let events = RawEvents::new(data).ok()?;
+    let mut text = gotrace_format::modern::text_header(events.version());
+    text.push('\n');
+    for ev in events {
+        write_text(&mut text, &ev.ok()?, EmptyData::Write);
+        text.push('\n');
+    }
+    Some(text)
+}
+
+/// The binary trace a text trace stands for, as Go's `raw.Writer` writes it; panics if the
+/// text does not read.
+#[must_use]
+pub fn from_text(text: &str) -> Vec<u8> {
+    let mut reader = TextReader::new(text.as_bytes()).expect("text header");
+    let mut writer = RawWriter::new(Vec::new(), reader.version()).expect("writing to memory");
+    while let Some(ev) = reader.next_event().expect("text reads") {
+        writer.write(&ev).expect("writing to memory");
+    }
+    writer.finish().expect("writing to memory")
+}
+
+/// The text form round-trips on any modern input the reader accepts: binary → text → binary
+/// gives every record back with its varints minimal (the only change Go's text form makes: the
+/// runtime pads batch sizes), and when that binary reads (it may not when a batch held
+/// non-minimal varints, its `size` being copied), its text is the same text.
+pub fn modern_roundtrip_text(data: &[u8]) {
+    let Some(text) = to_text(data) else { return };
+    let binary = from_text(&text);
+    let events: Vec<RawEvent<'_>> =
+        RawEvents::new(data).expect("read above").map(|e| e.expect("read above")).collect();
+    let mut at = gotrace_format::HEADER_LEN;
+    let mut minimal = Vec::new();
+    for ev in &events {
+        let args = ev.varints().map(|v| Varint::new(v.value()));
+        let data = ev.data().map(|d| (Varint::new(d.len() as u64), d));
+        let re =
+            RawEvent::encode(0, ev.version(), ev.event_type(), ev.experiment(), args, data, &mut minimal);
+        let len = re.encoded_len();
+        assert!(
+            binary.get(at..at + len) == Some(re.bytes()),
+            "record at {} through the text form",
+            ev.offset()
+        );
+        at += len;
+    }
+    assert_eq!(at, binary.len(), "text gave more records than the binary");
+    if let Some(again) = to_text(&binary) {
+        assert!(again == text, "text -> binary -> text differs");
+    }
+}
