@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Regenerate the recorded traces of the corpus and the golden outputs of
-# `go tool trace -d` for every legacy-format trace.
+# `go tool trace -d` for every legacy-format trace and of Go 1.27's
+# `go tool trace -d=wire` for every modern one.
 #
 #   bash scripts/record-corpus.sh                 # record everything, then goldens
 #   bash scripts/record-corpus.sh --only-goldens  # goldens only, over the existing traces
+#   bash scripts/record-corpus.sh --only-wire-goldens  # the -d=wire goldens only
 #   bash scripts/record-corpus.sh --no-goldens    # record only
 #   bash scripts/record-corpus.sh --go 1.19 --go 1.21 --program netio
 #                                                 # restrict versions / programs (repeatable)
@@ -18,8 +20,12 @@
 # is stored gzip-compressed as corpus/golden/<path below corpus>.d.gz and the
 # tool version, exit status and stderr (wall-clock log lines removed) as
 # corpus/golden/<path below corpus>.d.meta. Go 1.19's tool reads headers up to
-# 1.19, Go 1.21's tool reads "go 1.21 trace". The format is described in
-# corpus/README.md.
+# 1.19, Go 1.21's tool reads "go 1.21 trace". For every modern trace
+# (corpus/recorded/go1.22 … go1.27), the stdout of Go 1.27's
+# `go tool trace -d=wire` goes to corpus/golden/<path>.wire.gz and its version,
+# exit status and stderr to corpus/golden/<path>.wire.meta (Go 1.27 is the
+# reference for every modern version; without it these goldens are kept).
+# The format is described in corpus/README.md.
 set -euo pipefail
 
 ALL_VERSIONS="1.19 1.21 1.22 1.23 1.24 1.26 1.27"
@@ -29,12 +35,14 @@ usage() {
 }
 
 only_goldens=0
+only_wire=0
 no_goldens=0
 versions=""
 programs=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--only-goldens) only_goldens=1 ;;
+	--only-wire-goldens) only_goldens=1; only_wire=1 ;;
 	--no-goldens) no_goldens=1 ;;
 	--go)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
@@ -213,6 +221,30 @@ golden() {
 	printf '   %-50s exit %d, %7d lines\n' "$rel" "$rc" "$(wc -l <"$work/stdout")"
 }
 
+# wire_golden FILE: write the -d=wire golden pair of one modern trace (FILE
+# below corpus/), with Go 1.27's tool.
+wire_golden() {
+	local file=$1 rel go gov rc dest
+	rel=${file#"$corpus"/}
+	if ! go=$(find_go 1.27); then
+		echo "skipping wire golden of $rel: Go 1.27 not installed"
+		return 0
+	fi
+	gov=$("$go" version | awk '{print $3}')
+	dest="$corpus/golden/$rel"
+	mkdir -p "$(dirname "$dest")"
+	rc=0
+	(cd "$work" && "$go" tool trace -d=wire "$file") >"$work/stdout" 2>"$work/stderr" || rc=$?
+	gzip -n -9 -c "$work/stdout" >"$dest.wire.gz"
+	{
+		echo "go: $gov"
+		echo "exit: $rc"
+		grep -v -E '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} ' "$work/stderr" || true
+	} >"$dest.wire.meta"
+	check_no_paths "$dest.wire.meta"
+	printf '   %-50s exit %d, %7d lines\n' "$rel" "$rc" "$(wc -l <"$work/stdout")"
+}
+
 goldens() {
 	local f src
 	echo "== goldens (go tool trace -d)"
@@ -222,21 +254,32 @@ goldens() {
 			src="$corpus/${f#"$corpus/golden/"}"
 			src=${src%.d.gz}
 			src=${src%.d.meta}
+			src=${src%.wire.gz}
+			src=${src%.wire.meta}
 			if [ ! -e "$src" ]; then
 				echo "   removing stale $f"
 				rm -f "$f"
 			fi
-		done < <(find "$corpus/golden" -type f \( -name '*.d.gz' -o -name '*.d.meta' \))
+		done < <(find "$corpus/golden" -type f \( -name '*.d.gz' -o -name '*.d.meta' -o -name '*.wire.gz' -o -name '*.wire.meta' \))
 	fi
 	for f in "$corpus"/go-testdata/*; do
+		[ "$only_wire" -eq 0 ] || break
+		[ -f "$f" ] || continue
 		case "$(basename "$f")" in
 		LICENSE | README* | *.md) continue ;;
 		esac
 		golden "$f"
 	done
-	for f in "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+	if [ "$only_wire" -eq 0 ]; then
+		for f in "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+			[ -e "$f" ] || continue
+			golden "$f"
+		done
+	fi
+	echo "== goldens (go tool trace -d=wire, Go 1.27)"
+	for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
 		[ -e "$f" ] || continue
-		golden "$f"
+		wire_golden "$f"
 	done
 }
 

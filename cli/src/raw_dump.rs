@@ -10,6 +10,9 @@ use crate::quote::write_quoted;
 use crate::{open, with_stdout, Failure};
 
 pub fn run(path: &Path) -> Result<(), Failure> {
+    if crate::modern_raw::is_modern(path)? {
+        return crate::modern_raw::dump_raw(path);
+    }
     let mut reader = open(path, Options::default())?;
     with_stdout(|out| {
         while let Some(event) = reader.next_event()? {

@@ -10,6 +10,9 @@ use gotrace_parser::Options;
 use crate::{open, with_stdout, Failure};
 
 pub fn run(path: &Path, json: bool) -> Result<(), Failure> {
+    if crate::modern_raw::is_modern(path)? {
+        return crate::modern_raw::stats(path, json);
+    }
     let mut reader = open(path, Options::default())?;
     let mut census = Census::new(reader.version());
     while let Some(event) = reader.next_event()? {

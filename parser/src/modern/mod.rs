@@ -9,4 +9,4 @@ mod raw;
 mod text;
 
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};
-pub use text::{TextError, TextReader};
+pub use text::{ArgFault, TextError, TextErrorKind, TextReader, MAX_LINE};

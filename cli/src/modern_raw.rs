@@ -1,0 +1,202 @@
+//! The raw commands on modern traces (Go 1.22 – 1.27): `dump --raw`, `dump --wire`, `stats`,
+//! `rewrite` and `validate` choose these when the header names a modern version.
+
+use std::fs::File;
+use std::io::{Read, Write};
+use std::path::Path;
+
+use gotrace_format::modern::{self, write_text, EmptyData, EventType, RawEvent};
+use gotrace_format::quote::quote_to;
+use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
+use gotrace_parser::modern::RawReader;
+use gotrace_writer::RawWriter;
+
+use crate::{io_failure, with_stdout, Failure};
+
+/// True when `path` starts with the header of a modern trace. A file whose header is short or
+/// bad is not: the legacy path reports it as it always has.
+pub fn is_modern(path: &Path) -> Result<bool, Failure> {
+    let mut header = [0u8; HEADER_LEN];
+    let mut file = File::open(path).map_err(io_failure(path))?;
+    let mut read = 0;
+    while read < HEADER_LEN {
+        match file.read(&mut header[read..]) {
+            Ok(0) => return Ok(false),
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(io_failure(path)(e)),
+        }
+    }
+    Ok(parse_header(&header).is_ok_and(|v| !v.is_legacy()))
+}
+
+/// Opens `path` for a streaming modern raw read.
+pub fn open(path: &Path) -> Result<RawReader<File>, Failure> {
+    let file = File::open(path).map_err(io_failure(path))?;
+    Ok(RawReader::new(file)?)
+}
+
+fn stdout_failure(e: std::io::Error) -> Failure {
+    Failure::Io(format!("stdout: {e}"))
+}
+
+/// `dump --raw`: `OFFSET Name arg=value ...` per record, a stack's frames on the same line, a
+/// record's data as `data="..."`.
+pub fn dump_raw(path: &Path) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    with_stdout(|out| {
+        let mut line = String::new();
+        while let Some(event) = reader.next_event()? {
+            line.clear();
+            raw_line(&mut line, &event);
+            out.write_all(line.as_bytes()).map_err(stdout_failure)?;
+        }
+        Ok(())
+    })
+}
+
+fn raw_line(line: &mut String, event: &RawEvent<'_>) {
+    use std::fmt::Write as _;
+    let _ = write!(line, "{} {}", event.offset(), event.name());
+    for (i, value) in event.args().enumerate() {
+        let _ = write!(line, " {}={value}", event.arg_name(i));
+    }
+    if let Some(data) = event.data() {
+        line.push_str(" data=");
+        quote_to(line, data);
+    }
+    line.push('\n');
+}
+
+/// `dump --wire`: what Go 1.27's `go tool trace -d=wire` prints — every record in the text form
+/// of Go's raw package, without the header line, and a data line only for non-empty data. Like
+/// Go, it stops at an event its version's table in Go 1.27 lacks (the experimental events of a
+/// 23 or 25 trace) and, for a legacy trace, at the first byte.
+pub fn dump_wire(path: &Path) -> Result<(), Failure> {
+    if !is_modern(path)? {
+        return legacy_wire(path);
+    }
+    let mut reader = open(path)?;
+    let version = reader.version();
+    with_stdout(|out| {
+        let mut text = String::new();
+        while let Some(event) = reader.next_event()? {
+            if !event.event_type().in_go_wire_table(version) {
+                let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
+                return Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
+            }
+            text.clear();
+            write_text(&mut text, &event, EmptyData::Omit);
+            text.push('\n');
+            out.write_all(text.as_bytes()).map_err(stdout_failure)?;
+        }
+        Ok(())
+    })
+}
+
+/// Go's raw reader on a legacy trace: its table for the version is empty, so the first byte
+/// after the header is an invalid event type. A short or bad header is the usual error.
+fn legacy_wire(path: &Path) -> Result<(), Failure> {
+    let file = File::open(path).map_err(io_failure(path))?;
+    let mut head = Vec::with_capacity(HEADER_LEN + 1);
+    file.take(HEADER_LEN as u64 + 1).read_to_end(&mut head).map_err(io_failure(path))?;
+    let Some(header) = head.first_chunk::<HEADER_LEN>() else {
+        let read = head.len() as u8;
+        return Err(Failure::Trace(Error::new(u64::from(read), ErrorKind::HeaderTruncated { read })));
+    };
+    parse_header(header)?;
+    match head.get(HEADER_LEN) {
+        None => Ok(()),
+        Some(&code) => {
+            let kind = modern::ErrorKind::InvalidEventType { code };
+            Err(Failure::Trace(Error::new(HEADER_LEN as u64, ErrorKind::Modern(kind))))
+        }
+    }
+}
+
+/// `stats`: one streaming pass, per type the count and the bytes the records occupy.
+pub fn stats(path: &Path, json: bool) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    let version = reader.version();
+    let mut per_type = [(0u64, 0u64); 256];
+    while let Some(event) = reader.next_event()? {
+        let s = &mut per_type[usize::from(event.code())];
+        s.0 += 1;
+        s.1 += event.encoded_len() as u64;
+    }
+    let file_bytes = reader.offset();
+    let present: Vec<(EventType, u64, u64)> = EventType::all(version)
+        .map(|t| (t, per_type[usize::from(t.code())]))
+        .filter(|(_, (count, _))| *count > 0)
+        .map(|(t, (count, bytes))| (t, count, bytes))
+        .collect();
+    let total = present.iter().fold((0, 0), |(c, b), (_, count, bytes)| (c + count, b + bytes));
+    with_stdout(|out| {
+        let r = if json {
+            write_json(out, version, file_bytes, &present, total)
+        } else {
+            write_table(out, version, file_bytes, &present, total)
+        };
+        r.map_err(stdout_failure)
+    })
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    version: gotrace_format::Version,
+    file_bytes: u64,
+    present: &[(EventType, u64, u64)],
+    total: (u64, u64),
+) -> std::io::Result<()> {
+    writeln!(out, "version: {version}")?;
+    writeln!(out, "file bytes: {file_bytes} (header {HEADER_LEN})")?;
+    writeln!(out, "{:<20} {:>12} {:>14} {:>7}", "type", "count", "bytes", "bytes%")?;
+    let pct = |b: u64| if total.1 == 0 { 0.0 } else { 100.0 * b as f64 / total.1 as f64 };
+    for (t, count, bytes) in present {
+        writeln!(out, "{:<20} {:>12} {:>14} {:>6.2}%", t.name(), count, bytes, pct(*bytes))?;
+    }
+    writeln!(out, "{:<20} {:>12} {:>14} {:>6.2}%", "total", total.0, total.1, pct(total.1))
+}
+
+fn write_json(
+    out: &mut dyn Write,
+    version: gotrace_format::Version,
+    file_bytes: u64,
+    present: &[(EventType, u64, u64)],
+    total: (u64, u64),
+) -> std::io::Result<()> {
+    write!(
+        out,
+        "{{\"version\":\"{version}\",\"file_bytes\":{file_bytes},\"header_bytes\":{HEADER_LEN},\"types\":["
+    )?;
+    for (i, (t, count, bytes)) in present.iter().enumerate() {
+        let sep = if i == 0 { "" } else { "," };
+        write!(
+            out,
+            "{sep}{{\"code\":{},\"name\":\"{}\",\"count\":{count},\"bytes\":{bytes}}}",
+            t.code(),
+            t.name()
+        )?;
+    }
+    writeln!(out, "],\"total\":{{\"count\":{},\"bytes\":{}}}}}", total.0, total.1)
+}
+
+/// `rewrite`: every record written back field by field; OUT equals IN byte for byte.
+pub fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
+    let mut reader = open(input)?;
+    let out = File::create(output).map_err(io_failure(output))?;
+    let mut writer = RawWriter::new(out, reader.version()).map_err(io_failure(output))?;
+    while let Some(event) = reader.next_event()? {
+        writer.write(&event).map_err(io_failure(output))?;
+    }
+    writer.finish().map_err(io_failure(output))?;
+    Ok(())
+}
+
+/// `validate`: the raw layer's checks (batch framing, event types, values); generations,
+/// tables and ordering are not checked yet.
+pub fn validate(path: &Path) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    while reader.next_event()?.is_some() {}
+    Ok(())
+}

@@ -1,0 +1,52 @@
+//! `gotrace text`: a modern trace in the text form of Go's test traces (`Trace Go1.N`, then one
+//! record per line), and back (`--to-binary`).
+
+use std::fs::File;
+use std::io::BufReader;
+use std::path::Path;
+
+use gotrace_format::modern::{text_header, write_text, EmptyData};
+use gotrace_parser::modern::TextReader;
+use gotrace_writer::RawWriter;
+
+use crate::{io_failure, with_stdout, Failure};
+
+/// Binary → text on stdout. Every record read is printed; a bad record then ends the output
+/// with the usual error. Empty data is written `data=""` (Go leaves the line out and then
+/// cannot read its own text back).
+pub fn to_text(path: &Path) -> Result<(), Failure> {
+    let mut reader = crate::modern_raw::open(path)?;
+    with_stdout(|out| {
+        let mut text = text_header(reader.version());
+        text.push('\n');
+        while let Some(event) = reader.next_event()? {
+            write_text(&mut text, &event, EmptyData::Write);
+            text.push('\n');
+            if text.len() >= 64 * 1024 {
+                out.write_all(text.as_bytes()).map_err(|e| Failure::Io(format!("stdout: {e}")))?;
+                text.clear();
+            }
+        }
+        out.write_all(text.as_bytes()).map_err(|e| Failure::Io(format!("stdout: {e}")))
+    })
+}
+
+/// Text → binary: every record encoded as Go's raw writer does (minimal varints, batch sizes
+/// as the text gives them).
+pub fn to_binary(input: &Path, output: &Path) -> Result<(), Failure> {
+    let file = File::open(input).map_err(io_failure(input))?;
+    let bad = |e: gotrace_parser::modern::TextError| {
+        if let gotrace_parser::modern::TextErrorKind::Io(kind) = e.kind() {
+            return Failure::Io(format!("{}: {}", input.display(), std::io::Error::from(*kind)));
+        }
+        Failure::Text(format!("error at line {}: {}", e.line(), e.message()))
+    };
+    let mut reader = TextReader::new(BufReader::new(file)).map_err(bad)?;
+    let out = File::create(output).map_err(io_failure(output))?;
+    let mut writer = RawWriter::new(out, reader.version()).map_err(io_failure(output))?;
+    while let Some(event) = reader.next_event().map_err(bad)? {
+        writer.write(&event).map_err(io_failure(output))?;
+    }
+    writer.finish().map_err(io_failure(output))?;
+    Ok(())
+}
