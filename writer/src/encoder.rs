@@ -303,7 +303,8 @@ pub enum Event<'a> {
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Wire {
     pub(crate) event_type: EventType,
-    pub(crate) len: u8,
+    /// Arguments used (a word, not a byte: the fast path reads it on its own).
+    pub(crate) len: usize,
     pub(crate) args: [u64; 4],
 }
 
@@ -316,7 +317,7 @@ impl Wire {
             args[i] = a[i];
             i += 1;
         }
-        Wire { event_type: t, len: N as u8, args }
+        Wire { event_type: t, len: N, args }
     }
 }
 
@@ -408,7 +409,7 @@ impl Wire {
 /// message is written by [`put_text`] right after.
 #[inline(always)]
 pub(crate) fn put_event(dst: &mut [u8], dt: u64, wire: &Wire) -> usize {
-    let n = usize::from(wire.len);
+    let n = wire.len;
     let args = &wire.args[..n];
     if n < 3 {
         // 1 to 3 values: inline, count code = values − 1.
@@ -700,7 +701,7 @@ mod tests {
                 let wire = Wire::of(&ev, version).unwrap();
                 let t = ev.event_type();
                 assert_eq!(t, wire.event_type);
-                assert_eq!(Some(u32::from(wire.len) + 1), t.value_count(version), "{t:?}");
+                assert_eq!(Some(wire.len as u32 + 1), t.value_count(version), "{t:?}");
                 seen.insert(t.code());
             }
             let timestamped: Vec<u8> =

@@ -48,6 +48,18 @@ impl Buffer {
         self.len = 0;
     }
 
+    /// The free bytes, to encode into; then [`advance`](Buffer::advance) by what was written.
+    #[inline(always)]
+    pub(crate) fn spare(&mut self) -> &mut [u8] {
+        &mut self.data[self.len..]
+    }
+
+    /// Keeps `n` more bytes as written.
+    #[inline(always)]
+    pub(crate) fn advance(&mut self, n: usize) {
+        self.len += n;
+    }
+
     /// Runs `put` on the free bytes and keeps the `n` it reports written.
     #[inline(always)]
     pub(crate) fn put(&mut self, put: impl FnOnce(&mut [u8]) -> usize) {

@@ -516,3 +516,42 @@ fn write_guarded<W: Write>(out: &mut W, bytes: &[u8]) -> Result<(), Error> {
         Err(_) => Err(Error::SinkPanicked),
     }
 }
+
+#[cfg(all(test, debug_assertions))]
+mod tests {
+    use super::*;
+
+    /// The pool lock is a leaf: writing an event while holding it is a violation, caught even
+    /// though the buffer has room (no flush, so the lock would not actually be taken).
+    #[test]
+    #[should_panic(expected = "lock order violation: acquiring Pool")]
+    fn an_event_under_the_pool_lock_fires_without_a_flush() {
+        let tracer = Tracer::new(std::io::sink(), TracerOptions::default()).unwrap();
+        let mut p = tracer.proc(0).unwrap();
+        p.heap_alloc(1, 1);
+        tracer.shared.pool.with_lock_held(|| p.heap_alloc(2, 2));
+    }
+
+    /// Interning a string takes the strings lock, which ranks below the pool lock.
+    #[test]
+    #[should_panic(expected = "lock order violation: acquiring Strings")]
+    fn interning_under_the_pool_lock_fires() {
+        let tracer = Tracer::new(std::io::sink(), TracerOptions::default()).unwrap();
+        let mut p = tracer.proc(0).unwrap();
+        tracer.shared.pool.with_lock_held(|| p.string("x"));
+    }
+
+    /// The orders the tracer itself uses pass: the no-P lock, then a flush under it.
+    #[test]
+    fn the_tracer_s_own_orders_pass() {
+        let tracer = Tracer::new(std::io::sink(), TracerOptions::default()).unwrap();
+        tracer.with_no_p(|p| {
+            for i in 0..100_000 {
+                p.heap_alloc(i, i);
+            }
+            let _ = p.string("under the no-P lock");
+        });
+        assert!(tracer.stats().events() == 100_000);
+        tracer.finish().unwrap();
+    }
+}

@@ -213,6 +213,13 @@ impl Pool {
         self.full_ready.notify_all();
     }
 
+    /// Runs `f` while holding the pool lock (tests of the lock order).
+    #[cfg(test)]
+    pub(crate) fn with_lock_held<R>(&self, f: impl FnOnce() -> R) -> R {
+        let _held = self.state.lock();
+        f()
+    }
+
     pub(crate) fn stats(&self) -> PoolStats {
         let st = self.state.lock();
         PoolStats { allocated: st.allocated, peak: st.peak, waits: st.waits }

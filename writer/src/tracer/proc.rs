@@ -84,9 +84,11 @@ impl ProcState {
             self.last = tick - 1;
         }
         let dt = tick - self.last;
-        self.buf.put(|dst| put_event(dst, dt, wire));
+        let n = put_event(self.buf.spare(), dt, wire);
+        self.buf.advance(n);
         if let Some(m) = message {
-            self.buf.put(|dst| put_text(dst, m));
+            let n = put_text(self.buf.spare(), m);
+            self.buf.advance(n);
         }
         self.last = tick;
         self.counts[usize::from(wire.event_type.code())] += 1;
@@ -199,6 +201,12 @@ impl<'t> Proc<'t> {
     #[must_use]
     pub fn last_tick(&self) -> u64 {
         self.st.last
+    }
+
+    /// Events this P has written (by all its holders).
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.st.counts.iter().sum()
     }
 
     /// The goroutine running on this P.
