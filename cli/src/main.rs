@@ -14,10 +14,12 @@ use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
 mod dump;
+mod modern_raw;
 mod quote;
 mod raw_dump;
 mod stats;
 mod synth;
+mod text;
 
 /// Read, check and rewrite Go execution traces.
 #[derive(Parser)]
@@ -34,6 +36,9 @@ enum Command {
         /// Print raw records in file order instead: offset, Go's event name, name=value arguments.
         #[arg(long)]
         raw: bool,
+        /// Print what Go 1.27's `go tool trace -d=wire` prints (modern traces, Go 1.22+).
+        #[arg(long, conflicts_with = "raw")]
+        wire: bool,
         /// The trace file.
         file: PathBuf,
     },
@@ -61,6 +66,18 @@ enum Command {
         /// The trace file.
         file: PathBuf,
     },
+    /// Print a modern trace (Go 1.22+) in the text form of Go's test traces; with
+    /// `--to-binary TEXT OUT`, write the trace a text stands for.
+    Text {
+        /// Read INPUT as text and write the binary trace to OUTPUT.
+        #[arg(long, requires = "output")]
+        to_binary: bool,
+        /// The trace (with --to-binary: the text).
+        input: PathBuf,
+        /// Where to write the binary trace (with --to-binary).
+        #[arg(requires = "to_binary")]
+        output: Option<PathBuf>,
+    },
     /// Write a synthetic trace, P producer threads at once through the tracer; print the
     /// number of events written.
     Synth(synth::Args),
@@ -72,6 +89,8 @@ enum Failure {
     Trace(Error),
     /// Reading or writing failed (exit 3).
     Io(String),
+    /// A text input is bad; the message says where (exit 1).
+    Text(String),
 }
 
 impl From<Error> for Failure {
@@ -91,11 +110,16 @@ fn io_failure(path: &Path) -> impl Fn(io::Error) -> Failure + '_ {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dump { raw: true, file } => raw_dump::run(&file),
-        Command::Dump { raw: false, file } => dump::run(&file),
+        Command::Dump { wire: true, file, .. } => modern_raw::dump_wire(&file),
+        Command::Dump { raw: true, file, .. } => raw_dump::run(&file),
+        Command::Dump { raw: false, file, .. } => dump::run(&file),
         Command::Stats { json, file } => stats::run(&file, json),
         Command::Rewrite { input, output } => rewrite(&input, &output),
         Command::Validate { strict, file } => validate(&file, strict),
+        Command::Text { to_binary: false, input, .. } => text::to_text(&input),
+        Command::Text { to_binary: true, input, output } => {
+            text::to_binary(&input, &output.unwrap_or_default())
+        }
         Command::Synth(args) => synth::run(&args),
     };
     match result {
@@ -107,6 +131,10 @@ fn main() -> ExitCode {
         Err(Failure::Io(msg)) => {
             eprintln!("gotrace: {msg}");
             ExitCode::from(3)
+        }
+        Err(Failure::Text(msg)) => {
+            eprintln!("{msg}");
+            ExitCode::from(1)
         }
     }
 }
@@ -130,6 +158,9 @@ fn finish_output(result: io::Result<()>) -> Result<(), Failure> {
 }
 
 fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
+    if modern_raw::is_modern(input)? {
+        return modern_raw::rewrite(input, output);
+    }
     let mut reader = open(input, Options::default())?;
     let out = File::create(output).map_err(io_failure(output))?;
     let mut writer = RawWriter::new(out, reader.version()).map_err(io_failure(output))?;
@@ -141,6 +172,9 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
 }
 
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
+    if modern_raw::is_modern(path)? {
+        return modern_raw::validate(path);
+    }
     // One pass: the raw reader and the census check every record as it is read (the checks
     // `validate` made before the ordered parser existed, in the same order), then the events
     // are ordered and validated.
