@@ -139,10 +139,13 @@ impl Frontier {
     fn pop(&mut self) -> Option<u32> {
         match self {
             Frontier::Few(v) => {
+                let key = |e: &(i64, u64, u32)| u128::from(e.0 as u64 ^ 1 << 63) << 64 | u128::from(e.1);
                 let mut best = 0;
-                for k in 1..v.len() {
-                    if (v[k].0, v[k].1) < (v[best].0, v[best].1) {
-                        best = k;
+                let mut best_key = v.first().map_or(0, key);
+                for (k, e) in v.iter().enumerate().skip(1) {
+                    let ek = key(e);
+                    if ek < best_key {
+                        (best, best_key) = (k, ek);
                     }
                 }
                 (!v.is_empty()).then(|| v.swap_remove(best).2)
@@ -234,12 +237,11 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
     for i in 0..m.sources.len() as u32 {
         m.offer(i);
     }
-    let mut out = Chunked::default();
+    let mut out = SortedOut::new(total);
     let mut prev_ts = i64::MIN;
     let mut time_error = None;
     let mut fixup_error = None;
     let mut last_block: IdMap<i64> = IdMap::new(0);
-    let mut moved: Vec<u32> = Vec::new();
     while let Some(i) = m.frontier.pop() {
         let src = &mut m.sources[i as usize];
         let t = src.selected.take().expect("a frontier list is selected");
@@ -281,18 +283,17 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
                     fixup_error = Some(Error::new(ev.offset(), ErrorKind::TimeOrder));
                 } else {
                     ev.ts = real;
-                    moved.push(out.len() as u32);
                 }
             }
             _ => {}
         }
-        out.push_with(ev, pool);
+        out.push(ev, pool);
         m.offer(i);
         if t.key != UNORDERED {
             m.wake(t.key);
         }
     }
-    if out.len() < total {
+    if out.events.len() < total {
         // The first record, in the file, of the events that could not be merged.
         let offset = m
             .sources
@@ -310,68 +311,60 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
     if let Some(e) = fixup_error {
         return Err(e);
     }
-    stable_resort(&mut out, &moved);
-    Ok(out)
+    Ok(out.finish())
 }
 
-/// Restores the order by time of `events` after the events at the indices `moved` (ascending)
-/// got new times, all others being in order already: a stable sort (equal times keep their
-/// order), done in place by merging the moved events back in.
-fn stable_resort(events: &mut Chunked<Event>, moved: &[u32]) {
-    if moved.is_empty() {
-        return;
+/// The merge's output, kept in order of time as events arrive: Go sorts the merged list by
+/// time, stably, once syscall exits got their real times (§7.3). Here an event earlier than
+/// the last one (such a syscall exit, or an event after one that moved past it) walks back
+/// past the later ones: an insertion sort, stable since it never passes an equal time, and
+/// cheap since exits move back by little. Past a budget of moves (hostile input) the rest is
+/// appended and one stable sort ends the work; what was moved already keeps the order of
+/// equal times, so the result is the same.
+struct SortedOut {
+    events: Chunked<Event>,
+    moves: usize,
+    budget: usize,
+    unsorted: bool,
+}
+
+impl SortedOut {
+    fn new(total: usize) -> SortedOut {
+        SortedOut { events: Chunked::default(), moves: 0, budget: 16 * total + (1 << 20), unsorted: false }
     }
-    let mut side: Vec<(Event, u32)> = moved.iter().map(|&i| (events.at(i as usize), i)).collect();
-    side.sort_by_key(|&(e, i)| (e.ts, i));
-    // Close the gaps: the other events move left, in order.
-    let n = events.len();
-    let mut w = moved[0] as usize;
-    let mut next_moved = 0;
-    for r in moved[0] as usize..n {
-        if next_moved < moved.len() && moved[next_moved] as usize == r {
-            next_moved += 1;
-            continue;
+
+    #[inline]
+    fn push(&mut self, ev: Event, pool: &mut Pool<Event>) {
+        let n = self.events.len();
+        self.events.push_with(ev, pool);
+        if n > 0 && !self.unsorted && self.events.at(n - 1).ts > ev.ts {
+            self.walk_back(n, ev);
         }
-        let e = events.at(r);
-        events.set(w, e);
-        w += 1;
     }
-    // Merge from the back: the other events are in `0..n - m`, the moved ones in `side`. On
-    // equal times the one that came later in the merge goes last; `orig` walks back over the
-    // merge positions of the other events.
-    let mut rest = n - moved.len();
-    let mut j = side.len();
-    let mut w = n;
-    let mut orig = n;
-    let mut k = moved.len();
-    let mut orig_of_rest = |orig: &mut usize| {
-        *orig -= 1;
-        while k > 0 && moved[k - 1] as usize == *orig {
-            k -= 1;
-            *orig -= 1;
-        }
-        *orig
-    };
-    let mut cur_orig = if rest > 0 { Some(orig_of_rest(&mut orig)) } else { None };
-    while j > 0 {
-        let (me, mi) = side[j - 1];
-        w -= 1;
-        let take_rest = match cur_orig {
-            Some(o) => {
-                let re = events.at(rest - 1);
-                (re.ts, o) > (me.ts, mi as usize)
+
+    #[cold]
+    fn walk_back(&mut self, n: usize, ev: Event) {
+        let mut k = n;
+        while k > 0 && self.events.at(k - 1).ts > ev.ts {
+            if self.moves >= self.budget {
+                self.unsorted = true;
+                break;
             }
-            None => false,
-        };
-        if take_rest {
-            let re = events.at(rest - 1);
-            events.set(w, re);
-            rest -= 1;
-            cur_orig = if rest > 0 { Some(orig_of_rest(&mut orig)) } else { None };
-        } else {
-            events.set(w, me);
-            j -= 1;
+            let before = self.events.at(k - 1);
+            self.events.set(k, before);
+            k -= 1;
+            self.moves += 1;
         }
+        self.events.set(k, ev);
+    }
+
+    fn finish(self) -> Chunked<Event> {
+        if !self.unsorted {
+            return self.events;
+        }
+        let mut all = self.events.into_vec();
+        all.sort_by_key(|e| e.ts);
+        Chunked::from_vec(all)
     }
 }
 
@@ -451,26 +444,20 @@ mod tests {
     }
 
     #[test]
-    fn resort_is_stable() {
-        // Merge order: times 10 20 30 40 50; the events at 1 and 3 get times 10 and 50.
-        let mut events = Chunked::default();
-        for (i, ts) in [10, 20, 30, 40, 50].into_iter().enumerate() {
-            events.push(ev(ts, i as u64));
+    fn output_stays_sorted_and_stable() {
+        let times = [10, 20, 30, 10, 40, 25, 25, 50, 5];
+        for budget in [usize::MAX, 2, 0] {
+            let mut out = SortedOut::new(0);
+            out.budget = budget;
+            let mut pool = Pool::default();
+            for (i, &ts) in times.iter().enumerate() {
+                out.push(ev(ts, i as u64), &mut pool);
+            }
+            let got: Vec<_> = out.finish().into_vec().iter().map(|e| (e.ts, e.offset())).collect();
+            let mut want: Vec<_> = times.iter().enumerate().map(|(i, &t)| (t, i as u64)).collect();
+            want.sort_by_key(|&(t, _)| t);
+            assert_eq!(got, want, "budget {budget}");
         }
-        events.get_mut(1).unwrap().ts = 10;
-        events.get_mut(3).unwrap().ts = 50;
-        stable_resort(&mut events, &[1, 3]);
-        let got: Vec<_> = events.iter().map(|e| (e.ts, e.offset())).collect();
-        assert_eq!(got, [(10, 0), (10, 1), (30, 2), (50, 3), (50, 4)]);
-        let mut events = Chunked::default();
-        for (i, ts) in [5, 6, 7].into_iter().enumerate() {
-            events.push(ev(ts, i as u64));
-        }
-        events.get_mut(2).unwrap().ts = 1;
-        events.get_mut(0).unwrap().ts = 9;
-        stable_resort(&mut events, &[0, 2]);
-        let got: Vec<_> = events.iter().map(|e| (e.ts, e.offset())).collect();
-        assert_eq!(got, [(1, 2), (6, 1), (9, 0)]);
     }
 
     #[test]

@@ -80,8 +80,14 @@ impl Trace {
         let mut raw = RawReader::with_options(reader, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::new(raw.version());
-        while let Some(event) = raw.next_event()? {
-            add(&mut census, &mut structure, &event)?;
+        loop {
+            // Borrowed in place: moving the record out of the `Result` costs more than the
+            // checks below.
+            match raw.next_event() {
+                Ok(Some(ref event)) => add(&mut census, &mut structure, event)?,
+                Ok(None) => break,
+                Err(e) => return Err(e),
+            }
         }
         census.finish(raw.offset())?;
         Trace::finish(structure)
@@ -113,7 +119,10 @@ impl Trace {
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::new(raw.version());
         for event in raw.by_ref() {
-            add(&mut census, &mut structure, &event?)?;
+            match event {
+                Ok(ref event) => add(&mut census, &mut structure, event)?,
+                Err(e) => return Err(e),
+            }
         }
         census.finish(raw.offset())?;
         Trace::finish(structure)
