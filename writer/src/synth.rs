@@ -411,7 +411,7 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
         }
         // Sweep after each GC cycle, and now and then.
         let epoch = self.world.gc_epoch.load(Ordering::Relaxed);
-        if epoch != self.gc_seen || self.rng.chance(4) {
+        if epoch != self.gc_seen || self.rng.chance(10) {
             self.gc_seen = epoch;
             let t = self.tick(6);
             self.p.gc_sweep_start(t, StackId::NONE)?;
@@ -513,7 +513,7 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
         if let Some(g) = self.runq.pop() {
             return Ok(Some(g));
         }
-        if self.rng.chance(25) {
+        if self.rng.chance(40) {
             // Out of local work: the P stops until it finds some (the runtime's idle Ps).
             self.idle()?;
         }
@@ -578,12 +578,10 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let heap = self.heap();
                 self.p.heap_alloc(t, heap);
             }
-            30..=44 => {
-                if self.world.live.load(Ordering::Relaxed) < self.world.target {
-                    let creator = self.stack(|s| &s.create);
-                    let g = self.create(creator)?;
-                    self.runq.push(g);
-                }
+            30..=44 if self.world.live.load(Ordering::Relaxed) < self.world.target => {
+                let creator = self.stack(|s| &s.create);
+                let g = self.create(creator)?;
+                self.runq.push(g);
             }
             45..=69 => {
                 // A channel operation or unlock that wakes a parked goroutine.
@@ -608,8 +606,8 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let stack = self.stack(|s| &s.syscall);
                 self.p.go_syscall(t, stack)?;
             }
-            82..=84 => self.annotate(task)?,
-            85..=96 if self.world.gc_running.load(Ordering::Relaxed) => {
+            82 | 83 => self.annotate(task)?,
+            85..=87 if self.world.gc_running.load(Ordering::Relaxed) => {
                 let t = self.tick(4);
                 let stack = self.stack(|s| &s.gc);
                 self.p.gc_mark_assist_start(t, stack)?;
@@ -622,11 +620,7 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let g = self.p.running();
                 self.tracer.cpu_sample(t, self.p.id(), g, stack);
             }
-            _ => {
-                let t = self.tick(8);
-                let heap = self.heap();
-                self.p.heap_alloc(t, heap);
-            }
+            _ => {}
         }
         Ok(())
     }
@@ -675,17 +669,22 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
         let t = self.tick(10);
         let gc = self.world.gc_running.load(Ordering::Relaxed);
         match roll {
-            0..=29 => {
+            0..=37 => {
+                // Yielded goroutines go to the global queue now and then, and so to other Ps.
                 let stack = self.stack(|s| &s.sched);
                 let h = self.p.go_sched(t, stack)?;
-                self.runq.insert(0, G { h, task });
+                if self.rng.chance(25) {
+                    self.world.queues().runq.push_back(G { h, task });
+                } else {
+                    self.runq.insert(0, G { h, task });
+                }
             }
-            30..=34 => {
+            38..=40 => {
                 let stack = self.stack(|s| &s.user);
                 let h = self.p.go_preempt(t, stack)?;
                 self.world.queues().runq.push_back(G { h, task });
             }
-            35..=61 => {
+            41..=62 => {
                 let (reason, stack) = match self.rng.below(12) {
                     0..=3 => (BlockReason::Send, self.stack(|s| &s.send)),
                     4..=7 => (BlockReason::Recv, self.stack(|s| &s.recv)),
@@ -698,13 +697,13 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let h = self.p.go_block(t, reason, stack)?;
                 self.world.queues().parked.push(G { h, task });
             }
-            62..=69 => {
+            63..=68 => {
                 let stack = self.stack(|s| &s.sleep);
                 let h = self.p.go_sleep(t, stack)?;
                 let wake = t + self.rng.ticks(16);
                 self.world.queues().sleeping.push((wake, G { h, task }));
             }
-            70..=77 => {
+            69..=71 => {
                 let stack = self.stack(|s| &s.syscall);
                 self.p.go_syscall(t, stack)?;
                 let t = self.tick(6);
@@ -712,7 +711,7 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let done = t + self.rng.ticks(16);
                 self.world.queues().syscalls.push((done, G { h, task }));
             }
-            78..=81 => {
+            72..=75 => {
                 let stack = self.stack(|s| &s.net);
                 let h = self.p.go_block(t, BlockReason::Net, stack)?;
                 self.world.queues().netwait.push(G { h, task });
