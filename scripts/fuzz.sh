@@ -15,16 +15,19 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || mapfile -t targets < <(RUSTC_BOOTSTRAP=1 cargo fuzz list)
 export RUSTC_BOOTSTRAP=1
 
-seed() { # target -> seed directory (prefix for raw_incremental: the first 4 bytes pick chunk sizes)
+seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: the first 4 bytes pick chunk sizes)
   local t=$1 dir=corpus/$1
   mkdir -p "$dir"
-  for f in ../corpus/go-testdata/*_good ../corpus/go-testdata/*_unordered \
-           ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace \
-           ../corpus/damaged/* regressions/"$t"/*; do
+  local sources=(../corpus/go-testdata/*_good ../corpus/go-testdata/*_unordered
+                 ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace ../corpus/damaged/*)
+  if [ "$t" = modern_raw ]; then  # modern traces (Go 1.22+): the recorded ones
+    sources=(../corpus/recorded/go1.2[2-9]/*.trace)
+  fi
+  for f in "${sources[@]}" regressions/"$t"/*; do
     [ -f "$f" ] || continue
     case $f in *.tsv) continue ;; esac
     n=$(echo "$f" | sed 's|^\.\./||; s|/|_|g')
-    if [ "$t" = raw_incremental ] && [[ $f != regressions/* ]]; then
+    if { [ "$t" = raw_incremental ] || [ "$t" = modern_raw ]; } && [[ $f != regressions/* ]]; then
       { printf '\001\007\003\100'; cat "$f"; } > "$dir/$n"
     elif [ "$t" = legacy_parse ] && [[ $f != regressions/* ]]; then
       { printf '\100'; cat "$f"; } > "$dir/$n"

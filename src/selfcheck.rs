@@ -21,8 +21,8 @@ use gotrace_writer::RawWriter;
 
 mod modern;
 pub use modern::{
-    from_text, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw, modern_roundtrip_text,
-    read_modern, to_text, visit_modern,
+    from_text, modern_raw, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw,
+    modern_roundtrip_text, read_modern, to_text, visit_modern,
 };
 
 /// What a reader made of an input: the version, each record (offset and bytes), and how it

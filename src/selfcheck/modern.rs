@@ -231,3 +231,13 @@ pub fn modern_roundtrip_text(data: &[u8]) {
         assert!(again == text, "text -> binary -> text differs");
     }
 }
+
+/// Every modern check on one input (the `modern_raw` fuzz target): the slice reader's
+/// contract, the streaming and push readers in pieces of the `chunks` sizes, the byte-exact
+/// rewrite, and the text round trip.
+pub fn modern_raw(data: &[u8], chunks: &[usize]) {
+    modern_raw_slice(data);
+    modern_raw_incremental(data, chunks);
+    modern_roundtrip_raw(data);
+    modern_roundtrip_text(data);
+}

@@ -1,0 +1,41 @@
+//! The body of the `modern_raw` fuzz target (`gotrace::selfcheck::modern_raw`) over cuts of every
+//! modern corpus trace and bytes flipped in them (the whole traces go through the same checks in
+//! `modern_raw.rs` and `modern_text.rs`), and over the crashers the fuzzer found
+//! (`fuzz/regressions/modern_raw/*`), so that stable `cargo test` keeps every property it checks.
+
+mod modern_common;
+
+use std::path::Path;
+
+use gotrace::selfcheck;
+use modern_common::{modern_corpus, read};
+
+#[test]
+fn modern_raw_on_corpus_cuts_and_flips() {
+    for path in modern_corpus() {
+        let data = read(&path);
+        // A cut every 97 bytes of the first 4 KiB, and a flipped byte every 211 in it.
+        for cut in (0..data.len().min(4096)).step_by(97) {
+            selfcheck::modern_raw(&data[..cut], &[7]);
+        }
+        let mut flipped = data[..data.len().min(4096)].to_vec();
+        for at in (16..flipped.len()).step_by(211) {
+            let was = flipped[at];
+            flipped[at] ^= 0x55;
+            selfcheck::modern_raw(&flipped, &[64]);
+            flipped[at] = was;
+        }
+    }
+}
+
+#[test]
+fn modern_raw_on_regressions() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("fuzz/regressions/modern_raw");
+    let Ok(entries) = std::fs::read_dir(&dir) else { return };
+    for entry in entries {
+        let input = std::fs::read(entry.unwrap().path()).unwrap();
+        let (sizes, data) = input.split_at(input.len().min(4));
+        let chunks: Vec<usize> = sizes.iter().map(|&b| usize::from(b)).collect();
+        selfcheck::modern_raw(data, &chunks);
+    }
+}
