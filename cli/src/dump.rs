@@ -2,28 +2,58 @@
 
 use std::fs::File;
 use std::path::Path;
+use std::sync::mpsc;
 
 use gotrace_parser::legacy::Trace;
 use gotrace_parser::Options;
 
 use crate::{io_failure, with_stdout, Failure};
 
-/// Bytes gathered before each write to stdout.
-const FLUSH_AT: usize = 1 << 16;
+/// Events formatted into one buffer before it is written.
+const WINDOW: usize = 1 << 14;
 
+/// Parses the whole trace first (Go prints nothing for a trace it rejects), then prints it.
+/// Formatting is most of the work: a second thread formats every other window of events while
+/// this one formats and writes the others, in order.
 pub fn run(path: &Path) -> Result<(), Failure> {
     let trace = parse(path, Options::default())?;
     with_stdout(|out| {
-        let mut buf = Vec::with_capacity(FLUSH_AT + 4096);
-        for event in trace.events() {
-            trace.write_line(&mut buf, event);
-            buf.push(b'\n');
-            if buf.len() >= FLUSH_AT {
-                out.write_all(&buf).map_err(stdout_failure)?;
-                buf.clear();
+        let n = trace.len();
+        let windows = n.div_ceil(WINDOW);
+        let format = |w: usize, buf: &mut Vec<u8>| {
+            buf.clear();
+            for i in w * WINDOW..((w + 1) * WINDOW).min(n) {
+                if let Some(event) = trace.event(i) {
+                    trace.write_line(buf, event);
+                    buf.push(b'\n');
+                }
             }
-        }
-        out.write_all(&buf).map_err(stdout_failure)
+        };
+        std::thread::scope(|scope| {
+            let (done, formatted) = mpsc::sync_channel::<Vec<u8>>(2);
+            let (recycle, spare) = mpsc::channel::<Vec<u8>>();
+            scope.spawn(move || {
+                for w in (1..windows).step_by(2) {
+                    let mut buf = spare.try_recv().unwrap_or_default();
+                    format(w, &mut buf);
+                    if done.send(buf).is_err() {
+                        return; // the writer stopped
+                    }
+                }
+            });
+            let mut mine = Vec::new();
+            for w in (0..windows).step_by(2) {
+                format(w, &mut mine);
+                out.write_all(&mine).map_err(stdout_failure)?;
+                if w + 1 < windows {
+                    let theirs =
+                        formatted.recv().map_err(|_| Failure::Io("formatting thread failed".into()))?;
+                    out.write_all(&theirs).map_err(stdout_failure)?;
+                    let _ = recycle.send(theirs);
+                }
+            }
+            Ok(())
+        })
     })
 }
 

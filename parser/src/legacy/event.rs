@@ -4,14 +4,42 @@ use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Limit, Version};
 
 /// The pseudo-P of `GoUnblock` events performed by a timer goroutine (Go ≤ 1.13).
+///
+/// ```
+/// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/stress_1_9_good"))?;
+/// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+/// use gotrace_parser::legacy::TIMER_P;
+/// assert!(trace.events().any(|e| e.p() == TIMER_P && e.name(trace.version()) == "GoUnblock"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const TIMER_P: i64 = 1_000_001;
 /// The pseudo-P of `GoUnblock` events of goroutines blocked on the network poller.
+///
+/// ```
+/// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+/// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+/// use gotrace_parser::legacy::NETPOLL_P;
+/// assert!(trace.events().any(|e| e.p() == NETPOLL_P && e.name(trace.version()) == "GoUnblock"));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub const NETPOLL_P: i64 = 1_000_002;
 /// The pseudo-P of every `GoSysExit`.
+///
+/// ```
+/// assert_eq!(gotrace_parser::legacy::SYSCALL_P, 1_000_003);
+/// ```
 pub const SYSCALL_P: i64 = 1_000_003;
 /// The pseudo-P of every `GCStart`.
+///
+/// ```
+/// assert_eq!(gotrace_parser::legacy::GC_P, 1_000_004);
+/// ```
 pub const GC_P: i64 = 1_000_004;
 /// The batch key of CPU samples (never an event's P).
+///
+/// ```
+/// assert_eq!(gotrace_parser::legacy::PROFILE_P, 1_000_005);
+/// ```
 pub const PROFILE_P: i64 = 1_000_005;
 /// The first pseudo-P (`FakeP`, never assigned).
 const FAKE_P: i64 = 1_000_000;
@@ -27,9 +55,19 @@ const PSEUDO_BASE: u32 = (1 << P_BITS) - 6;
 /// Code of a P that only a CPU sample names (taken from its argument).
 const P_FROM_ARG: u32 = PSEUDO_BASE - 1;
 
-/// The largest P id an event can carry (Go has no limit; no runtime comes near).
+/// The largest P id an event can carry (Go has no limit; no runtime comes near): a batch of a
+/// larger P fails with [`ErrorKind::LimitExceeded`].
+///
+/// ```
+/// assert!(gotrace_parser::legacy::MAX_P > 200_000);
+/// ```
 pub const MAX_P: i64 = P_FROM_ARG as i64 - 2;
-/// The largest byte offset an event can have (1 TiB).
+/// The largest byte offset an event can have (1 TiB): a bigger file fails with
+/// [`ErrorKind::LimitExceeded`].
+///
+/// ```
+/// assert_eq!(gotrace_parser::legacy::MAX_OFFSET, (1 << 40) - 1);
+/// ```
 pub const MAX_OFFSET: u64 = (1 << OFFSET_BITS) - 1;
 
 /// "No event" in a link, "no stack" in a stack handle.
@@ -71,9 +109,25 @@ pub struct StackId(pub(crate) u32);
 
 impl StackId {
     /// No stack.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// use gotrace_parser::legacy::StackId;
+    /// assert_eq!(trace.stack(StackId::NONE).count(), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub const NONE: StackId = StackId(0);
 
     /// True for [`StackId::NONE`].
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let end = trace.events().find(|e| e.name(trace.version()) == "GoEnd").unwrap();
+    /// assert!(end.stack().is_none()); // GoEnd has no stack
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn is_none(self) -> bool {
         self.0 == 0
@@ -130,6 +184,15 @@ impl Event {
     }
 
     /// Time in nanoseconds since the first event of the trace.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let times: Vec<i64> = trace.events().map(|e| e.ts()).collect();
+    /// assert_eq!(times[0], 0);
+    /// assert!(times.windows(2).all(|w| w[0] <= w[1]));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn ts(&self) -> i64 {
@@ -138,6 +201,15 @@ impl Event {
 
     /// The type (Go's `Type`: `GoStartLocal`, `GoUnblockLocal` and `GoSysExitLocal` appear as
     /// `GoStart`, `GoUnblock`, `GoSysExit`).
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// use gotrace_format::legacy::EventType;
+    /// assert_eq!(trace.event(0).unwrap().event_type(), EventType::GO_CREATE);
+    /// assert!(trace.events().all(|e| e.event_type() != EventType::GO_START_LOCAL));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn event_type(&self) -> EventType {
@@ -145,6 +217,15 @@ impl Event {
     }
 
     /// Go's name of the type, in the parser that reads `version` (Go 1.21 says `STWStart`).
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// use gotrace_format::Version;
+    /// let stw = trace.events().find(|e| e.name(Version::Go1_19) == "GCSTWStart").unwrap();
+    /// assert_eq!(stw.name(Version::Go1_21), "STWStart");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     pub fn name(&self, version: Version) -> &'static str {
         self.event_type().name(version)
@@ -163,6 +244,16 @@ impl Event {
 
     /// The P: an id, −1 for events written without a P, or a pseudo-P ([`TIMER_P`],
     /// [`NETPOLL_P`], [`SYSCALL_P`], [`GC_P`]); for `CPUSample`, the sampled P.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// use gotrace_parser::legacy::{GC_P, SYSCALL_P};
+    /// let exit = trace.events().find(|e| e.name(trace.version()) == "GoSysExit").unwrap();
+    /// assert_eq!(exit.p(), SYSCALL_P);
+    /// assert!(trace.events().filter(|e| e.name(trace.version()) == "GCStart").all(|e| e.p() == GC_P));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn p(&self) -> i64 {
@@ -188,6 +279,14 @@ impl Event {
     }
 
     /// The goroutine the event happened on (0: none).
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let start = trace.events().find(|e| e.name(trace.version()) == "GoStart").unwrap();
+    /// assert_eq!(start.g(), start.args()[0]); // the goroutine that starts
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn g(&self) -> u64 {
@@ -195,6 +294,14 @@ impl Event {
     }
 
     /// Byte offset of the event's record in the file.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// assert_eq!(trace.event(0).unwrap().offset(), 1772);
+    /// assert_eq!(data[1772] & 0x3f, 13); // a GoCreate record
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn offset(&self) -> u64 {
@@ -203,6 +310,15 @@ impl Event {
 
     /// Go's `Args`: the type's arguments in the order of
     /// [`EventType::arg_names`], unused slots 0.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let create = trace.event(0).unwrap();
+    /// assert_eq!(create.event_type().arg_names(), ["g", "stack"]);
+    /// assert_eq!(create.args(), [1, 2, 0]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn args(&self) -> [u64; 3] {
@@ -216,6 +332,16 @@ impl Event {
     /// The event's stack (Go's `StkID`, resolved with [`Trace::stack`](super::Trace::stack)).
     /// The first `GoStart` of a goroutine created in the trace carries the stack of its start
     /// function.
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let create = trace.event(0).unwrap();
+    /// let start = trace.event(create.link().unwrap()).unwrap();
+    /// let frame = trace.stack(start.stack()).next().unwrap();
+    /// assert!(!frame.func.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn stack(&self) -> StackId {
@@ -224,6 +350,16 @@ impl Event {
 
     /// Index of the linked event in the trace (Go's `Link`): for a `GoStart`, the event that
     /// ends the run; for a `GoCreate`, the first start; for a block, the unblock; …
+    ///
+    /// ```
+    /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// # let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+    /// let start = trace.events().find(|e| e.name(trace.version()) == "GoStart").unwrap();
+    /// let end = trace.event(start.link().unwrap()).unwrap();
+    /// assert_eq!(end.g(), start.g());
+    /// assert!(end.ts() >= start.ts());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     #[must_use]
     #[inline]
     pub fn link(&self) -> Option<usize> {

@@ -320,6 +320,18 @@ fn add(census: &mut Census, structure: &mut Structure, event: &RawEvent<'_>) -> 
 }
 
 /// A frame of a stack, its strings resolved.
+///
+/// ```
+/// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_5_good"))?;
+/// let trace = gotrace_parser::legacy::Trace::from_slice(&data)?;
+/// // Go 1.5/1.6 frames hold PCs only; a goroutine's first start gets its start PC (plus one).
+/// let create = trace.event(0).unwrap();
+/// let start = trace.event(create.link().unwrap()).unwrap();
+/// let frame = trace.stack(start.stack()).next().unwrap();
+/// assert_eq!((frame.pc, frame.func, frame.line), (create.args()[1] + 1, &b""[..], 0));
+/// assert_eq!(trace.stack_id(start.stack()), 0);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Frame<'t> {
     /// The program counter (a call site; a function's entry for a goroutine's start).
@@ -476,17 +488,31 @@ pub(crate) fn write_line(
     }
 }
 
+/// "00" to "99".
+const DIGIT_PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
+/// Appends `v` in decimal, two digits at a time.
 #[inline]
 fn write_u64(out: &mut Vec<u8>, mut v: u64) {
     let mut buf = [0u8; 20];
     let mut i = buf.len();
-    loop {
+    while v >= 100 {
+        let pair = (v % 100) as usize * 2;
+        v /= 100;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    }
+    if v >= 10 {
+        let pair = v as usize * 2;
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGIT_PAIRS[pair..pair + 2]);
+    } else {
         i -= 1;
-        buf[i] = b'0' + (v % 10) as u8;
-        v /= 10;
-        if v == 0 {
-            break;
-        }
+        buf[i] = b'0' + v as u8;
     }
     out.extend_from_slice(&buf[i..]);
 }
@@ -512,5 +538,10 @@ mod tests {
         out.push(b' ');
         write_i64(&mut out, 0);
         assert_eq!(out, b"-9223372036854775808 18446744073709551615 0");
+        for v in [0u64, 7, 10, 99, 100, 101, 999, 1000, 123_456_789, 10u64.pow(19)] {
+            let mut out = Vec::new();
+            write_u64(&mut out, v);
+            assert_eq!(out, v.to_string().as_bytes());
+        }
     }
 }
