@@ -260,6 +260,20 @@ def main():
     twice("file19", f19, "GoEnd", "goend")
     twice("ann19", a19, "UserTaskCreate", "taskcreate")
     twice("ann19", a19, "UserTaskEnd", "taskend")
+    twice("ss19", s, "GCMarkAssistStart", "assiststart")
+
+    def deleted(key, t, name, what, nth=0, pred=lambda r: True):
+        r = t.find(name, nth, pred)
+        if r is not None:
+            add(f"deleted-{what}", key, t.splice(r["off"], r["end"], b""), f"a {name} record deleted")
+
+    deleted("ss19", s, "GCDone", "gcdone")
+    deleted("file19", f19, "GoSysBlock", "sysblock")
+    deleted("file19", f19, "GoEnd", "goend")
+    deleted("ss19", s, "GoBlock", "goblock", 5)
+    deleted("ss19", s, "GoWaiting", "gowaiting")
+    deleted("ss19", s, "ProcStop", "procstop", 2)
+    deleted("ss19", s, "GCSTWDone", "stwdone")
     sx = f19.find("GoSysExit")
     if sx is not None:
         xv = [x for _, x in sx["vals"]]
