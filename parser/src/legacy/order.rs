@@ -99,9 +99,38 @@ fn ready(t: &Transition, cur: GState) -> bool {
     t.key == UNORDERED || ((t.init.seq == ANY_SEQ || t.init.seq == cur.seq) && t.init.status == cur.status)
 }
 
-/// One batch list as the merge reads it.
-struct Source {
-    cursor: Cursor<Event>,
+/// A batch list as the merge reads it: front to back, one event at a time. The lists of a
+/// trace read whole are [`Cursor`]s over decoded events; a list decoded lazily from the file
+/// (the bounded-memory ordering of a later step) only has to offer the same operations.
+pub(crate) trait EventSource {
+    /// The next event, not consumed.
+    fn peek(&self) -> Option<&Event>;
+    /// Consumes the next event; storage no longer needed may go to `pool`.
+    fn advance(&mut self, pool: &mut Pool<Event>);
+    /// Events not consumed yet.
+    fn remaining(&self) -> usize;
+}
+
+impl EventSource for Cursor<Event> {
+    #[inline]
+    fn peek(&self) -> Option<&Event> {
+        Cursor::peek(self)
+    }
+
+    #[inline]
+    fn advance(&mut self, pool: &mut Pool<Event>) {
+        Cursor::advance(self, pool);
+    }
+
+    #[inline]
+    fn remaining(&self) -> usize {
+        Cursor::remaining(self)
+    }
+}
+
+/// One batch list in the merge.
+struct Source<S> {
+    cursor: S,
     /// The head is in the frontier, with this transition.
     selected: Option<Transition>,
 }
@@ -156,15 +185,15 @@ impl Frontier {
 }
 
 /// The merge state of Go 1.7+ traces.
-struct Merge {
-    sources: Vec<Source>,
+struct Merge<S> {
+    sources: Vec<Source<S>>,
     frontier: Frontier,
     /// Lists whose head waits for a change of the state of a key.
     blocked: Vec<(u64, u32)>,
     gs: IdMap<GState>,
 }
 
-impl Merge {
+impl<S: EventSource> Merge<S> {
     /// Puts the head of list `i` into the frontier if it is ready; else it waits on its key.
     #[inline]
     fn offer(&mut self, i: u32) {
@@ -224,16 +253,22 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
         samples.sort_by_key(|e| e.ts);
         list.events = Chunked::from_vec(samples);
     }
+    merge(lists.into_iter().map(|l| l.events.into_cursor()).collect(), total, pool)
+}
+
+/// The causal merge of `lists` (§7.1–7.3), `total` events in all: the merged events, sorted by
+/// time once syscall exits got their real times, or Go's error.
+fn merge<S: EventSource>(
+    lists: Vec<S>,
+    total: usize,
+    pool: &mut Pool<Event>,
+) -> Result<Chunked<Event>, Error> {
     let mut m = Merge {
-        sources: lists
-            .into_iter()
-            .map(|l| Source { cursor: l.events.into_cursor(), selected: None })
-            .collect(),
-        frontier: Frontier::new(0),
+        frontier: Frontier::new(lists.len()),
+        sources: lists.into_iter().map(|cursor| Source { cursor, selected: None }).collect(),
         blocked: Vec::new(),
         gs: IdMap::new(GState::default()),
     };
-    m.frontier = Frontier::new(m.sources.len());
     for i in 0..m.sources.len() as u32 {
         m.offer(i);
     }
