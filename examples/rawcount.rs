@@ -1,10 +1,13 @@
 //! Counts the raw records of a trace with the slice or the streaming reader, printing the time.
+//! Legacy (Go 1.5 – 1.21) and modern (Go 1.22+) traces alike: the header chooses the reader.
 //!
 //! `cargo run --release --example rawcount -- slice|stream FILE`
 
+use std::io::Read;
 use std::time::Instant;
 
-use gotrace::parser::legacy::{RawEvents, RawReader};
+use gotrace::format::{parse_header, HEADER_LEN};
+use gotrace::parser::{legacy, modern};
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
@@ -12,6 +15,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         [_, mode, path] => (mode.as_str(), path.as_str()),
         _ => return Err("usage: rawcount slice|stream FILE".into()),
     };
+    let mut header = [0u8; HEADER_LEN];
+    std::fs::File::open(path)?.read_exact(&mut header)?;
+    let is_modern = parse_header(&header).is_ok_and(|v| !v.is_legacy());
     let start = Instant::now();
     let (events, bytes) = match mode {
         "slice" => {
@@ -19,15 +25,30 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             let read = start.elapsed();
             let start = Instant::now();
             let mut n = 0u64;
-            for ev in RawEvents::new(&data)? {
-                ev?;
-                n += 1;
+            if is_modern {
+                for ev in modern::RawEvents::new(&data)? {
+                    ev?;
+                    n += 1;
+                }
+            } else {
+                for ev in legacy::RawEvents::new(&data)? {
+                    ev?;
+                    n += 1;
+                }
             }
             report("slice (decode only)", n, data.len() as u64, start.elapsed(), Some(read));
             return Ok(());
         }
+        "stream" if is_modern => {
+            let mut r = modern::RawReader::new(std::fs::File::open(path)?)?;
+            let mut n = 0u64;
+            while r.next_event()?.is_some() {
+                n += 1;
+            }
+            (n, r.offset())
+        }
         "stream" => {
-            let mut r = RawReader::new(std::fs::File::open(path)?)?;
+            let mut r = legacy::RawReader::new(std::fs::File::open(path)?)?;
             let mut n = 0u64;
             while r.next_event()?.is_some() {
                 n += 1;

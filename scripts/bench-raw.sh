@@ -4,7 +4,8 @@
 #
 #   bash scripts/bench-raw.sh FILE [RUNS]
 #
-# Make a large trace first with `bash scripts/make-big-trace.sh 1.19 150`. The machine is shared:
+# Make a large trace first with `bash scripts/make-big-trace.sh 1.19 150` (or 1.23, 1.26: modern
+# traces are read by the modern readers). The machine is shared:
 # read the medians, never one run.
 set -euo pipefail
 cd "$(dirname "$0")/.."

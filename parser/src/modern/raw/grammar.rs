@@ -123,31 +123,49 @@ impl Fast {
     }
 }
 
+/// For each set of varint ends among 8 bytes (bit i: byte i ends a varint), the number of bytes
+/// up to and including the k-th end (k = 1 to 8), or 0 when there are fewer than k.
+static NTH_END: [[u8; 8]; 256] = {
+    let mut table = [[0u8; 8]; 256];
+    let mut mask = 0;
+    while mask < 256 {
+        let (mut k, mut bit) = (0, 0);
+        while bit < 8 {
+            if mask & (1 << bit) != 0 {
+                table[mask][k] = bit as u8 + 1;
+                k += 1;
+            }
+            bit += 1;
+        }
+        mask += 1;
+    }
+    table
+};
+
+/// The bytes of `word` (little-endian) that end a varint (no continuation bit), as a bit mask.
+#[inline(always)]
+fn varint_ends(word: u64) -> usize {
+    const TERMINATORS: u64 = 0x8080_8080_8080_8080;
+    // Bit 7 of each byte moved to bit 0, then the eight bits gathered into the top byte.
+    (((!word & TERMINATORS) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as usize
+}
+
 /// The hot path: a complete event of 1 to 5 varints fitting in the 8 bytes after its type
 /// byte and inside the `left` bytes of its batch (nearly every record of a trace), found with one
-/// word load and bit tricks. Anything else, including every error and every record near the end
-/// of the input, goes the general way ([`record`]) and gets the same answer there.
+/// word load, a multiplication and a table. Anything else, including every error and every
+/// record near the end of the input, goes the general way ([`record`]) and gets the same answer
+/// there.
 #[inline(always)]
 pub(crate) fn inline_record(input: &[u8], fast: &Fast, left: u64) -> Option<Shape> {
-    const TERMINATORS: u64 = 0x8080_8080_8080_8080;
     let (&b, rest) = input.split_first()?;
     let n = fast.counts[usize::from(b)];
     if n == 0 {
         return None;
     }
     let word = u64::from_le_bytes(*rest.first_chunk::<8>()?);
-    // The end of the n-th varint is the n-th byte without a continuation bit.
-    let e1 = !word & TERMINATORS;
-    let e2 = e1 & e1.wrapping_sub(1);
-    let e3 = e2 & e2.wrapping_sub(1);
-    let e4 = e3 & e3.wrapping_sub(1);
-    let e5 = e4 & e4.wrapping_sub(1);
-    let ends = [e1, e2, e3, e4, e5][usize::from(n - 1) % 5];
-    if ends == 0 {
-        return None;
-    }
-    let end = 2 + (ends.trailing_zeros() / 8);
-    if u64::from(end) > left {
+    let len = NTH_END[varint_ends(word)][usize::from(n - 1) & 7];
+    let end = 1 + u32::from(len);
+    if len == 0 || u64::from(end) > left {
         return None;
     }
     Some(Shape { consumed: end, values_end: end, value_count: u32::from(n), body: None })
@@ -339,5 +357,40 @@ fn shape(input: &[u8], values_end: &[u8], count: u32, end: &[u8]) -> Shape {
         values_end: position(input, values_end) as u32,
         value_count: count,
         body: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn varint_ends_of_every_byte_pattern() {
+        for (mask, nth) in NTH_END.iter().enumerate() {
+            // Byte i without its continuation bit where bit i of the mask is set.
+            let word = (0..8)
+                .fold(0u64, |w, i| w | (u64::from(mask & (1 << i) == 0) << (8 * i + 7)) | 0x11 << (8 * i));
+            assert_eq!(varint_ends(word), mask, "{word:#x}");
+            let mut ends: Vec<u8> = (0..8).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).collect();
+            ends.resize(8, 0);
+            assert_eq!(nth[..], ends[..], "mask {mask:#b}");
+        }
+    }
+
+    #[test]
+    fn hot_path_agrees_with_the_grammar() {
+        let fast = Fast::new(Version::Go1_26);
+        // GoStart dt=300 g=1 g_seq=2, then padding; HeapAlloc dt=1 with a 9-byte value (too long).
+        let ev = [16u8, 0xac, 0x02, 1, 2, 0, 0, 0, 0];
+        let shape = inline_record(&ev, &fast, 100).unwrap();
+        assert_eq!((shape.consumed, shape.value_count), (5, 3));
+        assert!(inline_record(&ev, &fast, 4).is_none(), "past the batch");
+        let long = [37u8, 1, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+        assert!(inline_record(&long, &fast, 100).is_none());
+        let ctx = Ctx { version: Version::Go1_26, place: Place::Body { size: 100, left: 100 }, eof: true };
+        match record(&long, ctx) {
+            Ok(Step::Record(shape)) => assert_eq!(shape.consumed, 11),
+            other => panic!("{other:?}"),
+        }
     }
 }
