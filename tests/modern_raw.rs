@@ -306,3 +306,44 @@ fn legacy_headers_are_not_modern_and_back() {
 fn common_header(v: Version) -> Vec<u8> {
     v.header().to_vec()
 }
+
+/// Batch kinds on real traces: one clock batch per generation (`Frequency` in 22 and 23,
+/// `Sync` in 26), stacks and strings in every generation, and in 26 one `EndOfGeneration`
+/// per generation.
+#[test]
+fn batch_kinds_per_generation() {
+    use gotrace::format::modern::BatchKind;
+    use std::collections::{BTreeMap, BTreeSet};
+    for path in modern_corpus() {
+        let data = read(&path);
+        let events: Vec<RawEvent<'_>> = RawEvents::new(&data).unwrap().map(Result::unwrap).collect();
+        let version = events[0].version();
+        let mut kinds: BTreeMap<u64, Vec<BatchKind>> = BTreeMap::new();
+        let mut ends = 0;
+        for (i, ev) in events.iter().enumerate() {
+            match ev.event_type() {
+                EventType::EVENT_BATCH => {
+                    let gen = ev.arg(0).unwrap();
+                    let first = (ev.arg(3).unwrap() > 0).then(|| events[i + 1].code());
+                    kinds.entry(gen).or_default().push(BatchKind::of_body(version, first));
+                }
+                EventType::END_OF_GENERATION => ends += 1,
+                _ => {}
+            }
+        }
+        let clock = if version < Version::Go1_25 { BatchKind::Frequency } else { BatchKind::Sync };
+        for (gen, k) in &kinds {
+            let set: BTreeSet<String> = k.iter().map(|k| format!("{k:?}")).collect();
+            assert_eq!(k.iter().filter(|&&k| k == clock).count(), 1, "{} gen {gen}: {set:?}", name(&path));
+            assert!(
+                k.contains(&BatchKind::Stacks) && k.contains(&BatchKind::Strings),
+                "{} gen {gen}",
+                name(&path)
+            );
+            assert!(k.contains(&BatchKind::Events), "{} gen {gen}", name(&path));
+        }
+        if version == Version::Go1_26 {
+            assert_eq!(ends, kinds.len(), "{}", name(&path));
+        }
+    }
+}

@@ -5,11 +5,13 @@
 //! `time`, `size`) each followed by `size` bytes of records, `ExperimentalBatch`es carrying
 //! opaque bytes, and in version 26 a lone `EndOfGeneration` byte after every generation.
 
+mod batch;
 mod error;
 mod event_type;
 mod raw;
 mod text;
 
+pub use batch::BatchKind;
 pub use error::{BatchField, ErrorKind, ReadFault};
 pub use event_type::{EventType, FRAME_FIELDS};
 pub use raw::{Args, RawEvent};
