@@ -54,7 +54,11 @@ pub fn run(path: &Path) -> Result<(), Failure> {
             }
             Ok(())
         })
-    })
+    })?;
+    // The process ends now: returning the events' memory one chunk at a time would only delay
+    // the exit (the kernel takes it back at once).
+    std::mem::forget(trace);
+    Ok(())
 }
 
 /// Reads, orders and validates the trace at `path`.
