@@ -123,33 +123,6 @@ impl Fast {
     }
 }
 
-/// For each set of varint ends among 8 bytes (bit i: byte i ends a varint), the number of bytes
-/// up to and including the k-th end (k = 1 to 8), or 0 when there are fewer than k.
-static NTH_END: [[u8; 8]; 256] = {
-    let mut table = [[0u8; 8]; 256];
-    let mut mask = 0;
-    while mask < 256 {
-        let (mut k, mut bit) = (0, 0);
-        while bit < 8 {
-            if mask & (1 << bit) != 0 {
-                table[mask][k] = bit as u8 + 1;
-                k += 1;
-            }
-            bit += 1;
-        }
-        mask += 1;
-    }
-    table
-};
-
-/// The bytes of `word` (little-endian) that end a varint (no continuation bit), as a bit mask.
-#[inline(always)]
-fn varint_ends(word: u64) -> usize {
-    const TERMINATORS: u64 = 0x8080_8080_8080_8080;
-    // Bit 7 of each byte moved to bit 0, then the eight bits gathered into the top byte.
-    (((!word & TERMINATORS) >> 7).wrapping_mul(0x0102_0408_1020_4080) >> 56) as usize
-}
-
 /// The hot path: a complete event of 1 to 5 varints fitting in the 8 bytes after its type
 /// byte and inside the `left` bytes of its batch (nearly every record of a trace), found with one
 /// word load, a multiplication and a table. Anything else, including every error and every
@@ -163,7 +136,7 @@ pub(crate) fn inline_record(input: &[u8], fast: &Fast, left: u64) -> Option<Shap
         return None;
     }
     let word = u64::from_le_bytes(*rest.first_chunk::<8>()?);
-    let len = NTH_END[varint_ends(word)][usize::from(n - 1) & 7];
+    let len = varint::nth_end(word, n);
     let end = 1 + u32::from(len);
     if len == 0 || u64::from(end) > left {
         return None;
@@ -363,19 +336,6 @@ fn shape(input: &[u8], values_end: &[u8], count: u32, end: &[u8]) -> Shape {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn varint_ends_of_every_byte_pattern() {
-        for (mask, nth) in NTH_END.iter().enumerate() {
-            // Byte i without its continuation bit where bit i of the mask is set.
-            let word = (0..8)
-                .fold(0u64, |w, i| w | (u64::from(mask & (1 << i) == 0) << (8 * i + 7)) | 0x11 << (8 * i));
-            assert_eq!(varint_ends(word), mask, "{word:#x}");
-            let mut ends: Vec<u8> = (0..8).filter(|i| mask & (1 << i) != 0).map(|i| i + 1).collect();
-            ends.resize(8, 0);
-            assert_eq!(nth[..], ends[..], "mask {mask:#b}");
-        }
-    }
 
     #[test]
     fn hot_path_agrees_with_the_grammar() {
