@@ -203,20 +203,39 @@ impl<T> Cursor<T> {
     }
 }
 
-/// Ids below this use the paged table; above, a hash map. A table of 2^24 / 256 page slots
-/// (512 KiB) is the most a hostile id can make us allocate up front.
+/// Ids below this may use the paged table; above, a hash map. A table of 2^24 / 256 page slots
+/// (1 MiB) is the most a hostile id can make us allocate up front.
 const DIRECT_LIMIT: u64 = 1 << 24;
 const PAGE_BITS: u32 = 8;
 const PAGE: usize = 1 << PAGE_BITS;
+/// Pages allocated whatever the accesses.
+const FREE_PAGES: u64 = 16;
+/// One more page allowed per this many accesses.
+const ACCESSES_PER_PAGE: u64 = 128;
+
+/// A page slot of an [`IdMap`].
+#[derive(Clone, Debug)]
+enum Page<T> {
+    /// Every id of the page holds the default.
+    Empty,
+    Present(Box<[T; PAGE]>),
+    /// The page's ids live in the hash map (the page budget was spent when it was needed).
+    Spilled,
+}
 
 /// A map from `u64` ids to small `Copy` records, every id present with a default value.
 ///
-/// Ids the runtime hands out are dense from 0 or 1 (goroutines, strings, stacks), possibly with
-/// gaps (a trace started in a long-running process): pages of 256 records are allocated on
-/// first touch. Huge ids (hostile input) go to a hash map.
+/// Ids the runtime hands out are dense from 0 or 1 (goroutines, strings, stacks, tasks),
+/// possibly with gaps (a trace started in a long-running process): pages of 256 records are
+/// allocated on first touch. Memory stays proportional to use: a page is allocated only while
+/// pages number fewer than 16 plus one per 128 accesses (ids spread thin, as hostile input can
+/// spread them, would otherwise cost a page each); the ids of pages not allocated, and huge
+/// ids, go to a hash map.
 #[derive(Clone, Debug)]
 pub(crate) struct IdMap<T> {
-    pages: Vec<Option<Box<[T; PAGE]>>>,
+    pages: Vec<Page<T>>,
+    allocated: u64,
+    accesses: u64,
     far: HashMap<u64, T>,
     default: T,
 }
@@ -224,38 +243,36 @@ pub(crate) struct IdMap<T> {
 impl<T: Copy> IdMap<T> {
     /// A map where every id holds `default`.
     pub fn new(default: T) -> IdMap<T> {
-        IdMap { pages: Vec::new(), far: HashMap::new(), default }
+        IdMap { pages: Vec::new(), allocated: 0, accesses: 0, far: HashMap::new(), default }
     }
 
     /// The record of `id`.
     #[inline]
     pub fn get(&self, id: u64) -> T {
         if id < DIRECT_LIMIT {
-            let page = (id >> PAGE_BITS) as usize;
-            match self.pages.get(page) {
-                Some(Some(p)) => p[id as usize & (PAGE - 1)],
-                _ => self.default,
+            match self.pages.get((id >> PAGE_BITS) as usize) {
+                Some(Page::Present(p)) => return p[id as usize & (PAGE - 1)],
+                Some(Page::Spilled) => {}
+                _ => return self.default,
             }
-        } else {
-            self.far.get(&id).copied().unwrap_or(self.default)
         }
+        self.far.get(&id).copied().unwrap_or(self.default)
     }
 
     /// The record of `id`, mutably.
     #[inline]
     pub fn get_mut(&mut self, id: u64) -> &mut T {
+        self.accesses += 1;
         if id < DIRECT_LIMIT {
             let page = (id >> PAGE_BITS) as usize;
-            if page >= self.pages.len() || self.pages[page].is_none() {
+            if !matches!(self.pages.get(page), Some(Page::Present(_))) {
                 self.add_page(page);
             }
-            match &mut self.pages[page] {
-                Some(p) => &mut p[id as usize & (PAGE - 1)],
-                None => unreachable!("the page was just added"),
+            if let Page::Present(p) = &mut self.pages[page] {
+                return &mut p[id as usize & (PAGE - 1)];
             }
-        } else {
-            self.far.entry(id).or_insert(self.default)
         }
+        self.far.entry(id).or_insert(self.default)
     }
 
     /// Sets the record of `id`.
@@ -264,12 +281,20 @@ impl<T: Copy> IdMap<T> {
         *self.get_mut(id) = value;
     }
 
+    /// Allocates page `page` if it is empty and the budget allows; else the page spills.
     #[cold]
     fn add_page(&mut self, page: usize) {
         if page >= self.pages.len() {
-            self.pages.resize_with(page + 1, || None);
+            self.pages.resize_with(page + 1, || Page::Empty);
         }
-        self.pages[page] = Some(Box::new([self.default; PAGE]));
+        if matches!(self.pages[page], Page::Empty) {
+            self.pages[page] = if self.allocated < FREE_PAGES + self.accesses / ACCESSES_PER_PAGE {
+                self.allocated += 1;
+                Page::Present(Box::new([self.default; PAGE]))
+            } else {
+                Page::Spilled
+            };
+        }
     }
 }
 
@@ -317,5 +342,23 @@ mod tests {
         assert_eq!((m.get(5), m.get(1 << 40), m.get(70_000), m.get(6)), (9, 7, 3, 0));
         *m.get_mut(u64::MAX) += 1;
         assert_eq!(m.get(u64::MAX), 1);
+    }
+
+    #[test]
+    fn id_map_memory_follows_use() {
+        // Ids spread one per page: after the free pages, most spill to the hash map.
+        let mut m = IdMap::new(0u64);
+        for k in 0..10_000u64 {
+            m.set(k * 256, k + 1);
+        }
+        assert!(m.allocated <= FREE_PAGES + 10_000 / ACCESSES_PER_PAGE);
+        assert!((0..10_000u64).all(|k| m.get(k * 256) == k + 1 && m.get(k * 256 + 1) == 0));
+        // Dense ids all get pages.
+        let mut d = IdMap::new(0u32);
+        for id in 0..100_000u64 {
+            d.set(id, id as u32);
+        }
+        assert!(d.far.is_empty());
+        assert!((0..100_000u64).all(|id| d.get(id) == id as u32));
     }
 }
