@@ -8,14 +8,14 @@
 
 mod common;
 mod dump_compare;
+mod gotool;
 
-use std::io::Read;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
 use dump_compare::compare;
+use gotool::{go_command, require_go, run_with_timeout as run};
 
 /// The programs recorded: what each brings to the comparison.
 const PROGRAMS: [&str; 3] = [
@@ -24,72 +24,6 @@ const PROGRAMS: [&str; 3] = [
     "netio",       // network poller unblocks (NetpollP), syscalls (SyscallP)
 ];
 
-fn find_go(version: &str) -> Option<PathBuf> {
-    [format!("/usr/lib/go-{version}/bin/go"), format!("/opt/goext/usr/lib/go-{version}/bin/go")]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-/// The go command of `version`, or `None` after saying why the test skips (a failure in CI).
-fn require_go(version: &str) -> Option<PathBuf> {
-    match find_go(version) {
-        Some(go) => Some(go),
-        None if std::env::var("CI").is_ok_and(|v| v == "true") => {
-            panic!("Go {version} is required in CI (CI=true) but is not installed")
-        }
-        None => {
-            println!("skipping the Go {version} differential: /usr/lib/go-{version}/bin/go is not installed");
-            None
-        }
-    }
-}
-
-/// A go command that touches nothing outside `gopath` and a build cache of its own (kept in
-/// the temp dir between runs, so that only the first run compiles the standard library).
-fn go_command(go: &Path, version: &str, gopath: &Path) -> Command {
-    let mut cmd = Command::new(go);
-    cmd.env("GO111MODULE", "off")
-        .env("GOCACHE", std::env::temp_dir().join(format!("gotrace-go-dump-live-gocache-{version}")))
-        .env("GOPATH", gopath)
-        .env("GOFLAGS", "")
-        .env("GOENV", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env_remove("GOROOT")
-        .env_remove("GODEBUG")
-        .env_remove("GOMAXPROCS")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `cmd` (its output drained by two threads) or kills it after `limit`.
-fn run(mut cmd: Command, limit: Duration, what: &str) -> Output {
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect(what);
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().expect("piped stdout")));
-    let stderr = drain(Box::new(child.stderr.take().expect("piped stderr")));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect(what) {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
-}
-
 fn ok(out: Output, what: &str) -> Output {
     assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
     out
@@ -97,7 +31,7 @@ fn ok(out: Output, what: &str) -> Output {
 
 /// Builds, records and compares every program with Go `version`.
 fn differential(version: &str) {
-    let Some(go) = require_go(version) else { return };
+    let Some(go) = require_go(version, true) else { return };
     let tmp = TempDir::new(&format!("go-dump-live-{version}"));
     let gopath = tmp.path().join("gopath");
     let programs = common::corpus_dir().join("programs");

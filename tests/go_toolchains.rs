@@ -6,12 +6,14 @@
 //! With `CI=true` a missing required toolchain fails the test; elsewhere the test says it skips.
 
 mod common;
+mod gotool;
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::PathBuf;
+use std::process::{Command, Output};
+use std::time::Duration;
 
 use common::{assert_reads_as, rejections, Shape, TempDir};
+use gotool::{check, go_command, require_go, run_with_timeout};
 use gotrace::format::legacy::RawEvent;
 use gotrace::format::Version;
 use gotrace::parser::legacy::RawEvents;
@@ -21,91 +23,10 @@ use gotrace::writer::RawWriter;
 /// Toolchains the project's tests need.
 const REQUIRED: [&str; 5] = ["1.19", "1.21", "1.22", "1.23", "1.24"];
 
-fn find_go(version: &str) -> Option<PathBuf> {
-    [format!("/usr/lib/go-{version}/bin/go"), format!("/opt/goext/usr/lib/go-{version}/bin/go")]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// The go command of `version`; `None` (after saying so) when it is missing outside CI.
-fn require_go(version: &str) -> Option<PathBuf> {
-    match find_go(version) {
-        Some(go) => Some(go),
-        None if in_ci() => panic!("Go {version} is required in CI but is not installed"),
-        None => {
-            println!("skipping: Go {version} not installed");
-            None
-        }
-    }
-}
-
-/// A hermetic go command: no modules, no network, no user configuration, a build cache of
-/// its own under the temp dir (kept between runs so that only the first run compiles std).
-fn go_command(go: &Path, version: &str, gopath: &Path) -> Command {
-    let mut cmd = Command::new(go);
-    cmd.env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env("GOENV", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOCACHE", std::env::temp_dir().join(format!("gotrace-tests-gocache-{version}")))
-        .env("GOPATH", gopath)
-        .env_remove("GOROOT")
-        .env_remove("GODEBUG")
-        .env_remove("GOMAXPROCS")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `cmd` to completion (its output drained by two threads, so that a full pipe never
-/// blocks it) or kills it after `limit`.
-fn run_with_timeout(mut cmd: Command, limit: Duration, what: &str) -> Output {
-    use std::io::Read;
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect(what);
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect(what) {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            let err = stderr.join().unwrap_or_default();
-            panic!("{what}: still running after {limit:?}; stderr: {}", String::from_utf8_lossy(&err));
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
-}
-
-fn check(out: &Output, what: &str) {
-    assert!(
-        out.status.success(),
-        "{what} failed ({}): {}{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 #[test]
 fn required_toolchains_are_installed() {
     for version in REQUIRED {
-        let Some(go) = require_go(version) else { continue };
+        let Some(go) = require_go(version, true) else { continue };
         let out = Command::new(&go).arg("version").env("GOTOOLCHAIN", "local").output().expect("go version");
         check(&out, "go version");
         let text = String::from_utf8_lossy(&out.stdout);
@@ -135,7 +56,7 @@ fn programs() -> Vec<PathBuf> {
 /// Builds two corpus programs with Go `version`, records a trace with each, and checks that
 /// we read it as Go does.
 fn record_and_check(version: &str, want: Version) {
-    let Some(go) = require_go(version) else { return };
+    let Some(go) = require_go(version, true) else { return };
     let tmp = TempDir::new(&format!("go{version}"));
     let gopath = tmp.path().join("gopath");
     let programs_dir = common::corpus_dir().join("programs");
@@ -231,8 +152,8 @@ struct GoTool {
 
 impl GoTool {
     fn new() -> Option<GoTool> {
-        let go119 = require_go("1.19")?;
-        let go121 = require_go("1.21");
+        let go119 = require_go("1.19", true)?;
+        let go121 = require_go("1.21", true);
         Some(GoTool { go119, go121, tmp: TempDir::new("go-tool") })
     }
 

@@ -8,18 +8,20 @@
 //! 1.27, a missing toolchain makes the test say why it skips.
 
 mod common;
+mod gotool;
 mod modern_common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::Command;
+use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
+use gotool::{check, go_command, require_go, run_with_timeout as run};
 use gotrace::format::Version;
 use gotrace::parser::modern::RawEvents;
 use gotrace::selfcheck;
-use modern_common::{corpus_dir, find_go, in_ci, read};
+use modern_common::{corpus_dir, read};
 
 /// (Go release, format version it writes, required in CI).
 const TOOLCHAINS: [(&str, Version, bool); 5] = [
@@ -29,67 +31,6 @@ const TOOLCHAINS: [(&str, Version, bool); 5] = [
     ("1.26", Version::Go1_26, false),
     ("1.27", Version::Go1_26, false),
 ];
-
-fn require_go(version: &str, required: bool) -> Option<PathBuf> {
-    match find_go(version) {
-        Some(go) => Some(go),
-        None if required && in_ci() => panic!("Go {version} is required in CI but is not installed"),
-        None => {
-            println!("skipping Go {version}: not installed (scripts/install-go-toolchains.sh installs it)");
-            None
-        }
-    }
-}
-
-/// A hermetic go command: no modules, no network, no user configuration, a build cache under
-/// the temp dir kept between runs (shared with the other live tests).
-fn go_command(go: &Path, version: &str, gopath: &Path) -> Command {
-    let mut cmd = Command::new(go);
-    cmd.env("GO111MODULE", "off")
-        .env("GOFLAGS", "")
-        .env("GOENV", "off")
-        .env("GOTOOLCHAIN", "local")
-        .env("GOPROXY", "off")
-        .env("GOCACHE", std::env::temp_dir().join(format!("gotrace-tests-gocache-{version}")))
-        .env("GOPATH", gopath)
-        .env_remove("GOROOT")
-        .env_remove("GODEBUG")
-        .env_remove("GOMAXPROCS")
-        .stdin(Stdio::null());
-    cmd
-}
-
-/// Runs `cmd` to completion or kills it after `limit`.
-fn run(mut cmd: Command, limit: Duration, what: &str) -> Output {
-    use std::io::Read;
-    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect(what);
-    let drain = |mut pipe: Box<dyn Read + Send>| {
-        std::thread::spawn(move || {
-            let mut buf = Vec::new();
-            let _ = pipe.read_to_end(&mut buf);
-            buf
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let start = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().expect(what) {
-            break status;
-        }
-        if start.elapsed() > limit {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("{what}: still running after {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    };
-    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
-}
-
-fn check(out: &Output, what: &str) {
-    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
-}
 
 /// Records `corpus/programs/annotations.go` with Go `version` into `dir`.
 fn record(go: &Path, version: &str, dir: &Path) -> PathBuf {

@@ -73,15 +73,3 @@ pub fn name(path: &Path) -> String {
         None => file.into_owned(),
     }
 }
-
-/// The go command of `version`, if installed where `scripts/install-go-toolchains.sh` puts it.
-pub fn find_go(version: &str) -> Option<PathBuf> {
-    [format!("/usr/lib/go-{version}/bin/go"), format!("/opt/goext/usr/lib/go-{version}/bin/go")]
-        .into_iter()
-        .map(PathBuf::from)
-        .find(|p| p.is_file())
-}
-
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}

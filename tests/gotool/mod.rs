@@ -1,0 +1,89 @@
+//! The Go toolchains for the live tests: where they are, whether CI requires them, a hermetic
+//! `go` command, and running a command with a time limit.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub fn find_go(version: &str) -> Option<PathBuf> {
+    [format!("/usr/lib/go-{version}/bin/go"), format!("/opt/goext/usr/lib/go-{version}/bin/go")]
+        .into_iter()
+        .map(PathBuf::from)
+        .find(|p| p.is_file())
+}
+
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| v == "true")
+}
+
+/// The go command of `version`; `None` (after saying why) when it is missing, unless it is
+/// `required` and this is CI, where a missing toolchain fails the test.
+pub fn require_go(version: &str, required: bool) -> Option<PathBuf> {
+    match find_go(version) {
+        Some(go) => Some(go),
+        None if required && in_ci() => panic!("Go {version} is required in CI but is not installed"),
+        None => {
+            println!("skipping: Go {version} not installed");
+            None
+        }
+    }
+}
+
+/// A hermetic go command: no modules, no network, no user configuration, a build cache of
+/// its own under the temp dir (kept between runs so that only the first run compiles std).
+pub fn go_command(go: &Path, version: &str, gopath: &Path) -> Command {
+    let mut cmd = Command::new(go);
+    cmd.env("GO111MODULE", "off")
+        .env("GOFLAGS", "")
+        .env("GOENV", "off")
+        .env("GOTOOLCHAIN", "local")
+        .env("GOPROXY", "off")
+        .env("GOCACHE", std::env::temp_dir().join(format!("gotrace-tests-gocache-{version}")))
+        .env("GOPATH", gopath)
+        .env_remove("GOROOT")
+        .env_remove("GODEBUG")
+        .env_remove("GOMAXPROCS")
+        .stdin(Stdio::null());
+    cmd
+}
+
+/// Runs `cmd` to completion (its output drained by two threads, so that a full pipe never
+/// blocks it) or kills it after `limit`.
+pub fn run_with_timeout(mut cmd: Command, limit: Duration, what: &str) -> Output {
+    use std::io::Read;
+    let mut child = cmd.stdout(Stdio::piped()).stderr(Stdio::piped()).spawn().expect(what);
+    let drain = |mut pipe: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut buf = Vec::new();
+            let _ = pipe.read_to_end(&mut buf);
+            buf
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect(what) {
+            break status;
+        }
+        if start.elapsed() > limit {
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!("{what}: still running after {limit:?}; stderr: {}", String::from_utf8_lossy(&err));
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() }
+}
+
+pub fn check(out: &Output, what: &str) {
+    assert!(
+        out.status.success(),
+        "{what} failed ({}): {}{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
