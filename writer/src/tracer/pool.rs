@@ -213,7 +213,7 @@ impl Pool {
     }
 
     /// Runs `f` while holding the pool lock (tests of the lock order).
-    #[cfg(test)]
+    #[cfg(all(test, debug_assertions))]
     pub(crate) fn with_lock_held<R>(&self, f: impl FnOnce() -> R) -> R {
         let _held = self.state.lock();
         f()
