@@ -1,0 +1,179 @@
+//! Synthetic modern traces (`gotrace_writer::modern::synth`, one producer thread per M, several
+//! generations) against Go's own tools and our raw reader.
+//!
+//! Format 23: Go 1.23's `go tool trace -d=1` and Go 1.24's `-d=parsed` (both required in CI)
+//! read it to the end and exit 0; so do Go 1.26's and 1.27's `-d=parsed` when installed. Format
+//! 26: only Go 1.26 and 1.27 read it (Go 1.24 and older reject `go 1.26 trace`), optional. Each
+//! tool must print one `Sync` per generation (1.23/1.24: one after each; 1.26+: one before each
+//! and one at the end) and every event: its count of events of the kinds we wrote is checked
+//! against the tracer's count. Our raw reader reads every record back, and its counts per event
+//! type equal the tracer's.
+
+mod gotool;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use gotrace::format::modern::{BatchKind, EventType};
+use gotrace::format::Version;
+use gotrace::parser::modern::RawEvents;
+use gotrace::writer::modern::synth::{self, SynthOptions};
+
+/// A directory of its own under the temp dir, removed at the end.
+struct Tmp(PathBuf);
+
+impl Tmp {
+    fn new(label: &str) -> Tmp {
+        let dir = std::env::temp_dir().join(format!("gotrace-modern-writer-{label}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Tmp(dir)
+    }
+}
+
+impl Drop for Tmp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `go tool trace -d=MODE FILE` of Go `version`; its stdout. Fails on a non-zero exit or
+/// anything on stderr.
+fn go_tool_trace(go: &Path, version: &str, mode: &str, file: &Path, gopath: &Path) -> String {
+    let mut cmd = gotool::go_command(go, version, gopath);
+    cmd.args(["tool", "trace", mode]).arg(file);
+    let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace");
+    gotool::check(&out, &format!("go {version} tool trace {mode}"));
+    assert!(out.stderr.is_empty(), "go {version}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).expect("UTF-8 output")
+}
+
+/// Counts per event type, by our raw reader, and the batch census: generations (distinct
+/// `gen` values), frequency batches, sync batches, `EndOfGeneration` bytes.
+#[derive(Debug, Default)]
+struct Census {
+    counts: Vec<u64>,
+    gens: Vec<u64>,
+    frequency: u64,
+    sync: u64,
+    ends: u64,
+    cpu_samples: u64,
+}
+
+fn census(data: &[u8]) -> Census {
+    let mut events = RawEvents::new(data).expect("header");
+    let version = events.version();
+    let mut c = Census { counts: vec![0; 256], ..Census::default() };
+    let mut first_of_batch = false;
+    for ev in events.by_ref() {
+        let ev = ev.unwrap_or_else(|e| panic!("our raw reader: {e}"));
+        let t = ev.event_type();
+        if first_of_batch {
+            match BatchKind::of_body(version, Some(t.code())) {
+                BatchKind::Frequency => c.frequency += 1,
+                BatchKind::Sync => c.sync += 1,
+                _ => {}
+            }
+        }
+        first_of_batch = t == EventType::EVENT_BATCH;
+        if t == EventType::EVENT_BATCH {
+            let gen = ev.arg(0).unwrap();
+            if c.gens.last() != Some(&gen) {
+                assert!(!c.gens.contains(&gen), "generation {gen} interleaved with another");
+                c.gens.push(gen);
+            }
+        } else if t == EventType::END_OF_GENERATION {
+            c.ends += 1;
+        } else if t == EventType::CPU_SAMPLE {
+            c.cpu_samples += 1;
+        } else if t.is_timed() && t != EventType::CLOCK_SNAPSHOT {
+            c.counts[usize::from(t.code())] += 1;
+        }
+    }
+    c
+}
+
+/// The synth trace of this configuration, checked by our reader and by Go's tools.
+fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_bytes: u64, seed: u64) {
+    let options =
+        SynthOptions { procs, goroutines, events, version, seed, generation_bytes: Some(generation_bytes) };
+    let (data, stats) = synth::run(Vec::new(), &options).unwrap();
+    assert!(stats.events() >= events);
+    let label = format!("{procs}p-{events}-{version}");
+
+    // Our raw reader: every record, the same counts, generations in order.
+    let c = census(&data);
+    for t in EventType::all(version).filter(|t| t.is_timed() && *t != EventType::CLOCK_SNAPSHOT) {
+        assert_eq!(c.counts[usize::from(t.code())], stats.count(t), "{label}: {}", t.name());
+    }
+    assert_eq!(c.cpu_samples, stats.cpu_samples, "{label}: CPU samples");
+    let gens = c.gens.len() as u64;
+    assert!(gens >= 3, "{label}: {gens} generations, want several");
+    // The figures were taken before `finish` closed the last generation.
+    assert_eq!(stats.generations + 1, gens, "{label}");
+    assert_eq!(c.gens, (1..=gens).collect::<Vec<_>>(), "{label}: generations numbered 1, 2, ...");
+    if version == Version::Go1_23 {
+        assert_eq!((c.frequency, c.sync, c.ends), (gens, 0, 0), "{label}: one frequency batch each");
+    } else {
+        assert_eq!(
+            (c.frequency, c.sync, c.ends),
+            (0, gens, gens),
+            "{label}: one sync batch and one end each"
+        );
+        assert_eq!(data.last(), Some(&0x34), "{label}: ends with EndOfGeneration");
+    }
+
+    let tmp = Tmp::new(&label);
+    let file = tmp.0.join("synth.trace");
+    std::fs::write(&file, &data).unwrap();
+    let transitions = stats.events();
+    let tools: &[(&str, bool, &str)] = if version == Version::Go1_23 {
+        &[("1.23", true, "-d=1"), ("1.24", true, "-d=parsed"), ("1.27", false, "-d=parsed")]
+    } else {
+        &[("1.26", false, "-d=parsed"), ("1.27", false, "-d=parsed")]
+    };
+    for &(go_version, required, mode) in tools {
+        let Some(go) = gotool::require_go(go_version, required) else { continue };
+        let text = go_tool_trace(&go, go_version, mode, &file, &tmp.0);
+        let syncs = text.lines().filter(|l| l.contains(" Sync ")).count() as u64;
+        let want = if go_version < "1.25" { gens } else { gens + 1 };
+        assert_eq!(syncs, want, "{label}: Go {go_version}'s Sync events");
+        // Every timed event we wrote is one line of Go's output (GoSwitch gives three, Go's
+        // synthetic block and start; status events one each), so Go's lines are at least ours.
+        let lines = text.lines().filter(|l| l.starts_with("M=")).count() as u64;
+        assert!(
+            lines >= transitions,
+            "{label}: Go {go_version} printed {lines} events, we wrote {transitions}"
+        );
+        println!("{label}: Go {go_version} {mode} read {lines} events in {gens} generations");
+    }
+}
+
+#[test]
+fn synth_1_proc_go1_23() {
+    check(1, 20, 50_000, Version::Go1_23, 60_000, 1);
+}
+
+#[test]
+fn synth_2_procs_go1_26() {
+    check(2, 50, 100_000, Version::Go1_26, 100_000, 2);
+}
+
+#[test]
+fn synth_4_procs_go1_23() {
+    check(4, 200, 300_000, Version::Go1_23, 300_000, 3);
+}
+
+#[test]
+fn synth_4_procs_go1_26() {
+    check(4, 200, 300_000, Version::Go1_26, 300_000, 4);
+}
+
+#[test]
+fn synth_8_procs_1m_go1_23() {
+    check(8, 1000, 1_000_000, Version::Go1_23, 1 << 20, 5);
+}
+
+#[test]
+fn synth_8_procs_1m_go1_26() {
+    check(8, 1000, 1_000_000, Version::Go1_26, 1 << 20, 6);
+}
