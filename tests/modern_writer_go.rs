@@ -106,6 +106,48 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
         assert_eq!(c.counts[usize::from(t.code())], stats.count(t), "{label}: {}", t.name());
     }
     assert_eq!(c.cpu_samples, stats.cpu_samples, "{label}: CPU samples");
+    if events >= 300_000 {
+        // Every kind of the workload is there.
+        use EventType as T;
+        for t in [
+            T::PROCS_CHANGE,
+            T::PROC_START,
+            T::PROC_STOP,
+            T::PROC_STEAL,
+            T::PROC_STATUS,
+            T::GO_CREATE,
+            T::GO_CREATE_BLOCKED,
+            T::GO_START,
+            T::GO_DESTROY,
+            T::GO_STOP,
+            T::GO_BLOCK,
+            T::GO_UNBLOCK,
+            T::GO_SWITCH,
+            T::GO_SYSCALL_BEGIN,
+            T::GO_SYSCALL_END,
+            T::GO_SYSCALL_END_BLOCKED,
+            T::GO_STATUS,
+            T::STW_BEGIN,
+            T::STW_END,
+            T::GC_BEGIN,
+            T::GC_END,
+            T::GC_SWEEP_BEGIN,
+            T::GC_SWEEP_END,
+            T::GC_MARK_ASSIST_BEGIN,
+            T::GC_MARK_ASSIST_END,
+            T::HEAP_ALLOC,
+            T::HEAP_GOAL,
+            T::GO_LABEL,
+            T::USER_TASK_BEGIN,
+            T::USER_TASK_END,
+            T::USER_REGION_BEGIN,
+            T::USER_REGION_END,
+            T::USER_LOG,
+        ] {
+            assert!(stats.count(t) > 0, "{label}: no {}", t.name());
+        }
+        assert!(stats.cpu_samples > 0, "{label}: no CPU samples");
+    }
     let gens = c.gens.len() as u64;
     assert!(gens >= 3, "{label}: {gens} generations, want several");
     // The figures were taken before `finish` closed the last generation.
