@@ -297,3 +297,67 @@ fn go_accepts(trace: &[u8], label: &str) {
     gotool::check(&out, "go 1.27 tool trace -d=parsed");
     assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
 }
+
+/// Thread handles taken and dropped over and over by 4 producer threads while others ask for
+/// new generations all the time (the lock order checked on every acquisition in debug
+/// builds): no generation interleaves with another in the file, and Go reads it (Go 1.24,
+/// required in CI).
+#[test]
+fn handles_come_and_go_across_advances() {
+    let options = TracerOptions::new(Version::Go1_23).threads(4).procs(4).generation_bytes(None);
+    let tracer = Tracer::new(Vec::new(), options).unwrap();
+    let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
+    std::thread::scope(|s| {
+        for i in 0..4u32 {
+            let tracer = &tracer;
+            let p = tracer.proc(i).unwrap();
+            s.spawn(move || {
+                let mut p = Some(p);
+                let mut ts = 1;
+                for round in 0..300u64 {
+                    let mut m = tracer.thread(i).unwrap();
+                    if let Some(p) = p.take() {
+                        m.proc_start(ts, p).unwrap();
+                    }
+                    for _ in 0..20 {
+                        ts += 3;
+                        let g = m.go_create(ts, f, StackId::NONE).unwrap();
+                        m.go_start(ts + 1, g).unwrap();
+                        m.go_destroy(ts + 2).unwrap();
+                    }
+                    if round % 7 == u64::from(i) {
+                        tracer.advance();
+                    }
+                    drop(m);
+                    std::thread::yield_now();
+                }
+            });
+        }
+    });
+    let stats = tracer.stats();
+    assert_eq!(stats.count(EventType::GO_CREATE), 4 * 300 * 20);
+    let trace = tracer.finish().unwrap();
+    let mut gens: Vec<u64> = Vec::new();
+    for r in RawEvents::new(&trace).unwrap() {
+        let r = r.unwrap();
+        if r.event_type() == EventType::EVENT_BATCH {
+            let gen = r.arg(0).unwrap();
+            if gens.last() != Some(&gen) {
+                gens.push(gen);
+            }
+        }
+    }
+    assert!(gens.len() > 10, "{} generations", gens.len());
+    assert_eq!(gens, (1..=gens.len() as u64).collect::<Vec<_>>(), "generations in order, none interleaved");
+    let Some(go) = gotool::require_go("1.24", true) else { return };
+    let dir = std::env::temp_dir().join(format!("gotrace-modern-writer-churn-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.trace");
+    std::fs::write(&file, &trace).unwrap();
+    let mut cmd = gotool::go_command(&go, "1.24", &dir);
+    cmd.args(["tool", "trace", "-d=parsed"]).arg(&file);
+    let out = gotool::run_with_timeout(cmd, Duration::from_secs(300), "go tool trace");
+    let _ = std::fs::remove_dir_all(&dir);
+    gotool::check(&out, "go 1.24 tool trace -d=parsed");
+    assert!(out.stderr.is_empty(), "{}", String::from_utf8_lossy(&out.stderr));
+}

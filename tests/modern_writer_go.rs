@@ -179,25 +179,23 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
         let syncs = text.lines().filter(|l| l.contains(" Sync ")).count() as u64;
         let want = if go_version < "1.25" { gens } else { gens + 1 };
         assert_eq!(syncs, want, "{label}: Go {go_version}'s Sync events");
-        // Every timed event we wrote is one line of Go's output (GoSwitch gives three, Go's
-        // synthetic block and start; status events one each), so Go's lines are at least ours.
+        // One line per event we wrote, two more per GoSwitch (Go's synthetic block and start of
+        // §4.11), one per CPU sample, and the Syncs.
         let lines = text.lines().filter(|l| l.starts_with("M=")).count() as u64;
-        assert!(
-            lines >= transitions,
-            "{label}: Go {go_version} printed {lines} events, we wrote {transitions}"
-        );
+        let want = transitions + 2 * stats.count(EventType::GO_SWITCH) + stats.cpu_samples + syncs;
+        assert_eq!(lines, want, "{label}: Go {go_version}'s event count");
         println!("{label}: Go {go_version} {mode} read {lines} events in {gens} generations");
     }
 }
 
 #[test]
 fn synth_1_proc_go1_23() {
-    check(1, 20, 50_000, Version::Go1_23, 60_000, 1);
+    check(1, 20, 100_000, Version::Go1_23, 65_536, 1);
 }
 
 #[test]
 fn synth_2_procs_go1_26() {
-    check(2, 50, 100_000, Version::Go1_26, 100_000, 2);
+    check(2, 50, 100_000, Version::Go1_26, 65_536, 2);
 }
 
 #[test]

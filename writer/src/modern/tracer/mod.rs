@@ -213,6 +213,8 @@ struct GenState {
     /// The epoch of the last advance completed.
     closed: u64,
     advancing: bool,
+    /// The last acknowledgement came: the generation is being closed.
+    closing: bool,
     /// Thread handles in use.
     taken: usize,
     /// Of those, the ones that handed their buffer over for this advance.
@@ -356,8 +358,12 @@ impl Shared {
             st.acked = 0;
             st.epoch += 1;
             self.epoch.store(st.epoch, Ordering::Release);
+            if st.taken == 0 {
+                st.closing = true;
+                return true;
+            }
         }
-        st.taken == 0 && st.acked == 0
+        false
     }
 
     /// Thread `m` hands its buffer over for the pending advance and waits for the generation
@@ -370,6 +376,7 @@ impl Shared {
         st.acked += 1;
         let epoch = st.epoch;
         if st.acked == st.taken {
+            st.closing = true;
             drop(st);
             self.close(false);
             st = self.gen.lock();
@@ -389,7 +396,8 @@ impl Shared {
     fn release(&self) {
         let mut st = self.gen.lock();
         st.taken -= 1;
-        let close = st.advancing && st.acked == st.taken;
+        let close = st.advancing && !st.closing && st.acked == st.taken;
+        st.closing |= close;
         drop(st);
         if close {
             self.close(false);
@@ -446,6 +454,7 @@ impl Shared {
         st.gen = next;
         st.closed = epoch;
         st.advancing = false;
+        st.closing = false;
         st.acked = 0;
         st.events = 0;
         st.generations += u64::from(advance);
@@ -593,12 +602,13 @@ impl<W: Write + Send + 'static> Tracer<W> {
     }
 
     /// The handle of thread (M) `m`, for one producer at a time; it resumes where the previous
-    /// holder left (buffer, clock, P, goroutine). Waits while a generation is being closed.
+    /// holder left (buffer, clock, P, goroutine). Waits while a generation is being closed (a
+    /// short wait: the closing thread waits for nothing but the consumer).
     /// Errors: [`Error::ProcOutOfRange`] (naming the thread), [`Error::ProcTaken`].
     pub fn thread(&self, m: u32) -> Result<Thread<'_>, Error> {
         {
             let mut st = self.shared.gen.lock();
-            while st.advancing {
+            while st.closing {
                 st = st.wait(&self.shared.opened);
             }
             st.taken += 1;
