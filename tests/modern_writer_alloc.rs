@@ -6,14 +6,14 @@
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::io;
+use std::io::{self, Write};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use gotrace::format::Version;
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Thread, Tracer, TracerOptions};
-use gotrace::writer::{BlockReason, Frame, TaskId};
+use gotrace::writer::{BlockReason, Error, Frame, TaskId};
 
 static UNDER_POOL_LOCK: AtomicUsize = AtomicUsize::new(0);
 
@@ -137,6 +137,26 @@ fn nothing_allocates_under_the_pool_lock() {
         };
         let (data, _) = synth::run(Vec::new(), &options).unwrap();
         assert!(data.len() > 100_000);
+        // A sink that fails part way: the error comes back, nothing hangs.
+        let failed = synth::run(FailAfter(100_000), &options);
+        assert!(matches!(failed, Err(Error::Io(_))), "{failed:?}");
     }
     assert_eq!(UNDER_POOL_LOCK.load(Ordering::Relaxed), 0, "allocations under the pool lock");
+}
+
+/// A sink that fails once it has taken `n` more bytes.
+#[derive(Debug)]
+struct FailAfter(usize);
+
+impl Write for FailAfter {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        if buf.len() > self.0 {
+            return Err(io::Error::other("no space left"));
+        }
+        self.0 -= buf.len();
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }

@@ -604,7 +604,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// The handle of thread (M) `m`, for one producer at a time; it resumes where the previous
     /// holder left (buffer, clock, P, goroutine). Waits while a generation is being closed (a
     /// short wait: the closing thread waits for nothing but the consumer).
-    /// Errors: [`Error::ProcOutOfRange`] (naming the thread), [`Error::ProcTaken`].
+    /// Errors: [`Error::ThreadOutOfRange`], [`Error::ThreadTaken`].
     pub fn thread(&self, m: u32) -> Result<Thread<'_>, Error> {
         {
             let mut st = self.shared.gen.lock();
@@ -617,8 +617,8 @@ impl<W: Write + Send + 'static> Tracer<W> {
             let mut slots = self.shared.slots.lock();
             let threads = slots.len() as u32;
             match slots.get_mut(m as usize) {
-                None => Err(Error::ProcOutOfRange { p: m, procs: threads }),
-                Some(slot) => slot.state.take().ok_or(Error::ProcTaken { p: m }),
+                None => Err(Error::ThreadOutOfRange { m, threads }),
+                Some(slot) => slot.state.take().ok_or(Error::ThreadTaken { m }),
             }
         };
         match taken {
