@@ -121,27 +121,38 @@ fn producer_path_allocates_nothing_per_event() {
 }
 
 /// Nothing allocates while the pool lock is held: whole synth runs (5 producer threads,
-/// generations, GC, logs, steals, CPU samples) of both versions.
+/// generations, GC, logs, steals, CPU samples) of both versions, and with a failing sink.
 #[cfg(debug_assertions)]
 #[test]
 fn nothing_allocates_under_the_pool_lock() {
     let _serial = serial();
     for version in [Version::Go1_23, Version::Go1_26] {
-        let options = SynthOptions {
-            procs: 4,
-            goroutines: 64,
-            events: 200_000,
-            version,
-            seed: 9,
-            generation_bytes: Some(200_000),
-        };
-        let (data, _) = synth::run(Vec::new(), &options).unwrap();
+        let (data, _) = synth::run(Vec::new(), &synth_options(version)).unwrap();
         assert!(data.len() > 100_000);
-        // A sink that fails part way: the error comes back, nothing hangs.
-        let failed = synth::run(FailAfter(100_000), &options);
-        assert!(matches!(failed, Err(Error::Io(_))), "{failed:?}");
+        let _ = synth::run(FailAfter(100_000), &synth_options(version));
     }
     assert_eq!(UNDER_POOL_LOCK.load(Ordering::Relaxed), 0, "allocations under the pool lock");
+}
+
+/// A sink that fails part way: the error comes back, nothing hangs.
+#[test]
+fn a_failing_sink_returns_its_error() {
+    let _serial = serial();
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let failed = synth::run(FailAfter(100_000), &synth_options(version));
+        assert!(matches!(failed, Err(Error::Io(_))), "{failed:?}");
+    }
+}
+
+fn synth_options(version: Version) -> SynthOptions {
+    SynthOptions {
+        procs: 4,
+        goroutines: 64,
+        events: 200_000,
+        version,
+        seed: 9,
+        generation_bytes: Some(200_000),
+    }
 }
 
 /// A sink that fails once it has taken `n` more bytes.

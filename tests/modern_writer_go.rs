@@ -123,6 +123,7 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
             T::GO_BLOCK,
             T::GO_UNBLOCK,
             T::GO_SWITCH,
+            T::GO_SWITCH_DESTROY,
             T::GO_SYSCALL_BEGIN,
             T::GO_SYSCALL_END,
             T::GO_SYSCALL_END_BLOCKED,
@@ -179,10 +180,11 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
         let syncs = text.lines().filter(|l| l.contains(" Sync ")).count() as u64;
         let want = if go_version < "1.25" { gens } else { gens + 1 };
         assert_eq!(syncs, want, "{label}: Go {go_version}'s Sync events");
-        // One line per event we wrote, two more per GoSwitch (Go's synthetic block and start of
-        // §4.11), one per CPU sample, and the Syncs.
+        // One line per event we wrote, two more per GoSwitch or GoSwitchDestroy (Go's synthetic
+        // block or destroy, and start), one per CPU sample, and the Syncs.
         let lines = text.lines().filter(|l| l.starts_with("M=")).count() as u64;
-        let want = transitions + 2 * stats.count(EventType::GO_SWITCH) + stats.cpu_samples + syncs;
+        let switches = stats.count(EventType::GO_SWITCH) + stats.count(EventType::GO_SWITCH_DESTROY);
+        let want = transitions + 2 * switches + stats.cpu_samples + syncs;
         assert_eq!(lines, want, "{label}: Go {go_version}'s event count");
         println!("{label}: Go {go_version} {mode} read {lines} events in {gens} generations");
     }

@@ -549,9 +549,15 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
                 let other = self.world.queues().parked.pop();
                 if let Some(g) = other {
                     let t = self.tick(6);
-                    let prev = self.m.go_switch(t, g.h).map_err(|r| r.error)?;
                     let prev_task = std::mem::replace(task, g.task);
-                    self.world.queues().parked.push(G { h: prev, task: prev_task });
+                    if self.rng.chance(20) && self.world.live.load(Ordering::Relaxed) > 1 {
+                        // The coroutine's caller returns: it ends as the other runs.
+                        self.m.go_switch_destroy(t, g.h).map_err(|r| r.error)?;
+                        self.world.live.fetch_sub(1, Ordering::Relaxed);
+                    } else {
+                        let prev = self.m.go_switch(t, g.h).map_err(|r| r.error)?;
+                        self.world.queues().parked.push(G { h: prev, task: prev_task });
+                    }
                 }
             }
             97 | 98 if self.rng.chance(20) => {

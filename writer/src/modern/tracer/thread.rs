@@ -42,6 +42,9 @@ pub(crate) struct MState {
     g: Option<GoState>,
     /// The goroutine is in a syscall.
     syscall: bool,
+    /// This thread stopped the world: it acknowledges a new generation only once it restarts
+    /// it, so that no stop spans a generation boundary (the others wait meanwhile).
+    stw: bool,
 }
 
 impl MState {
@@ -58,6 +61,7 @@ impl MState {
             p: None,
             g: None,
             syscall: false,
+            stw: false,
         }
     }
 
@@ -73,7 +77,7 @@ impl MState {
     #[cold]
     #[inline(never)]
     fn switch(&mut self, shared: &Shared) {
-        if self.epoch != shared.epoch.load(Ordering::Acquire) {
+        if self.epoch != shared.epoch.load(Ordering::Acquire) && !self.stw {
             shared.acknowledge(self);
         }
         if std::mem::take(&mut self.prelude) {
@@ -472,6 +476,22 @@ impl<'t> Thread<'t> {
         Ok(Waiting(prev))
     }
 
+    /// The running goroutine ends and `g` runs in its place at once: `GoSwitchDestroy`.
+    pub fn go_switch_destroy(&mut self, ts: u64, g: Waiting) -> Result<(), Refused<Waiting>> {
+        let shared = self.shared;
+        let st = match self.with_g() {
+            Ok(st) => st,
+            Err(error) => return Err(Refused { error, handle: g }),
+        };
+        let mut next = g.0;
+        let ts = ts.max(next.tick);
+        st.go_status(shared, ts, &mut next, GoStatus::Waiting);
+        next.seq += 1;
+        next.tick = st.put(shared, ts, &Event::GoSwitchDestroy { g: next.id, g_seq: next.seq });
+        st.g = Some(next);
+        Ok(())
+    }
+
     /// The running goroutine enters a syscall, and its P with it: `GoSyscallBegin` with the P's
     /// next sequence number. Then [`go_syscall_end`](Thread::go_syscall_end) (a fast return),
     /// or [`go_syscall_release`](Thread::go_syscall_release) (it blocks, the P can be stolen).
@@ -604,7 +624,9 @@ impl<'t> Thread<'t> {
     }
 
     /// The world stops for `reason`: `STWBegin` with Go's kind string (by a running goroutine,
-    /// which must also end it). Refused while it is stopped.
+    /// which must also end it, on this thread). Refused while it is stopped. Until
+    /// [`stw_end`](Thread::stw_end), this thread does not switch generations, so a stop never
+    /// spans a generation boundary (as in the runtime).
     pub fn stw_begin(&mut self, ts: u64, reason: StwReason, stack: StackId) -> Result<Stw, StateError> {
         let shared = self.shared;
         let kind = shared.strings.intern(reason.name(Version::Go1_21)).0;
@@ -618,6 +640,7 @@ impl<'t> Thread<'t> {
             w.stw_floor
         };
         let tick = st.put(shared, ts.max(floor), &Event::StwBegin { kind, stack: stack.0 });
+        st.stw = true;
         Ok(Stw { tick })
     }
 
@@ -629,6 +652,7 @@ impl<'t> Thread<'t> {
             Err(error) => return Err(Refused { error, handle: stw }),
         };
         let tick = st.put(shared, ts.max(stw.tick), &Event::StwEnd);
+        st.stw = false;
         let mut w = shared.world.lock();
         w.stw_running = false;
         w.stw_floor = tick;
