@@ -417,6 +417,18 @@ pub struct ClockSnapshot {
 }
 
 /// A batch being encoded by [`Encoder::begin_batch`], closed by [`Encoder::end_batch`].
+///
+/// ```
+/// # use gotrace_writer::modern::{Encoder, Event};
+/// let enc = Encoder::new(gotrace_format::Version::Go1_23)?;
+/// let mut out = Vec::new();
+/// let batch = enc.begin_batch(&mut out, 1, 7, 100);
+/// enc.event(&mut out, 1, &Event::ProcStop);
+/// enc.end_batch(&mut out, batch);
+/// // EventBatch gen=1 m=7 time=100, size=2 in 10 bytes, then ProcStop dt=1.
+/// assert_eq!(out, [0x01, 0x01, 0x07, 0x64, 0x82, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00, 0x0b, 0x01]);
+/// # Ok::<(), gotrace_writer::Error>(())
+/// ```
 #[derive(Debug)]
 #[must_use = "a batch must be closed to get its size"]
 pub struct OpenBatch {
