@@ -344,8 +344,8 @@ impl Shared {
         self.clock.fetch_max(tick, Ordering::Relaxed);
         let bytes = bytes as u64;
         let filled = self.filled.fetch_add(bytes, Ordering::Relaxed) + bytes;
-        if filled >= self.generation_bytes {
-            self.request_advance();
+        if filled >= self.generation_bytes && self.request_advance() {
+            self.close(false);
         }
     }
 
