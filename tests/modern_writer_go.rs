@@ -5,8 +5,8 @@
 //! read it to the end and exit 0; so do Go 1.26's and 1.27's `-d=parsed` when installed. Format
 //! 26: only Go 1.26 and 1.27 read it (Go 1.24 and older reject `go 1.26 trace`), optional. Each
 //! tool must print one `Sync` per generation (1.23/1.24: one after each; 1.26+: one before each
-//! and one at the end) and every event: its count of events of the kinds we wrote is checked
-//! against the tracer's count. Our raw reader reads every record back, and its counts per event
+//! and one at the end) and every event: one line per event we wrote, plus Go's synthetic ones.
+//! Go's `-pprof=sched`, `syscall` and `sync` profiles are made from the 4-P traces. Our raw reader reads every record back, and its counts per event
 //! type equal the tracer's.
 
 mod gotool;
@@ -186,6 +186,20 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
         let switches = stats.count(EventType::GO_SWITCH) + stats.count(EventType::GO_SWITCH_DESTROY);
         let want = transitions + 2 * switches + stats.cpu_samples + syncs;
         assert_eq!(lines, want, "{label}: Go {go_version}'s event count");
+        if events == 300_000 {
+            // Go's analyses run on it too.
+            for kind in ["sched", "syscall", "sync"] {
+                let mut cmd = gotool::go_command(&go, go_version, &tmp.0);
+                cmd.args(["tool", "trace", &format!("-pprof={kind}")]).arg(&file);
+                let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace -pprof");
+                gotool::check(&out, &format!("go {go_version} tool trace -pprof={kind}"));
+                assert!(
+                    out.stdout.starts_with(&[0x1f, 0x8b]),
+                    "{label}: -pprof={kind}: not a gzipped profile"
+                );
+                assert!(out.stdout.len() > 200, "{label}: -pprof={kind}: empty profile");
+            }
+        }
         println!("{label}: Go {go_version} {mode} read {lines} events in {gens} generations");
     }
 }
