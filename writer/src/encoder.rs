@@ -543,7 +543,7 @@ pub struct Encoder {
 }
 
 /// Runs `put` on `out`'s spare room of `max` bytes and keeps what it wrote.
-fn append(out: &mut Vec<u8>, max: usize, put: impl FnOnce(&mut [u8]) -> usize) {
+pub(crate) fn append(out: &mut Vec<u8>, max: usize, put: impl FnOnce(&mut [u8]) -> usize) {
     let start = out.len();
     out.resize(start + max, 0);
     let n = put(&mut out[start..]);

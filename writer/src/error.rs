@@ -58,6 +58,36 @@ pub enum Error {
     },
     /// The event does not fit the state of its P, goroutine or GC (see [`StateError`]).
     State(StateError),
+    /// A thread id beyond the modern tracer's `threads`.
+    ThreadOutOfRange {
+        /// The id asked for.
+        m: u32,
+        /// The tracer's thread count.
+        threads: u32,
+    },
+    /// A thread whose handle is already held by someone.
+    ThreadTaken {
+        /// The id.
+        m: u32,
+    },
+    /// The modern writer writes format versions 23 and 26 only.
+    UnsupportedModernVersion(Version),
+    /// A record the trace's version does not have (`EndOfGeneration` in a 23 trace).
+    NotInVersion {
+        /// Go's name of the record.
+        name: &'static str,
+        /// The trace's version.
+        version: Version,
+    },
+    /// A string or a stack over a limit of Go's modern reader.
+    OverLimit {
+        /// What: "string" (bytes) or "stack" (frames).
+        what: &'static str,
+        /// Its size.
+        len: usize,
+        /// Go's limit.
+        max: u64,
+    },
     /// The sink failed (the first error it returned; later buffers were dropped).
     Io(io::Error),
     /// The sink panicked.
@@ -84,6 +114,15 @@ impl fmt::Display for Error {
             Error::ProcOutOfRange { p, procs } => write!(f, "P {p} out of range: the tracer has {procs} Ps"),
             Error::ProcTaken { p } => write!(f, "P {p} is already held"),
             Error::State(e) => e.fmt(f),
+            Error::ThreadOutOfRange { m, threads } => {
+                write!(f, "thread {m} out of range: the tracer has {threads} threads")
+            }
+            Error::ThreadTaken { m } => write!(f, "thread {m} is already held"),
+            Error::UnsupportedModernVersion(v) => {
+                write!(f, "the modern writer writes Go 1.23 and Go 1.26 traces, not {v}")
+            }
+            Error::NotInVersion { name, version } => write!(f, "a Go {version} trace has no {name} record"),
+            Error::OverLimit { what, len, max } => write!(f, "{what} of {len} exceeds Go's limit of {max}"),
             Error::Io(e) => write!(f, "writing the trace failed: {e}"),
             Error::SinkPanicked => f.write_str("writing the trace failed: the sink panicked"),
         }

@@ -11,7 +11,8 @@
 //!   buffers to any `io::Write`, and a small state model (goroutine handles such as
 //!   [`Runnable`] and [`Waiting`]) keeps sequence numbers and states consistent, so that what
 //!   it writes is a trace Go's tools accept;
-//! - [`synth`] generates a realistic synthetic workload through the tracer.
+//! - [`synth`] generates a realistic synthetic workload through the tracer;
+//! - [`modern`] holds the same for modern traces (Go 1.23 – 1.27, formats 23 and 26).
 //!
 //! ```
 //! use gotrace_writer::{BlockReason, Frame, StackId, Tracer, TracerOptions};
@@ -35,6 +36,7 @@
 
 mod encoder;
 mod error;
+pub mod modern;
 mod raw;
 pub mod synth;
 mod tracer;

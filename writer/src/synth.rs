@@ -63,14 +63,14 @@ pub const FREQUENCY: u64 = 15_625_000;
 /// A small, fast pseudo-random generator (SplitMix64): the workload needs variety, not
 /// cryptographic quality.
 #[derive(Clone, Debug)]
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
-    fn new(seed: u64) -> Rng {
+    pub(crate) fn new(seed: u64) -> Rng {
         Rng(seed ^ 0x5851_f42d_4c95_7f2d)
     }
 
-    fn next(&mut self) -> u64 {
+    pub(crate) fn next(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
@@ -79,21 +79,21 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (`n` > 0).
-    fn below(&mut self, n: u64) -> u64 {
+    pub(crate) fn below(&mut self, n: u64) -> u64 {
         ((u128::from(self.next()) * u128::from(n)) >> 64) as u64
     }
 
     /// True with probability `percent` / 100.
-    fn chance(&mut self, percent: u64) -> bool {
+    pub(crate) fn chance(&mut self, percent: u64) -> bool {
         self.below(100) < percent
     }
 
-    fn pick<T: Copy>(&mut self, items: &[T]) -> T {
+    pub(crate) fn pick<T: Copy>(&mut self, items: &[T]) -> T {
         items[self.below(items.len() as u64) as usize]
     }
 
     /// A duration in ticks, mostly short, sometimes long (roughly log-uniform in 1..2^k).
-    fn ticks(&mut self, k: u32) -> u64 {
+    pub(crate) fn ticks(&mut self, k: u32) -> u64 {
         let bits = self.below(u64::from(k)) as u32 + 1;
         1 + self.below(1 << bits)
     }
@@ -101,24 +101,24 @@ impl Rng {
 
 /// The stacks of the workload, by what the goroutine is doing.
 #[derive(Debug)]
-struct Stacks {
+pub(crate) struct Stacks {
     /// One-frame stacks of start functions.
-    starts: Vec<StackId>,
+    pub(crate) starts: Vec<StackId>,
     /// Where goroutines are created.
-    create: Vec<StackId>,
-    send: Vec<StackId>,
-    recv: Vec<StackId>,
-    select: Vec<StackId>,
-    sync: Vec<StackId>,
-    cond: Vec<StackId>,
-    other: Vec<StackId>,
-    net: Vec<StackId>,
-    sleep: Vec<StackId>,
-    syscall: Vec<StackId>,
-    sched: Vec<StackId>,
-    gc: Vec<StackId>,
-    user: Vec<StackId>,
-    worker: StackId,
+    pub(crate) create: Vec<StackId>,
+    pub(crate) send: Vec<StackId>,
+    pub(crate) recv: Vec<StackId>,
+    pub(crate) select: Vec<StackId>,
+    pub(crate) sync: Vec<StackId>,
+    pub(crate) cond: Vec<StackId>,
+    pub(crate) other: Vec<StackId>,
+    pub(crate) net: Vec<StackId>,
+    pub(crate) sleep: Vec<StackId>,
+    pub(crate) syscall: Vec<StackId>,
+    pub(crate) sched: Vec<StackId>,
+    pub(crate) gc: Vec<StackId>,
+    pub(crate) user: Vec<StackId>,
+    pub(crate) worker: StackId,
 }
 
 const USER_FUNCS: [&str; 12] = [
@@ -167,7 +167,11 @@ fn pc(func: &str, line: u64) -> u64 {
 }
 
 impl Stacks {
-    fn new(tracer: &Tracer<impl Write + Send + 'static>, rng: &mut Rng) -> Result<Stacks, Error> {
+    /// The workload's stacks, interned by `stack`.
+    pub(crate) fn new(
+        mut stack: impl FnMut(&[Frame<'_>]) -> Result<StackId, Error>,
+        rng: &mut Rng,
+    ) -> Result<Stacks, Error> {
         let mut make = |leaf: &[&str], n: usize| -> Result<Vec<StackId>, Error> {
             (0..n)
                 .map(|_| {
@@ -182,7 +186,7 @@ impl Stacks {
                             Frame { pc: pc(func, line), func, file: file_of(func), line }
                         })
                         .collect();
-                    tracer.stack(&frames)
+                    stack(&frames)
                 })
                 .collect()
         };
@@ -204,7 +208,7 @@ impl Stacks {
             sched: make(&["runtime.Gosched"], 6)?,
             gc: make(&["runtime.gcAssistAlloc", "runtime.mallocgc"], 6)?,
             user: make(&[], 16)?,
-            worker: tracer.stack(&[Frame {
+            worker: stack(&[Frame {
                 pc: pc("runtime.gcBgMarkWorker", 1),
                 func: "runtime.gcBgMarkWorker",
                 file: file_of("runtime.gcBgMarkWorker"),
@@ -213,7 +217,7 @@ impl Stacks {
         };
         let starts = START_FUNCS
             .iter()
-            .map(|&func| tracer.stack(&[Frame { pc: pc(func, 0), func, file: file_of(func), line: 1 }]))
+            .map(|&func| stack(&[Frame { pc: pc(func, 0), func, file: file_of(func), line: 1 }]))
             .collect::<Result<_, _>>()?;
         Ok(Stacks { starts, ..stacks })
     }
@@ -271,7 +275,7 @@ pub fn run<W: Write + Send + 'static>(out: W, options: &SynthOptions) -> Result<
     let procs = options.procs.max(1);
     let tracer = Tracer::new(out, TracerOptions::new(options.version).procs(procs).frequency(FREQUENCY))?;
     let mut rng = Rng::new(options.seed);
-    let stacks = Stacks::new(&tracer, &mut rng)?;
+    let stacks = Stacks::new(|frames| tracer.stack(frames), &mut rng)?;
 
     // Trace start, on P 0: the runtime's snapshot of existing goroutines, then GOMAXPROCS.
     let mut p0 = tracer.proc(0)?;
@@ -736,7 +740,7 @@ impl<W: Write + Send + 'static> Sched<'_, '_, W> {
 }
 
 /// Takes one entry whose tick is due (or, now and then, the earliest one: time moves on).
-fn take_due<T>(list: &mut Vec<(u64, T)>, now: u64, rng: &mut Rng) -> Option<(u64, T)> {
+pub(crate) fn take_due<T>(list: &mut Vec<(u64, T)>, now: u64, rng: &mut Rng) -> Option<(u64, T)> {
     if list.is_empty() {
         return None;
     }

@@ -60,6 +60,11 @@ impl Buffer {
         self.len += n;
     }
 
+    /// The bytes written, to patch a field written earlier (a batch size known at its end).
+    pub(crate) fn written_mut(&mut self) -> &mut [u8] {
+        &mut self.data[..self.len]
+    }
+
     /// Runs `put` on the free bytes and keeps the `n` it reports written.
     #[inline(always)]
     pub(crate) fn put(&mut self, put: impl FnOnce(&mut [u8]) -> usize) {

@@ -21,9 +21,9 @@
 //! consumer has written one (a sink slower than the producers slows them down; it never makes
 //! memory grow).
 
-mod buffer;
+pub(crate) mod buffer;
 pub(crate) mod lockorder;
-mod pool;
+pub(crate) mod pool;
 mod proc;
 mod state;
 mod tables;
@@ -302,7 +302,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
         let consumer_shared = Arc::clone(&shared);
         let consumer = std::thread::Builder::new()
             .name("gotrace-consumer".into())
-            .spawn(move || consume(&consumer_shared, out))
+            .spawn(move || {
+                let header = consumer_shared.version.header();
+                consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
+            })
             .map_err(Error::Io)?;
         Ok(Tracer { shared, consumer: Some(consumer) })
     }
@@ -470,26 +473,32 @@ impl<W: Write + Send + 'static> Drop for Tracer<W> {
     }
 }
 
-/// The consumer: writes the header, then every full buffer in queue order, until shut down.
-/// After a sink error it keeps recycling buffers (dropping their bytes) so that producers never
-/// wait for it, and returns that error at the end.
-fn consume<W: Write>(shared: &Shared, mut out: W) -> Result<W, Error> {
-    let mut failure = write_guarded(&mut out, &shared.version.header()).err();
+/// The consumer: writes `header`, then every full buffer in queue order, until shut down,
+/// counting bytes in `written`. After a sink error it keeps recycling buffers (dropping their
+/// bytes) so that producers never wait for it, and returns that error at the end. The legacy
+/// and the modern tracer share it.
+pub(crate) fn consume<W: Write>(
+    pool: &Pool,
+    header: &[u8],
+    written: &AtomicU64,
+    mut out: W,
+) -> Result<W, Error> {
+    let mut failure = write_guarded(&mut out, header).err();
     if failure.is_some() {
-        shared.pool.fail();
+        pool.fail();
     } else {
-        shared.bytes_written.fetch_add(16, Ordering::Relaxed);
+        written.fetch_add(header.len() as u64, Ordering::Relaxed);
     }
     let mut done = None;
-    while let Some(buf) = shared.pool.next_full(done.take()) {
+    while let Some(buf) = pool.next_full(done.take()) {
         if failure.is_none() {
             match write_guarded(&mut out, buf.bytes()) {
                 Ok(()) => {
-                    shared.bytes_written.fetch_add(buf.bytes().len() as u64, Ordering::Relaxed);
+                    written.fetch_add(buf.bytes().len() as u64, Ordering::Relaxed);
                 }
                 Err(e) => {
                     failure = Some(e);
-                    shared.pool.fail();
+                    pool.fail();
                 }
             }
         }
