@@ -84,9 +84,9 @@ fn go_test_trace_semantics() {
     let mut reader = Reader::new(&binary[..]).unwrap();
     let mut lines = Vec::new();
     while let Some(ev) = reader.next_event().unwrap() {
-        let mut s = String::new();
+        let mut s = Vec::new();
         ev.write_go(reader.tables(), &mut s);
-        lines.push(s);
+        lines.push(String::from_utf8(s).unwrap());
     }
     let has = |want: &str| lines.iter().any(|l| l.contains(want));
     assert!(has("StateTransition Time=") && has("ProcID=0 Running->Idle"), "{lines:#?}");

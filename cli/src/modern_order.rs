@@ -4,7 +4,7 @@
 use std::fs::File;
 use std::path::Path;
 
-use gotrace_parser::modern::Reader;
+use gotrace_parser::modern::{Reader, StackText};
 
 use crate::{io_failure, with_stdout, Failure};
 
@@ -21,15 +21,16 @@ fn open(path: &Path) -> Result<Reader<File>, Failure> {
 pub fn dump(path: &Path) -> Result<(), Failure> {
     let mut reader = open(path)?;
     with_stdout(|out| {
-        let mut buf = String::with_capacity(2 * FLUSH_AT);
+        let mut buf = Vec::with_capacity(2 * FLUSH_AT);
+        let mut stacks = StackText::default();
         let stdout_failure = |e: std::io::Error| Failure::Io(format!("stdout: {e}"));
         let result = loop {
             match reader.next_event() {
                 Ok(Some(event)) => {
-                    event.write_go(reader.tables(), &mut buf);
-                    buf.push('\n');
+                    event.write_go_with(reader.tables(), &mut stacks, &mut buf);
+                    buf.push(b'\n');
                     if buf.len() >= FLUSH_AT {
-                        out.write_all(buf.as_bytes()).map_err(stdout_failure)?;
+                        out.write_all(&buf).map_err(stdout_failure)?;
                         buf.clear();
                     }
                 }
@@ -37,7 +38,7 @@ pub fn dump(path: &Path) -> Result<(), Failure> {
                 Err(e) => break Err(Failure::from(e)),
             }
         };
-        out.write_all(buf.as_bytes()).map_err(stdout_failure)?;
+        out.write_all(&buf).map_err(stdout_failure)?;
         result
     })
 }

@@ -604,134 +604,337 @@ impl Event {
 
     /// Appends the event as Go 1.27's `Event.String` prints it (what `go tool trace -d=parsed`
     /// prints for each event, without the newline).
-    pub fn write_go(&self, tables: &Tables, out: &mut String) {
-        let _ =
-            write!(out, "M={} P={} G={} {} Time={}", self.m, self.p, self.g, self.kind().name(), self.time);
+    ///
+    /// ```
+    /// use gotrace_parser::modern::Reader;
+    /// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/recorded/go1.27/timers.trace"))?;
+    /// let mut reader = Reader::new(std::io::BufReader::new(file))?;
+    /// let first = reader.next_event()?.unwrap();
+    /// let mut line = Vec::new();
+    /// first.write_go(reader.tables(), &mut line);
+    /// assert!(line.starts_with(b"M=-1 P=-1 G=-1 Sync Time="));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn write_go(&self, tables: &Tables, out: &mut Vec<u8>) {
+        self.write_go_with(tables, &mut StackText::default(), out);
+    }
+
+    /// [`Event::write_go`], the stacks' text cached in `stacks` (see [`StackText`]).
+    pub fn write_go_with(&self, tables: &Tables, stacks: &mut StackText, out: &mut Vec<u8>) {
+        out.extend_from_slice(b"M=");
+        push_i64(out, self.m);
+        out.extend_from_slice(b" P=");
+        push_i64(out, self.p);
+        out.extend_from_slice(b" G=");
+        push_i64(out, self.g);
+        out.push(b' ');
+        out.extend_from_slice(self.kind().name().as_bytes());
+        out.extend_from_slice(b" Time=");
+        push_i64(out, self.time);
         match self.kind() {
             EventKind::Metric => {
                 if let Some(m) = self.metric() {
-                    out.push_str(" Name=");
-                    quote_to(out, m.name.as_bytes());
-                    let _ = write!(out, " Value=Value{{Uint64({})}}", m.value);
+                    out.extend_from_slice(b" Name=");
+                    push_quoted(out, m.name.as_bytes());
+                    out.extend_from_slice(b" Value=");
+                    push_value(out, m.value);
                 }
             }
             EventKind::Label => {
                 if let Some((label, r)) = self.label(tables) {
-                    out.push_str(" Label=");
-                    quote_to(out, label);
-                    let _ = write!(out, " Resource={r}");
+                    out.extend_from_slice(b" Label=");
+                    push_quoted(out, label);
+                    out.extend_from_slice(b" Resource=");
+                    push_resource(out, r);
                 }
             }
             EventKind::RangeBegin | EventKind::RangeActive | EventKind::RangeEnd => {
                 if let Some(r) = self.range(tables) {
-                    out.push_str(" Name=");
-                    quote_to(out, r.name.to_string().as_bytes());
-                    let _ = write!(out, " Scope={}", r.scope);
-                    if self.kind() == EventKind::RangeEnd {
-                        out.push_str(" Attributes=[");
-                        if let Some((swept, reclaimed)) = self.sweep_attributes() {
-                            let _ = write!(
-                                out,
-                                "\"bytes swept\"=Value{{Uint64({swept})}} \"bytes reclaimed\"=Value{{Uint64({reclaimed})}}"
-                            );
+                    out.extend_from_slice(b" Name=");
+                    match r.name {
+                        RangeName::StopTheWorld(kind) => {
+                            let mut name = b"stop-the-world (".to_vec();
+                            name.extend_from_slice(kind);
+                            name.push(b')');
+                            push_quoted(out, &name);
                         }
-                        out.push(']');
+                        RangeName::GcMark => out.extend_from_slice(b"\"GC concurrent mark phase\""),
+                        RangeName::GcSweep => out.extend_from_slice(b"\"GC incremental sweep\""),
+                        RangeName::GcMarkAssist => out.extend_from_slice(b"\"GC mark assist\""),
+                    }
+                    out.extend_from_slice(b" Scope=");
+                    push_resource(out, r.scope);
+                    if self.kind() == EventKind::RangeEnd {
+                        out.extend_from_slice(b" Attributes=[");
+                        if let Some((swept, reclaimed)) = self.sweep_attributes() {
+                            out.extend_from_slice(b"\"bytes swept\"=");
+                            push_value(out, swept);
+                            out.extend_from_slice(b" \"bytes reclaimed\"=");
+                            push_value(out, reclaimed);
+                        }
+                        out.push(b']');
                     }
                 }
             }
             EventKind::TaskBegin | EventKind::TaskEnd => {
                 if let Some(t) = self.task(tables) {
-                    let _ = write!(out, " ID={} Parent={} Type=", t.id, t.parent);
-                    quote_to(out, t.kind);
+                    out.extend_from_slice(b" ID=");
+                    push_u64(out, t.id);
+                    out.extend_from_slice(b" Parent=");
+                    push_u64(out, t.parent);
+                    out.extend_from_slice(b" Type=");
+                    push_quoted(out, t.kind);
                 }
             }
             EventKind::RegionBegin | EventKind::RegionEnd => {
                 if let Some(r) = self.region(tables) {
-                    let _ = write!(out, " Task={} Type=", r.task);
-                    quote_to(out, r.kind);
+                    out.extend_from_slice(b" Task=");
+                    push_u64(out, r.task);
+                    out.extend_from_slice(b" Type=");
+                    push_quoted(out, r.kind);
                 }
             }
             EventKind::Log => {
                 if let Some(l) = self.log(tables) {
-                    let _ = write!(out, " Task={} Category=", l.task);
-                    quote_to(out, l.category);
-                    out.push_str(" Message=");
-                    quote_to(out, l.message);
+                    out.extend_from_slice(b" Task=");
+                    push_u64(out, l.task);
+                    out.extend_from_slice(b" Category=");
+                    push_quoted(out, l.category);
+                    out.extend_from_slice(b" Message=");
+                    push_quoted(out, l.message);
                 }
             }
             EventKind::StateTransition => {
                 if let Some(s) = self.state_transition(tables) {
                     match (s.resource, s.go, s.proc) {
                         (Resource::Goroutine(id), Some((from, to)), _) => {
-                            let _ = write!(out, " GoID={id} {}->{}", from.name(), to.name());
+                            out.extend_from_slice(b" GoID=");
+                            push_i64(out, id);
+                            out.push(b' ');
+                            out.extend_from_slice(from.name().as_bytes());
+                            out.extend_from_slice(b"->");
+                            out.extend_from_slice(to.name().as_bytes());
                         }
                         (Resource::Proc(id), _, Some((from, to))) => {
-                            let _ = write!(out, " ProcID={id} {}->{}", from.name(), to.name());
+                            out.extend_from_slice(b" ProcID=");
+                            push_i64(out, id);
+                            out.push(b' ');
+                            out.extend_from_slice(from.name().as_bytes());
+                            out.extend_from_slice(b"->");
+                            out.extend_from_slice(to.name().as_bytes());
                         }
                         _ => {}
                     }
-                    out.push_str(" Reason=");
-                    quote_to(out, s.reason);
-                    // Go prints a transition stack whenever the transition has a table and an
-                    // id field of its own (a creation, even with id 0), or a stack otherwise.
+                    out.extend_from_slice(b" Reason=");
+                    push_quoted(out, s.reason);
+                    // Go prints a transition stack whenever the transition has one: a
+                    // creation always (its stack field, even 0), others when non-zero.
                     let shown = match (self.code, s.stack) {
                         (14 | 47, _) => Some(self.args[1]),
                         (_, Some(Some(id))) => Some(id.get()),
                         _ => None,
                     };
                     if let Some(id) = shown {
-                        out.push_str("\nTransitionStack=\n");
-                        write_frames(tables, id, out);
+                        out.extend_from_slice(b"\nTransitionStack=\n");
+                        stacks.write(tables, id, out);
                     }
                 }
             }
             EventKind::Experimental => {
                 if let Some((_, name, args)) = self.experimental() {
-                    let _ = write!(out, " Name={name} Args=[");
+                    out.extend_from_slice(b" Name=");
+                    out.extend_from_slice(name.as_bytes());
+                    out.extend_from_slice(b" Args=[");
                     for (i, (arg, v)) in args.enumerate() {
                         if i != 0 {
-                            out.push_str(", ");
+                            out.extend_from_slice(b", ");
                         }
+                        out.extend_from_slice(arg.as_bytes());
+                        out.push(b'=');
                         if arg.ends_with("string") {
-                            let s = tables.string(v).unwrap_or(b"");
-                            let _ = write!(out, "{arg}={}", String::from_utf8_lossy(s));
+                            out.extend_from_slice(tables.string(v).unwrap_or(b""));
                         } else {
-                            let _ = write!(out, "{arg}=Value{{Uint64({v})}}");
+                            push_value(out, v);
                         }
                     }
-                    out.push(']');
+                    out.push(b']');
                 }
             }
             EventKind::Sync => {
                 if let Some(s) = self.sync(tables) {
-                    let _ = write!(out, " N={}", s.n);
+                    out.extend_from_slice(b" N=");
+                    push_u64(out, s.n);
                     if let Some(c) = s.clock {
-                        let _ = write!(out, " Trace={} Mono={} Wall=", c.trace, c.mono);
-                        write_rfc3339_nano(c.sec, c.nsec, out);
+                        out.extend_from_slice(b" Trace=");
+                        push_i64(out, c.trace);
+                        out.extend_from_slice(b" Mono=");
+                        push_u64(out, c.mono);
+                        out.extend_from_slice(b" Wall=");
+                        let mut wall = String::new();
+                        write_rfc3339_nano(c.sec, c.nsec, &mut wall);
+                        out.extend_from_slice(wall.as_bytes());
                     }
                 }
             }
             EventKind::StackSample => {}
         }
         if let Some(id) = self.prints_stack() {
-            out.push_str("\nStack=\n");
-            write_frames(tables, id, out);
+            out.extend_from_slice(b"\nStack=\n");
+            stacks.write(tables, id, out);
         }
     }
 }
 
-/// The frames of stack `id` as Go's `printStack` writes them with a tab prefix; the last line
-/// ends without a newline when the stack is empty.
-fn write_frames(tables: &Tables, id: u64, out: &mut String) {
+/// The text of the stacks of one generation as Go prints them, formatted once per stack: a
+/// cache for [`Event::write_go_with`], emptied when the tables change.
+///
+/// ```
+/// use gotrace_parser::modern::{Reader, StackText};
+/// let file = std::fs::File::open(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/recorded/go1.23/locks.trace"))?;
+/// let mut reader = Reader::new(std::io::BufReader::new(file))?;
+/// let (mut cache, mut a, mut b) = (StackText::default(), Vec::new(), Vec::new());
+/// while let Some(event) = reader.next_event()? {
+///     event.write_go_with(reader.tables(), &mut cache, &mut a);
+///     event.write_go(reader.tables(), &mut b);
+/// }
+/// assert_eq!(a, b);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Default)]
+pub struct StackText {
+    serial: u64,
+    spans: super::hash::FxMap<u64, (usize, usize)>,
+    text: Vec<u8>,
+}
+
+impl StackText {
+    fn write(&mut self, tables: &Tables, id: u64, out: &mut Vec<u8>) {
+        if id == 0 {
+            return;
+        }
+        if self.serial != tables.serial() || tables.serial() == 0 {
+            self.serial = tables.serial();
+            self.spans.clear();
+            self.text.clear();
+        }
+        let (start, end) = match self.spans.get(&id) {
+            Some(&span) => span,
+            None => {
+                let start = self.text.len();
+                write_frames(tables, id, &mut self.text);
+                let span = (start, self.text.len());
+                self.spans.insert(id, span);
+                span
+            }
+        };
+        out.extend_from_slice(&self.text[start..end]);
+    }
+}
+
+/// Two decimal digits for each value below 100.
+static DIGITS: [[u8; 2]; 100] = {
+    let mut t = [[0u8; 2]; 100];
+    let mut i = 0;
+    while i < 100 {
+        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
+        i += 1;
+    }
+    t
+};
+
+/// Appends the decimal digits of `v`, two at a time.
+#[inline]
+fn push_u64(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    while v >= 100 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGITS[(v % 100) as usize]);
+        v /= 100;
+    }
+    if v >= 10 {
+        i -= 2;
+        buf[i..i + 2].copy_from_slice(&DIGITS[v as usize]);
+    } else {
+        i -= 1;
+        buf[i] = b'0' + v as u8;
+    }
+    out.extend_from_slice(&buf[i..]);
+}
+
+#[inline]
+fn push_i64(out: &mut Vec<u8>, v: i64) {
+    if v < 0 {
+        out.push(b'-');
+    }
+    push_u64(out, v.unsigned_abs());
+}
+
+/// Go's `Value{Uint64(N)}`.
+fn push_value(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(b"Value{Uint64(");
+    push_u64(out, v);
+    out.extend_from_slice(b")}");
+}
+
+fn push_resource(out: &mut Vec<u8>, r: Resource) {
+    let (name, id) = match r {
+        Resource::None => {
+            out.extend_from_slice(b"None");
+            return;
+        }
+        Resource::Goroutine(id) => ("Goroutine(", id),
+        Resource::Proc(id) => ("Proc(", id),
+        Resource::Thread(id) => ("Thread(", id),
+    };
+    out.extend_from_slice(name.as_bytes());
+    push_i64(out, id);
+    out.push(b')');
+}
+
+/// `bytes` quoted as Go's `%q` quotes them; printable ASCII without quotes or backslashes is
+/// copied as it is.
+#[inline]
+fn push_quoted(out: &mut Vec<u8>, bytes: &[u8]) {
+    if bytes.iter().all(|&b| (0x20..0x7f).contains(&b) && b != b'"' && b != b'\\') {
+        out.push(b'"');
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+    } else {
+        let mut s = String::new();
+        quote_to(&mut s, bytes);
+        out.extend_from_slice(s.as_bytes());
+    }
+}
+
+/// The frames of stack `id` as Go's `printStack` writes them with a tab prefix.
+fn write_frames(tables: &Tables, id: u64, out: &mut Vec<u8>) {
     let Some(id) = NonZeroU64::new(id).map(StackId) else { return };
     for f in tables.frames(id) {
-        out.push('\t');
-        out.push_str(&String::from_utf8_lossy(f.func));
-        let _ = writeln!(out, " @ {:#x}", f.pc);
-        out.push_str("\t\t");
-        out.push_str(&String::from_utf8_lossy(f.file));
-        let _ = writeln!(out, ":{}", f.line);
+        out.push(b'\t');
+        out.extend_from_slice(f.func);
+        out.extend_from_slice(b" @ 0x");
+        push_hex(out, f.pc);
+        out.extend_from_slice(b"\n\t\t");
+        out.extend_from_slice(f.file);
+        out.push(b':');
+        push_u64(out, f.line);
+        out.push(b'\n');
     }
+}
+
+fn push_hex(out: &mut Vec<u8>, mut v: u64) {
+    let mut buf = [0u8; 16];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b"0123456789abcdef"[(v & 15) as usize];
+        v >>= 4;
+        if v == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&buf[i..]);
 }
 
 /// Days since 1970-01-01 to a civil date (proleptic Gregorian).

@@ -178,6 +178,8 @@ impl<V: Copy> IdTable<V> {
 #[derive(Debug, Default)]
 pub struct Tables {
     gen: u64,
+    /// Unique among the tables of the process (0: empty tables), for caches keyed by table.
+    serial: u64,
     strings: IdTable<(u32, u32)>,
     string_bytes: Vec<u8>,
     stacks: IdTable<(u32, u32)>,
@@ -197,6 +199,11 @@ impl Tables {
     #[must_use]
     pub fn generation(&self) -> u64 {
         self.gen
+    }
+
+    /// A number no other generation's tables of this process have (0 for empty tables).
+    pub(crate) fn serial(&self) -> u64 {
+        self.serial
     }
 
     /// The string `id` (`Some(b"")` for 0, `None` if the generation defines none).
@@ -436,6 +443,13 @@ impl<R: Read> BatchReader<R> {
 /// value overflows 64 bits at byte `n`.
 #[inline]
 pub(crate) fn uvarint(buf: &[u8]) -> (u64, isize) {
+    match buf.first() {
+        Some(&b) if b < 0x80 => (u64::from(b), 1),
+        _ => uvarint_slow(buf),
+    }
+}
+
+fn uvarint_slow(buf: &[u8]) -> (u64, isize) {
     let mut x = 0u64;
     let mut s = 0u32;
     for (i, &b) in buf.iter().enumerate().take(10) {
@@ -776,8 +790,10 @@ impl Generation {
         if version >= Version::Go1_25 && !self.has_clock {
             return Err(modern(at, ModernError::NoClockSnapshot));
         }
+        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let t = &mut self.tables;
         t.gen = self.gen;
+        t.serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         t.stacks.compactify();
         t.strings.compactify();
         for (id, (start, len)) in t.stacks.sorted() {

@@ -18,7 +18,7 @@ mod text;
 
 pub use event::{
     Event, EventKind, GoState, Log, Metric, ProcState, Range, RangeName, Region, Resource, StackId,
-    StateTransition, Sync, Task, NO_TASK,
+    StackText, StateTransition, Sync, Task, NO_TASK,
 };
 pub use generation::{ClockSnapshot, Frame, Tables};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};

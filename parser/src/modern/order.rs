@@ -11,7 +11,7 @@ use gotrace_format::modern::{EventType, OrderFault};
 
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
-use super::hash::FxMap;
+use super::hash::{FxMap, IdMap};
 use super::leak::leak_text;
 
 const NONE: i64 = -1;
@@ -111,14 +111,31 @@ impl Ranges {
     }
 }
 
-/// Strings kept across generations (task and region names, STW kinds), interned by content.
+/// Strings kept across generations (task and region names), interned by content, with the
+/// interned id of each string id of the current generation cached.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
     ids: FxMap<Box<[u8]>, u32>,
     all: Vec<Box<[u8]>>,
+    serial: u64,
+    by_string_id: FxMap<u64, u32>,
 }
 
 impl Names {
+    /// The name of string `id` of `tables`, `None` if they define none.
+    fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
+        if self.serial != tables.serial() {
+            self.serial = tables.serial();
+            self.by_string_id.clear();
+        }
+        if let Some(&name) = self.by_string_id.get(&id) {
+            return Some(name);
+        }
+        let name = self.intern(tables.string(id)?);
+        self.by_string_id.insert(id, name);
+        Some(name)
+    }
+
     fn intern(&mut self, s: &[u8]) -> u32 {
         if let Some(&id) = self.ids.get(s) {
             return id;
@@ -185,9 +202,9 @@ const PROC_IDLE_STATE: u64 = 3;
 /// The ordering state of a whole trace.
 #[derive(Debug)]
 pub(crate) struct Ordering {
-    g: FxMap<i64, GState>,
-    p: FxMap<i64, PState>,
-    m: FxMap<i64, MState>,
+    g: IdMap<GState>,
+    p: IdMap<PState>,
+    m: IdMap<MState>,
     tasks: FxMap<u64, (u32, u64)>,
     names: Names,
     gc_seq: u64,
@@ -199,9 +216,9 @@ pub(crate) struct Ordering {
 impl Default for Ordering {
     fn default() -> Self {
         Ordering {
-            g: FxMap::default(),
-            p: FxMap::default(),
-            m: FxMap::default(),
+            g: IdMap::default(),
+            p: IdMap::default(),
+            m: IdMap::default(),
             tasks: FxMap::default(),
             names: Names::default(),
             gc_seq: 0,
@@ -217,10 +234,22 @@ fn ev_type(code: u8) -> EventType {
     EventType::from_code(code, gotrace_format::Version::Go1_26).unwrap_or(EventType::EVENT_BATCH)
 }
 
-/// What `advance` decided for one event.
-type Step = Result<Option<Ctx>, OrderFault>;
+/// What `advance` decided for one event: accepted (the thread's context updated) or not yet.
+type Step = Result<bool, OrderFault>;
 
 impl Ordering {
+    /// Accepts the event: its thread (`new.m`, the event's own) is left in context `new`.
+    #[inline]
+    fn accept(&mut self, new: Ctx) -> Step {
+        if new.m != NONE {
+            if let Some(ms) = self.m.get_mut(new.m) {
+                ms.g = new.g;
+                ms.p = new.p;
+            }
+        }
+        Ok(true)
+    }
+
     /// The next queued event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
@@ -258,10 +287,15 @@ impl Ordering {
         let cur = if m == NONE {
             Ctx { g: NONE, p: NONE, m }
         } else {
-            let ms = self.m.entry(m).or_insert(MState { g: NONE, p: NONE });
-            Ctx { g: ms.g, p: ms.p, m }
+            match self.m.get(m) {
+                Some(ms) => Ctx { g: ms.g, p: ms.p, m },
+                None => {
+                    self.m.insert(m, MState { g: NONE, p: NONE });
+                    Ctx { g: NONE, p: NONE, m }
+                }
+            }
         };
-        let step = match ev.code {
+        match ev.code {
             9 | 39 | 44 => self.annotation(ev, cur),
             10 => self.proc_start(ev, cur, gen),
             11 => self.proc_stop(ev, cur),
@@ -293,18 +327,6 @@ impl Ordering {
             45 | 46 => self.go_switch(ev, cur, gen),
             128..=136 => self.alloc_free(ev, cur),
             code => Err(OrderFault::BadEventType { code }),
-        };
-        match step? {
-            Some(new) => {
-                if m != NONE {
-                    if let Some(ms) = self.m.get_mut(&m) {
-                        ms.g = new.g;
-                        ms.p = new.p;
-                    }
-                }
-                Ok(true)
-            }
-            None => Ok(false),
         }
     }
 
@@ -316,7 +338,7 @@ impl Ordering {
         }
         let mut old = proc_state_of_status(status);
         let initial = self.initial_gen;
-        match self.p.get_mut(&pid) {
+        match self.p.get_mut(pid) {
             Some(s) => {
                 if status == PROC_SYSCALL_ABANDONED && s.status == PROC_SYSCALL {
                     old = PROC_RUNNING_STATE;
@@ -346,7 +368,7 @@ impl Ordering {
         if status == PROC_SYSCALL_ABANDONED && old == PROC_RUNNING_STATE {
             // The P is being stolen from a thread in a syscall: the event is that thread's.
             let mut found = false;
-            for (&mid, ms) in &self.m {
+            for (mid, ms) in self.m.iter() {
                 if ms.p == pid {
                     cur = Ctx { m: mid, p: pid, g: ms.g };
                     found = true;
@@ -357,27 +379,27 @@ impl Ordering {
             }
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        self.accept(new)
     }
 
     fn proc_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let pid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
-        match self.p.get_mut(&pid) {
+        match self.p.get_mut(pid) {
             Some(s) if s.status == PROC_IDLE && seq.succeeds(s.seq) && cur.p == NONE => {
                 validate(cur, (Need::Must, Need::Not, Need::May))?;
                 s.status = PROC_RUNNING;
                 s.seq = seq;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         self.push(cur, ev);
-        Ok(Some(Ctx { p: pid, ..cur }))
+        self.accept(Ctx { p: pid, ..cur })
     }
 
     fn proc_stop(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let event = ev_type(ev.code);
-        let Some(s) = self.p.get_mut(&cur.p) else {
+        let Some(s) = self.p.get_mut(cur.p) else {
             return Err(OrderFault::ProcMissing { event, p: cur.p });
         };
         if s.status != PROC_RUNNING && s.status != PROC_SYSCALL {
@@ -386,13 +408,13 @@ impl Ordering {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         s.status = PROC_IDLE;
         self.push(cur, ev);
-        Ok(Some(Ctx { p: NONE, ..cur }))
+        self.accept(Ctx { p: NONE, ..cur })
     }
 
     fn proc_steal(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let pid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
-        let old = match self.p.get_mut(&pid) {
+        let old = match self.p.get_mut(pid) {
             Some(s)
                 if (s.status == PROC_SYSCALL || s.status == PROC_SYSCALL_ABANDONED)
                     && seq.succeeds(s.seq) =>
@@ -403,12 +425,12 @@ impl Ordering {
                 s.seq = seq;
                 old
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         };
         ev.args[3] = old;
         if old == PROC_SYSCALL_ABANDONED {
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return self.accept(cur);
         }
         let mid = ev.args[2] as i64;
         if mid == cur.m {
@@ -416,9 +438,9 @@ impl Ordering {
                 return Err(OrderFault::SelfSteal { p: ev.args[0], m: ev.args[2], got: cur.p });
             }
             self.push(cur, ev);
-            return Ok(Some(Ctx { p: NONE, ..cur }));
+            return self.accept(Ctx { p: NONE, ..cur });
         }
-        let Some(ms) = self.m.get_mut(&mid) else {
+        let Some(ms) = self.m.get_mut(mid) else {
             return Err(OrderFault::StealUnknownThread { m: ev.args[2] });
         };
         if ms.p != pid {
@@ -426,7 +448,7 @@ impl Ordering {
         }
         ms.p = NONE;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_status(&mut self, ev: &mut BaseEvent, mut cur: Ctx, gen: u64) -> Step {
@@ -437,7 +459,7 @@ impl Ordering {
             return Err(OrderFault::InvalidGoStatus { g: ev.args[0], status });
         }
         let mut old = go_state_of_status(status);
-        match self.g.get_mut(&gid) {
+        match self.g.get_mut(gid) {
             Some(s) => {
                 if s.status != status {
                     return Err(OrderFault::InconsistentGoStatus {
@@ -468,7 +490,7 @@ impl Ordering {
                     }
                     new.g = gid;
                 } else {
-                    match self.m.get(&mid) {
+                    match self.m.get(mid) {
                         Some(ms) => {
                             if ms.g != gid {
                                 return Err(OrderFault::SyscallThread { g: ev.args[0], has: ms.g });
@@ -485,31 +507,31 @@ impl Ordering {
             _ => {}
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        self.accept(new)
     }
 
     fn go_create(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
-        if let Some(s) = self.g.get(&cur.g) {
+        if let Some(s) = self.g.get(cur.g) {
             if s.status != GO_RUNNING {
                 return Err(OrderFault::GoNotRunning { event: ev_type(ev.code) });
             }
         }
         let new_g = ev.args[0] as i64;
-        if self.g.contains_key(&new_g) {
+        if self.g.contains(new_g) {
             return Err(OrderFault::GoExists { g: ev.args[0] });
         }
         let status = if ev.code == EventType::GO_CREATE_BLOCKED.code() { GO_WAITING } else { GO_RUNNABLE };
         self.g.insert(new_g, GState { status, seq: Seq { gen, seq: 0 }, ..GState::default() });
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     /// The running goroutine's state, which must be `Running`.
     fn running_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
-        let Some(s) = self.g.get_mut(&cur.g) else {
+        let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::GoMissing { event, g: cur.g });
         };
         if s.status != GO_RUNNING {
@@ -524,74 +546,74 @@ impl Ordering {
             19 => s.status = GO_RUNNABLE,
             20 => s.status = GO_WAITING,
             _ => {
-                self.g.remove(&cur.g);
+                self.g.remove(cur.g);
             }
         }
         self.push(cur, ev);
-        Ok(Some(Ctx { g: NONE, ..cur }))
+        self.accept(Ctx { g: NONE, ..cur })
     }
 
     fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
-        match self.g.get_mut(&gid) {
+        match self.g.get_mut(gid) {
             Some(s) if s.status == GO_RUNNABLE && seq.succeeds(s.seq) => {
                 validate(cur, (Need::Must, Need::Must, Need::Not))?;
                 s.status = GO_RUNNING;
                 s.seq = seq;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         self.push(cur, ev);
-        Ok(Some(Ctx { g: gid, ..cur }))
+        self.accept(Ctx { g: gid, ..cur })
     }
 
     fn go_unblock(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
-        match self.g.get_mut(&gid) {
+        match self.g.get_mut(gid) {
             Some(s) if s.status == GO_WAITING && seq.succeeds(s.seq) => {
                 s.status = GO_RUNNABLE;
                 s.seq = seq;
             }
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_switch(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         self.running_g(ev, cur)?;
         let next = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
-        match self.g.get(&next) {
+        match self.g.get(next) {
             Some(s) if s.status == GO_WAITING && seq.succeeds(s.seq) => {}
-            _ => return Ok(None),
+            _ => return Ok(false),
         }
         self.push(cur, ev);
         if ev.code == EventType::GO_SWITCH.code() {
-            if let Some(s) = self.g.get_mut(&cur.g) {
+            if let Some(s) = self.g.get_mut(cur.g) {
                 s.status = GO_WAITING;
             }
             self.push_made(cur, EventType::GO_BLOCK.code(), ev.time, [0; 4]);
         } else {
-            self.g.remove(&cur.g);
+            self.g.remove(cur.g);
             self.push_made(cur, EventType::GO_DESTROY.code(), ev.time, [0; 4]);
         }
-        if let Some(s) = self.g.get_mut(&next) {
+        if let Some(s) = self.g.get_mut(next) {
             s.status = GO_RUNNING;
             s.seq = seq;
         }
         let start = Ctx { g: NONE, ..cur };
         self.push_made(start, EventType::GO_START.code(), ev.time, [ev.args[0], ev.args[1], 0, 0]);
-        Ok(Some(Ctx { g: next, ..cur }))
+        self.accept(Ctx { g: next, ..cur })
     }
 
     fn go_syscall_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let event = ev_type(ev.code);
         let s = self.running_g(ev, cur)?;
         s.status = GO_SYSCALL;
-        let Some(p) = self.p.get_mut(&cur.p) else {
+        let Some(p) = self.p.get_mut(cur.p) else {
             return Err(OrderFault::ProcUninitialized { p: cur.p, event });
         };
         p.status = PROC_SYSCALL;
@@ -605,12 +627,12 @@ impl Ordering {
         }
         p.seq = seq;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn syscalling_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
         let event = ev_type(ev.code);
-        let Some(s) = self.g.get_mut(&cur.g) else {
+        let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::GoMissing { event, g: cur.g });
         };
         if s.status != GO_SYSCALL {
@@ -623,7 +645,7 @@ impl Ordering {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
         self.syscalling_g(ev, cur)?.status = GO_RUNNING;
-        let Some(p) = self.p.get_mut(&cur.p) else {
+        let Some(p) = self.p.get_mut(cur.p) else {
             return Err(OrderFault::ProcUninitialized { p: cur.p, event });
         };
         if p.status != PROC_SYSCALL {
@@ -631,49 +653,49 @@ impl Ordering {
         }
         p.status = PROC_RUNNING;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_syscall_end_blocked(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         if cur.p != NONE {
-            let Some(p) = self.p.get(&cur.p) else {
+            let Some(p) = self.p.get(cur.p) else {
                 return Err(OrderFault::ProcUninitialized { p: cur.p, event: ev_type(ev.code) });
             };
             if p.status == PROC_SYSCALL {
                 // The P has not been stolen yet: wait for the steal.
-                return Ok(None);
+                return Ok(false);
             }
         }
         validate(cur, (Need::Must, Need::May, Need::Must))?;
         self.syscalling_g(ev, cur)?.status = GO_RUNNABLE;
         self.push(cur, ev);
-        Ok(Some(Ctx { g: NONE, ..cur }))
+        self.accept(Ctx { g: NONE, ..cur })
     }
 
     fn go_create_syscall(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         validate(cur, (Need::Must, Need::May, Need::Not))?;
         let new_g = ev.args[0] as i64;
-        if self.g.contains_key(&new_g) {
+        if self.g.contains(new_g) {
             return Err(OrderFault::GoExistsSyscall { g: ev.args[0] });
         }
         self.g.insert(new_g, GState { status: GO_SYSCALL, seq: Seq { gen, seq: 0 }, ..GState::default() });
         self.push(cur, ev);
-        Ok(Some(Ctx { g: new_g, ..cur }))
+        self.accept(Ctx { g: new_g, ..cur })
     }
 
     fn go_destroy_syscall(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::May, Need::Must))?;
         let event = ev_type(ev.code);
-        let Some(s) = self.g.get(&cur.g) else {
+        let Some(s) = self.g.get(cur.g) else {
             return Err(OrderFault::GoMissing { event, g: cur.g });
         };
         if s.status != GO_SYSCALL {
             return Err(OrderFault::GoNotSyscall { event });
         }
-        self.g.remove(&cur.g);
+        self.g.remove(cur.g);
         let mut new = Ctx { g: NONE, ..cur };
         if cur.p != NONE {
-            let Some(p) = self.p.get_mut(&cur.p) else {
+            let Some(p) = self.p.get_mut(cur.p) else {
                 return Err(OrderFault::ProcInvalid { p: cur.p, event });
             };
             if p.status != PROC_SYSCALL {
@@ -684,7 +706,7 @@ impl Ordering {
             self.push_made(cur, EventType::PROC_STEAL.code(), ev.time, [cur.p as u64, 0, 0, PROC_SYSCALL]);
         }
         self.push(cur, ev);
-        Ok(Some(new))
+        self.accept(new)
     }
 
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
@@ -698,14 +720,13 @@ impl Ordering {
             ev.args[1] = u64::MAX;
         }
         let name_id = ev.args[2];
-        let Some(name) = tables.string(name_id) else {
+        let Some(name) = self.names.of_string(tables, name_id) else {
             return Err(OrderFault::NameUndefined { id: name_id, event: ev_type(ev.code) });
         };
-        let name = self.names.intern(name);
         self.tasks.insert(id, (name, parent));
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
@@ -722,7 +743,7 @@ impl Ordering {
         }
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
@@ -730,11 +751,10 @@ impl Ordering {
         let event = ev_type(ev.code);
         let task = ev.args[0];
         let name_id = ev.args[1];
-        let Some(name) = tables.string(name_id) else {
+        let Some(name) = self.names.of_string(tables, name_id) else {
             return Err(OrderFault::NameUndefined { id: name_id, event });
         };
-        let name = self.names.intern(name);
-        let Some(s) = self.g.get_mut(&cur.g) else {
+        let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::RegionUnknownGoroutine { event, g: cur.g });
         };
         if ev.code == EventType::USER_REGION_BEGIN.code() {
@@ -754,7 +774,7 @@ impl Ordering {
             s.regions.pop();
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn gc_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
@@ -766,10 +786,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc = Gc::Running;
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return self.accept(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc != Gc::Running {
             return Err(OrderFault::GcActiveNotRunning);
@@ -777,7 +797,7 @@ impl Ordering {
         self.gc_seq = seq;
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn gc_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -786,10 +806,10 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc = Gc::Running;
             self.push(cur, ev);
-            return Ok(Some(cur));
+            return self.accept(cur);
         }
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         if self.gc == Gc::Running {
             return Err(OrderFault::GcBeginRunning);
@@ -798,13 +818,13 @@ impl Ordering {
         self.gc = Gc::Running;
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn gc_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let seq = ev.args[0];
         if seq != self.gc_seq.wrapping_add(1) {
-            return Ok(None);
+            return Ok(false);
         }
         match self.gc {
             Gc::NotRunning => return Err(OrderFault::GcEndNotRunning),
@@ -815,77 +835,77 @@ impl Ordering {
         self.gc = Gc::NotRunning;
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn annotation(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn heap_metric(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn sweep_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
-        if let Some(p) = self.p.get_mut(&cur.p) {
+        if let Some(p) = self.p.get_mut(cur.p) {
             p.ranges.begin((EventType::GC_SWEEP_BEGIN.code(), 0))?;
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn sweep_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let pid = ev.args[0] as i64;
         let first = gen == self.initial_gen;
-        let Some(p) = self.p.get_mut(&pid) else {
+        let Some(p) = self.p.get_mut(pid) else {
             return Err(OrderFault::SweepUnknownProc { p: ev.args[0] });
         };
         p.ranges.active((EventType::GC_SWEEP_BEGIN.code(), 0), first)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn sweep_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
-        if let Some(p) = self.p.get_mut(&cur.p) {
+        if let Some(p) = self.p.get_mut(cur.p) {
             p.ranges.end(EventType::GC_SWEEP_BEGIN.code())?;
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_range_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         let desc = if ev.code == EventType::STW_BEGIN.code() { ev.args[0] } else { 0 };
         let event = ev_type(ev.code);
-        let Some(s) = self.g.get_mut(&cur.g) else {
+        let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::RangeUnknownGoroutine { event, g: cur.g });
         };
         s.ranges.begin((ev.code, desc))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_range_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let first = gen == self.initial_gen;
-        let Some(s) = self.g.get_mut(&gid) else {
+        let Some(s) = self.g.get_mut(gid) else {
             return Err(OrderFault::RangeUninitialized { g: ev.args[0], event: ev_type(ev.code) });
         };
         s.ranges.active((EventType::GC_MARK_ASSIST_BEGIN.code(), 0), first)?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn go_range_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
-        let Some(s) = self.g.get_mut(&cur.g) else {
+        let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::RangeUnknownGoroutine { event, g: cur.g });
         };
         let begin = if ev.code == EventType::STW_END.code() {
@@ -898,12 +918,12 @@ impl Ordering {
             ev.args[0] = desc;
         }
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 
     fn alloc_free(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::May, Need::May))?;
         self.push(cur, ev);
-        Ok(Some(cur))
+        self.accept(cur)
     }
 }

@@ -29,7 +29,47 @@ struct Cursor {
     offset: u64,
 }
 
+/// For each type byte, the arguments of a timed event after its timestamp; [`UNTIMED`] for
+/// the types without a timestamp, [`INVALID`] beyond Go's table.
+static ARG_COUNTS: [u8; 256] = {
+    let mut t = [INVALID; 256];
+    let mut code = 0;
+    while code <= EventType::GOROUTINE_STACK_FREE.code() as usize {
+        t[code] = UNTIMED;
+        code += 1;
+    }
+    // Timed events: 9 - 48, ClockSnapshot, the AllocFree experiment; arguments after `dt`.
+    let base: [u8; 40] = [
+        2, 2, 0, 3, 2, 3, 1, 2, 0, 0, 2, 2, 3, 2, 0, 0, 3, 2, 0, 1, 2, 1, 1, 1, 2, 1, 1, 0, 1, 1, 1, 4, 2, 3,
+        3, 4, 2, 2, 3, 4,
+    ];
+    let mut i = 0;
+    while i < 40 {
+        t[9 + i] = base[i];
+        i += 1;
+    }
+    t[51] = 3;
+    let af: [u8; 9] = [3, 3, 1, 2, 2, 1, 2, 2, 1];
+    let mut i = 0;
+    while i < 9 {
+        t[128 + i] = af[i];
+        i += 1;
+    }
+    t
+};
+const UNTIMED: u8 = 0xfe;
+const INVALID: u8 = 0xff;
+
 impl Cursor {
+    #[cold]
+    fn bad_type(code: u8) -> ModernError {
+        if ARG_COUNTS[usize::from(code)] == INVALID {
+            ModernError::CursorInvalidType { code }
+        } else {
+            ModernError::CursorUntimed { code }
+        }
+    }
+
     /// Reads the thread's next event; false when its batches are exhausted.
     #[inline]
     fn next(&mut self, gen: &Generation) -> Result<bool, Error> {
@@ -47,19 +87,17 @@ impl Cursor {
         let data = &gen.data[b.start + self.pos..b.end];
         let offset = b.offset + self.pos as u64;
         let code = data[0];
-        if code > EventType::GOROUTINE_STACK_FREE.code() {
-            return Err(modern(offset, ModernError::CursorInvalidType { code }));
+        let count = ARG_COUNTS[usize::from(code)];
+        if count >= UNTIMED {
+            return Err(modern(offset, Cursor::bad_type(code)));
         }
-        let Some(ty) = EventType::from_code(code, Version::Go1_26).filter(|t| t.is_timed()) else {
-            return Err(modern(offset, ModernError::CursorUntimed { code }));
-        };
         let (dt, n) = uvarint(&data[1..]);
         if n <= 0 {
             return Err(modern(offset, ModernError::CursorTimestamp));
         }
         let mut at = 1 + n as usize;
         let mut args = [0u64; 4];
-        for arg in args.iter_mut().take(ty.arg_names().len() - 1) {
+        for arg in args.iter_mut().take(usize::from(count)) {
             let (v, n) = uvarint(&data[at..]);
             if n <= 0 {
                 return Err(modern(offset, ModernError::CursorArgument));
@@ -169,6 +207,9 @@ pub struct Reader<R> {
     finished: bool,
     /// File offset of the event the queued events come from.
     queued_offset: u64,
+    /// The event `step` produced, and its offset.
+    out: Event,
+    out_offset: u64,
     empty: Tables,
 }
 
@@ -207,6 +248,8 @@ impl<R: Read> Reader<R> {
             done: false,
             finished: false,
             queued_offset: 0,
+            out: Event { time: 0, g: -1, p: -1, m: -1, args: [0; 4], code: SYNC },
+            out_offset: 0,
             empty: Tables::default(),
         })
     }
@@ -233,9 +276,9 @@ impl<R: Read> Reader<R> {
         if self.done {
             return Ok(None);
         }
-        let (mut ev, offset) = match self.step() {
-            Ok(Some(x)) => x,
-            Ok(None) => {
+        match self.step() {
+            Ok(true) => {}
+            Ok(false) => {
                 self.done = true;
                 return Ok(None);
             }
@@ -243,7 +286,8 @@ impl<R: Read> Reader<R> {
                 self.done = true;
                 return Err(e);
             }
-        };
+        }
+        let (mut ev, offset) = (self.out, self.out_offset);
         if ev.code != SYNC {
             let (stacks, strings) = Event::table_refs(ev.code);
             let t = &self.gen.tables;
@@ -268,20 +312,30 @@ impl<R: Read> Reader<R> {
         Ok(Some(ev))
     }
 
-    fn sync(&mut self, time: i64, with_tables: bool) -> (Event, u64) {
+    /// Sets the next event to a `Sync`.
+    fn sync(&mut self, time: i64, with_tables: bool) -> Result<bool, Error> {
         self.syncs += 1;
         let ev =
             Event { time, g: -1, p: -1, m: -1, args: [self.syncs, u64::from(with_tables), 0, 0], code: SYNC };
-        (ev, self.gens.offset())
+        let offset = self.gens.offset();
+        self.emit(ev, offset)
+    }
+
+    /// Sets the next event (kept in the reader: a large return value would be copied bytewise).
+    #[inline]
+    fn emit(&mut self, ev: Event, offset: u64) -> Result<bool, Error> {
+        self.out = ev;
+        self.out_offset = offset;
+        Ok(true)
     }
 
     /// The next event before the table check and the time fix, with its file offset.
-    fn step(&mut self) -> Result<Option<(Event, u64)>, Error> {
+    fn step(&mut self) -> Result<bool, Error> {
         if let Some(ev) = self.order.pop() {
-            return Ok(Some((ev, self.queued_offset)));
+            return self.emit(ev, self.queued_offset);
         }
         if self.finished {
-            return Ok(None);
+            return Ok(false);
         }
         let cpu_left = self.cpu_next < self.gen.cpu_samples.len();
         if self.frontier.is_empty() && !cpu_left {
@@ -292,7 +346,8 @@ impl<R: Read> Reader<R> {
             if self.frontier.is_empty() || s.time < self.frontier[0].ev.time {
                 self.cpu_next += 1;
                 let ev = Event { time: s.time, g: s.g, p: s.p, m: s.m, args: [s.stack, 0, 0, 0], code: 7 };
-                return Ok(Some((ev, self.gens.offset())));
+                let offset = self.gens.offset();
+                return self.emit(ev, offset);
             }
         }
         if !self.try_advance(0)? {
@@ -313,7 +368,7 @@ impl<R: Read> Reader<R> {
             }
         }
         match self.order.pop() {
-            Some(ev) => Ok(Some((ev, self.queued_offset))),
+            Some(ev) => self.emit(ev, self.queued_offset),
             None => Err(modern(
                 self.queued_offset,
                 ModernError::Order(OrderFault::FailedToAdvance { gen: self.gen.gen }),
@@ -340,7 +395,7 @@ impl<R: Read> Reader<R> {
         Ok(true)
     }
 
-    fn next_generation(&mut self) -> Result<Option<(Event, u64)>, Error> {
+    fn next_generation(&mut self) -> Result<bool, Error> {
         if self.version >= Version::Go1_26 {
             if let Some(e) = self.late.take() {
                 return Err(e);
@@ -349,10 +404,10 @@ impl<R: Read> Reader<R> {
                 Err(e) => {
                     self.late = Some(e);
                     self.have_gen = false;
-                    Ok(Some(self.sync(self.last_ts, false)))
+                    self.sync(self.last_ts, false)
                 }
                 Ok(None) => self.done_after_sync(),
-                Ok(Some(g)) => self.install(g).map(Some),
+                Ok(Some(g)) => self.install(g),
             };
         }
         if let Some(e) = self.late {
@@ -360,7 +415,7 @@ impl<R: Read> Reader<R> {
                 return Err(e);
             }
             self.late_synced = true;
-            return Ok(Some(self.sync(self.last_ts, false)));
+            return self.sync(self.last_ts, false);
         }
         if self.have_gen && !self.gens.has_spill() {
             return self.done_after_sync();
@@ -370,22 +425,22 @@ impl<R: Read> Reader<R> {
                 self.late = Some(e);
                 self.late_synced = true;
                 self.have_gen = false;
-                Ok(Some(self.sync(self.last_ts, false)))
+                self.sync(self.last_ts, false)
             }
             Ok((g, late)) => {
                 self.late = late;
-                self.install(g).map(Some)
+                self.install(g)
             }
         }
     }
 
     /// The last `Sync`; the reader then ends.
-    fn done_after_sync(&mut self) -> Result<Option<(Event, u64)>, Error> {
+    fn done_after_sync(&mut self) -> Result<bool, Error> {
         self.finished = true;
-        Ok(Some(self.sync(self.last_ts, false)))
+        self.sync(self.last_ts, false)
     }
 
-    fn install(&mut self, g: Generation) -> Result<(Event, u64), Error> {
+    fn install(&mut self, g: Generation) -> Result<bool, Error> {
         self.gen = g;
         self.have_gen = true;
         self.cpu_next = 0;
@@ -401,6 +456,23 @@ impl<R: Read> Reader<R> {
             sift_up(&mut self.frontier, last);
         }
         let time = self.gen.tables.ticks_to_ns(self.gen.min_ts);
-        Ok(self.sync(time, true))
+        self.sync(time, true)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn argument_table_is_the_event_table() {
+        for code in 0..=255u8 {
+            let want = match EventType::from_code(code, Version::Go1_26) {
+                Some(t) if t.is_timed() => t.arg_names().len() as u8 - 1,
+                _ if code <= EventType::GOROUTINE_STACK_FREE.code() => UNTIMED,
+                _ => INVALID,
+            };
+            assert_eq!(ARG_COUNTS[usize::from(code)], want, "{code}");
+        }
     }
 }
