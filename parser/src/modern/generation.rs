@@ -512,17 +512,36 @@ pub(crate) struct GenerationReader<R> {
     version: Version,
     /// Before 26: the first batch of the next generation, read already.
     spill: Option<(Header, u64, Vec<u8>)>,
+    /// The buffer of a generation done with, reused for the next one's batches.
+    spare: Vec<u8>,
 }
 
 impl<R: Read> GenerationReader<R> {
     /// Reads the batches of `reader`, whose next byte is at `offset`, a trace of `version`.
     pub fn new(reader: R, version: Version, offset: u64) -> GenerationReader<R> {
-        GenerationReader { batches: BatchReader::new(reader, offset), version, spill: None }
+        GenerationReader {
+            batches: BatchReader::new(reader, offset),
+            version,
+            spill: None,
+            spare: Vec::new(),
+        }
     }
 
     /// File offset of the next unread byte.
     pub fn offset(&self) -> u64 {
         self.batches.offset()
+    }
+
+    /// Takes back the batch buffer of a generation whose events are all ordered.
+    pub fn recycle(&mut self, mut data: Vec<u8>) {
+        data.clear();
+        if data.capacity() > self.spare.capacity() {
+            self.spare = data;
+        }
+    }
+
+    fn new_generation(&mut self) -> Generation {
+        Generation { data: std::mem::take(&mut self.spare), ..Generation::default() }
     }
 
     /// True when a batch of the next generation has been read (before version 26).
@@ -532,7 +551,7 @@ impl<R: Read> GenerationReader<R> {
 
     /// Version 26: the next generation, `None` at the clean end of the trace.
     pub fn next_generation(&mut self) -> Result<Option<Generation>, Error> {
-        let mut g = Generation::default();
+        let mut g = self.new_generation();
         let mut any = false;
         loop {
             let Some((batch, start, end)) = self.batches.next_batch()? else {
@@ -570,7 +589,7 @@ impl<R: Read> GenerationReader<R> {
     /// (reported after the generation's events, as Go does). `Ok((None, None))` never happens:
     /// at the end of the input with nothing read, the frequency is missing.
     pub fn next_generation_with_spill(&mut self) -> Result<(Generation, Option<Error>), Error> {
-        let mut g = Generation::default();
+        let mut g = self.new_generation();
         if let Some((h, body_offset, body)) = self.spill.take() {
             g.gen = h.gen;
             g.min_ts = h.time;

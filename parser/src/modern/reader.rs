@@ -168,9 +168,10 @@ fn heap_remove(h: &mut Vec<Cursor>, mut i: usize) {
 /// far as the causal ordering allows, timestamps forced to increase. Errors are Go's, with the
 /// byte offset of the batch, table entry or event at fault; an error ends the reader.
 ///
-/// Memory contract: the reader holds one generation (its event batches' bytes, its tables) and,
-/// before version 26, the first batch of the next; the ordering state grows with the live
-/// goroutines, Ps and threads.
+/// Memory contract: the reader holds one generation's event batches (one buffer, reused from
+/// generation to generation), its tables and those of the next while that is read, before
+/// version 26 the first batch of the next generation, and a 64 KiB read buffer; the ordering
+/// state grows with the live goroutines, Ps and threads.
 ///
 /// The strings and stacks of the events returned since the last `Sync` are those of
 /// [`Reader::tables`].
@@ -396,6 +397,10 @@ impl<R: Read> Reader<R> {
     }
 
     fn next_generation(&mut self) -> Result<bool, Error> {
+        // Every event of the current generation is out: its batches' bytes can go (its tables
+        // stay until the next generation's are installed).
+        self.gen.threads.clear();
+        self.gens.recycle(std::mem::take(&mut self.gen.data));
         if self.version >= Version::Go1_26 {
             if let Some(e) = self.late.take() {
                 return Err(e);
