@@ -6,6 +6,7 @@
 #   bash scripts/record-corpus.sh                 # record everything, then goldens
 #   bash scripts/record-corpus.sh --only-goldens  # goldens only, over the existing traces
 #   bash scripts/record-corpus.sh --only-wire-goldens  # the -d=wire goldens only
+#   bash scripts/record-corpus.sh --only-parsed-goldens  # the -d=parsed goldens only
 #   bash scripts/record-corpus.sh --no-goldens    # record only
 #   bash scripts/record-corpus.sh --go 1.19 --go 1.21 --program netio
 #                                                 # restrict versions / programs (repeatable)
@@ -24,7 +25,9 @@
 # (corpus/recorded/go1.22 … go1.27), the stdout of Go 1.27's
 # `go tool trace -d=wire` goes to corpus/golden/<path>.wire.gz and its version,
 # exit status and stderr to corpus/golden/<path>.wire.meta (Go 1.27 is the
-# reference for every modern version; without it these goldens are kept).
+# reference for every modern version; without it these goldens are kept), and
+# likewise the stdout of `go tool trace -d=parsed` (run with TZ=UTC: Go prints
+# wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta.
 # The format is described in corpus/README.md.
 set -euo pipefail
 
@@ -36,6 +39,7 @@ usage() {
 
 only_goldens=0
 only_wire=0
+only_parsed=0
 no_goldens=0
 versions=""
 programs=""
@@ -43,6 +47,7 @@ while [ $# -gt 0 ]; do
 	case "$1" in
 	--only-goldens) only_goldens=1 ;;
 	--only-wire-goldens) only_goldens=1; only_wire=1 ;;
+	--only-parsed-goldens) only_goldens=1; only_parsed=1 ;;
 	--no-goldens) no_goldens=1 ;;
 	--go)
 		[ $# -ge 2 ] || { usage >&2; exit 2; }
@@ -221,27 +226,28 @@ golden() {
 	printf '   %-50s exit %d, %7d lines\n' "$rel" "$rc" "$(wc -l <"$work/stdout")"
 }
 
-# wire_golden FILE: write the -d=wire golden pair of one modern trace (FILE
-# below corpus/), with Go 1.27's tool.
+# wire_golden FILE [MODE]: write the -d=MODE golden pair (MODE wire, the
+# default, or parsed) of one modern trace (FILE below corpus/), with Go 1.27's
+# tool.
 wire_golden() {
-	local file=$1 rel go gov rc dest
+	local file=$1 mode=${2:-wire} rel go gov rc dest
 	rel=${file#"$corpus"/}
 	if ! go=$(find_go 1.27); then
-		echo "skipping wire golden of $rel: Go 1.27 not installed"
+		echo "skipping $mode golden of $rel: Go 1.27 not installed"
 		return 0
 	fi
 	gov=$("$go" version | awk '{print $3}')
 	dest="$corpus/golden/$rel"
 	mkdir -p "$(dirname "$dest")"
 	rc=0
-	(cd "$work" && "$go" tool trace -d=wire "$file") >"$work/stdout" 2>"$work/stderr" || rc=$?
-	gzip -n -9 -c "$work/stdout" >"$dest.wire.gz"
+	(cd "$work" && TZ=UTC "$go" tool trace -d="$mode" "$file") >"$work/stdout" 2>"$work/stderr" || rc=$?
+	gzip -n -9 -c "$work/stdout" >"$dest.$mode.gz"
 	{
 		echo "go: $gov"
 		echo "exit: $rc"
 		grep -v -E '^[0-9]{4}/[0-9]{2}/[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2} ' "$work/stderr" || true
-	} >"$dest.wire.meta"
-	check_no_paths "$dest.wire.meta"
+	} >"$dest.$mode.meta"
+	check_no_paths "$dest.$mode.meta"
 	printf '   %-50s exit %d, %7d lines\n' "$rel" "$rc" "$(wc -l <"$work/stdout")"
 }
 
@@ -256,31 +262,42 @@ goldens() {
 			src=${src%.d.meta}
 			src=${src%.wire.gz}
 			src=${src%.wire.meta}
+			src=${src%.parsed.gz}
+			src=${src%.parsed.meta}
 			if [ ! -e "$src" ]; then
 				echo "   removing stale $f"
 				rm -f "$f"
 			fi
-		done < <(find "$corpus/golden" -type f \( -name '*.d.gz' -o -name '*.d.meta' -o -name '*.wire.gz' -o -name '*.wire.meta' \))
+		done < <(find "$corpus/golden" -type f \( -name '*.d.gz' -o -name '*.d.meta' -o -name '*.wire.gz' -o -name '*.wire.meta' -o -name '*.parsed.gz' -o -name '*.parsed.meta' \))
 	fi
 	for f in "$corpus"/go-testdata/*; do
-		[ "$only_wire" -eq 0 ] || break
+		[ "$only_wire" -eq 0 ] && [ "$only_parsed" -eq 0 ] || break
 		[ -f "$f" ] || continue
 		case "$(basename "$f")" in
 		LICENSE | README* | *.md) continue ;;
 		esac
 		golden "$f"
 	done
-	if [ "$only_wire" -eq 0 ]; then
+	if [ "$only_wire" -eq 0 ] && [ "$only_parsed" -eq 0 ]; then
 		for f in "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
 			[ -e "$f" ] || continue
 			golden "$f"
 		done
 	fi
-	echo "== goldens (go tool trace -d=wire, Go 1.27)"
-	for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
-		[ -e "$f" ] || continue
-		wire_golden "$f"
-	done
+	if [ "$only_parsed" -eq 0 ]; then
+		echo "== goldens (go tool trace -d=wire, Go 1.27)"
+		for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
+			[ -e "$f" ] || continue
+			wire_golden "$f"
+		done
+	fi
+	if [ "$only_wire" -eq 0 ]; then
+		echo "== goldens (go tool trace -d=parsed, Go 1.27)"
+		for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
+			[ -e "$f" ] || continue
+			wire_golden "$f" parsed
+		done
+	fi
 }
 
 if [ "$only_goldens" -eq 0 ]; then

@@ -14,6 +14,7 @@ use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
 mod dump;
+mod modern_order;
 mod modern_raw;
 mod quote;
 mod raw_dump;
@@ -39,6 +40,10 @@ enum Command {
         /// Print what Go 1.27's `go tool trace -d=wire` prints (modern traces, Go 1.22+).
         #[arg(long, conflicts_with = "raw")]
         wire: bool,
+        /// Print the high-level events as Go 1.27's `go tool trace -d=parsed` prints them
+        /// (modern traces; what `dump` prints on them).
+        #[arg(long, conflicts_with_all = ["raw", "wire"])]
+        parsed: bool,
         /// The trace file.
         file: PathBuf,
     },
@@ -112,7 +117,12 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Dump { wire: true, file, .. } => modern_raw::dump_wire(&file),
         Command::Dump { raw: true, file, .. } => raw_dump::run(&file),
-        Command::Dump { raw: false, file, .. } => dump::run(&file),
+        Command::Dump { parsed: true, file, .. } => parsed(&file),
+        Command::Dump { raw: false, file, .. } => match modern_raw::is_modern(&file) {
+            Ok(true) => modern_order::dump(&file),
+            Ok(false) => dump::run(&file),
+            Err(e) => Err(e),
+        },
         Command::Stats { json, file } => stats::run(&file, json),
         Command::Rewrite { input, output } => rewrite(&input, &output),
         Command::Validate { strict, file } => validate(&file, strict),
@@ -171,9 +181,20 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `dump --parsed`: the high-level model; modern traces only for now.
+fn parsed(path: &Path) -> Result<(), Failure> {
+    if modern_raw::is_modern(path)? {
+        return modern_order::dump(path);
+    }
+    Err(Failure::Io(format!(
+        "{}: dump --parsed reads modern traces (Go 1.22+) only for now; use dump for legacy traces",
+        path.display()
+    )))
+}
+
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
     if modern_raw::is_modern(path)? {
-        return modern_raw::validate(path);
+        return modern_order::validate(path);
     }
     // One pass: the raw reader and the census check every record as it is read (the checks
     // `validate` made before the ordered parser existed, in the same order), then the events

@@ -192,11 +192,3 @@ pub fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
     writer.finish().map_err(io_failure(output))?;
     Ok(())
 }
-
-/// `validate`: the raw layer's checks (batch framing, event types, values); generations,
-/// tables and ordering are not checked yet.
-pub fn validate(path: &Path) -> Result<(), Failure> {
-    let mut reader = open(path)?;
-    while reader.next_event()?.is_some() {}
-    Ok(())
-}

@@ -12,7 +12,7 @@ mod raw;
 mod text;
 
 pub use batch::BatchKind;
-pub use error::{BatchField, ErrorKind, ReadFault};
+pub use error::{go_status_name, proc_status_name, BatchField, ErrorKind, OrderFault, ReadFault, Seq};
 pub use event_type::{EventType, FRAME_FIELDS};
 pub use raw::{Args, RawEvent};
 pub use text::{text_header, write_text, EmptyData};

@@ -1,0 +1,51 @@
+//! The ordered commands on modern traces (Go 1.22 – 1.27): `dump` (and `dump --parsed`) prints
+//! what Go 1.27's `go tool trace -d=parsed` prints, `validate` gives its reader's verdict.
+
+use std::fs::File;
+use std::path::Path;
+
+use gotrace_parser::modern::{Reader, StackText};
+
+use crate::{io_failure, with_stdout, Failure};
+
+/// Bytes formatted before they are written.
+const FLUSH_AT: usize = 1 << 16;
+
+fn open(path: &Path) -> Result<Reader<File>, Failure> {
+    let file = File::open(path).map_err(io_failure(path))?;
+    Ok(Reader::new(file)?)
+}
+
+/// `dump`: every event as Go's `Event.String` prints it, one per line, streamed; on a bad
+/// trace the events before the error, then the error (as Go prints them).
+pub fn dump(path: &Path) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    with_stdout(|out| {
+        let mut buf = Vec::with_capacity(2 * FLUSH_AT);
+        let mut stacks = StackText::default();
+        let stdout_failure = |e: std::io::Error| Failure::Io(format!("stdout: {e}"));
+        let result = loop {
+            match reader.next_event() {
+                Ok(Some(event)) => {
+                    event.write_go_with(reader.tables(), &mut stacks, &mut buf);
+                    buf.push(b'\n');
+                    if buf.len() >= FLUSH_AT {
+                        out.write_all(&buf).map_err(stdout_failure)?;
+                        buf.clear();
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Failure::from(e)),
+            }
+        };
+        out.write_all(&buf).map_err(stdout_failure)?;
+        result
+    })
+}
+
+/// `validate`: reads and orders every event.
+pub fn validate(path: &Path) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    while reader.next_event()?.is_some() {}
+    Ok(())
+}

@@ -1,0 +1,173 @@
+//! A fast hash for the small integer keys of the ordering (goroutine, P, thread, task ids,
+//! PCs): one multiplication, as rustc's FxHash. Not resistant to chosen collisions, which only
+//! cost time (a hash map degrades, it stays correct and bounded).
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FxMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// The hasher: rotate, xor, multiply.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            self.add(u64::from_le_bytes(c.try_into().unwrap_or([0; 8])));
+        }
+        for &b in chunks.remainder() {
+            self.add(u64::from(b));
+        }
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_i64(&mut self, i: i64) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn map_works_with_spread_keys() {
+        let mut m: FxMap<u64, u64> = FxMap::default();
+        for k in 0..10_000u64 {
+            m.insert(k << 20, k);
+        }
+        assert!((0..10_000u64).all(|k| m[&(k << 20)] == k));
+    }
+}
+
+/// A map from `i64` ids to values: ids the runtime hands out (goroutines, Ps, threads) are
+/// small and dense, so they live in a vector; others (negative, huge, or spread thin as
+/// hostile input may spread them) in a hash map. The vector never holds more than four slots
+/// per entry present (plus 4096), so memory follows use whatever the ids.
+#[derive(Debug)]
+pub(crate) struct IdMap<T> {
+    slots: Vec<Option<T>>,
+    in_slots: usize,
+    far: FxMap<i64, T>,
+}
+
+impl<T> Default for IdMap<T> {
+    fn default() -> Self {
+        IdMap { slots: Vec::new(), in_slots: 0, far: FxMap::default() }
+    }
+}
+
+impl<T> IdMap<T> {
+    #[inline]
+    pub fn get(&self, id: i64) -> Option<&T> {
+        match self.slots.get(id as usize) {
+            Some(slot) if id >= 0 => slot.as_ref(),
+            _ if self.far.is_empty() => None,
+            _ => self.far.get(&id),
+        }
+    }
+
+    #[inline]
+    pub fn get_mut(&mut self, id: i64) -> Option<&mut T> {
+        match self.slots.get_mut(id as usize) {
+            Some(slot) if id >= 0 => slot.as_mut(),
+            _ if self.far.is_empty() => None,
+            _ => self.far.get_mut(&id),
+        }
+    }
+
+    #[inline]
+    pub fn contains(&self, id: i64) -> bool {
+        self.get(id).is_some()
+    }
+
+    /// Inserts or replaces.
+    pub fn insert(&mut self, id: i64, value: T) {
+        if id >= 0 && (id as usize) < self.slots.len() {
+            let slot = &mut self.slots[id as usize];
+            self.in_slots += usize::from(slot.is_none());
+            *slot = Some(value);
+        } else if id >= 0 && (id as u64) < 4 * (self.in_slots as u64 + 1) + 4096 {
+            self.slots.resize_with(id as usize + 1, || None);
+            self.slots[id as usize] = Some(value);
+            self.in_slots += 1;
+        } else {
+            self.far.insert(id, value);
+        }
+    }
+
+    pub fn remove(&mut self, id: i64) {
+        match self.slots.get_mut(id as usize) {
+            Some(slot) if id >= 0 => {
+                self.in_slots -= usize::from(slot.is_some());
+                *slot = None;
+            }
+            _ => {
+                self.far.remove(&id);
+            }
+        }
+    }
+
+    /// Every entry: those in the vector by id, then the others.
+    pub fn iter(&self) -> impl Iterator<Item = (i64, &T)> + '_ {
+        let near = self.slots.iter().enumerate().filter_map(|(id, v)| v.as_ref().map(|v| (id as i64, v)));
+        near.chain(self.far.iter().map(|(&id, v)| (id, v)))
+    }
+}
+
+#[cfg(test)]
+mod id_map_tests {
+    use super::*;
+
+    #[test]
+    fn near_far_and_bounded() {
+        let mut m = IdMap::default();
+        m.insert(3, 'a');
+        m.insert(-1, 'b');
+        m.insert(1 << 40, 'c');
+        assert_eq!(
+            (m.get(3), m.get(-1), m.get(1 << 40), m.get(4)),
+            (Some(&'a'), Some(&'b'), Some(&'c'), None)
+        );
+        m.remove(3);
+        m.remove(-1);
+        assert_eq!((m.get(3), m.get(-1), m.iter().count()), (None, None, 1));
+        // Ids spread thin end in the hash map: the vector stays near 4 slots per entry.
+        let mut spread = IdMap::default();
+        for k in 0..1000i64 {
+            spread.insert(k * 100_000, k);
+        }
+        assert!(spread.slots.len() <= 4 * 1000 + 4096);
+        assert!((0..1000i64).all(|k| spread.get(k * 100_000) == Some(&k)));
+    }
+}

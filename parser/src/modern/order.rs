@@ -1,0 +1,929 @@
+//! The ordering state machine of modern traces, with the semantics of Go 1.27's
+//! `internal/trace` ordering: every thread's next event is offered in turn; an event whose
+//! preconditions (a goroutine's or P's state and sequence number, the GC's sequence) do not
+//! hold yet is refused and waits, one whose context is impossible is an error. Accepted events
+//! (and the synthetic ones some imply: a coroutine switch blocks one goroutine and starts
+//! another) are queued in order.
+
+use std::collections::VecDeque;
+
+use gotrace_format::modern::{EventType, OrderFault};
+
+use super::event::{go_state_of_status, proc_state_of_status, Event};
+use super::generation::Tables;
+use super::hash::{FxMap, IdMap};
+use super::leak::leak_text;
+
+const NONE: i64 = -1;
+
+/// A timed event as read from a batch: type, time, arguments (without the timestamp delta).
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BaseEvent {
+    pub code: u8,
+    pub time: i64,
+    pub args: [u64; 4],
+}
+
+/// The thread, P and goroutine an event runs in (`-1`: none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Ctx {
+    g: i64,
+    p: i64,
+    m: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Need {
+    Not,
+    May,
+    Must,
+}
+
+const USER: (Need, Need, Need) = (Need::Must, Need::Must, Need::Must);
+
+fn validate(ctx: Ctx, (m, p, g): (Need, Need, Need)) -> Result<(), OrderFault> {
+    if m == Need::Must && ctx.m == NONE {
+        return Err(OrderFault::ExpectedThread);
+    }
+    if p == Need::Must && ctx.p == NONE {
+        return Err(OrderFault::ExpectedProc);
+    } else if p == Need::Not && ctx.p != NONE {
+        return Err(OrderFault::ExpectedNoProc);
+    }
+    if g == Need::Must && ctx.g == NONE {
+        return Err(OrderFault::ExpectedGoroutine);
+    } else if g == Need::Not && ctx.g != NONE {
+        return Err(OrderFault::ExpectedNoGoroutine);
+    }
+    Ok(())
+}
+
+/// A sequence number within a generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+struct Seq {
+    gen: u64,
+    seq: u64,
+}
+
+impl Seq {
+    fn succeeds(self, prev: Seq) -> bool {
+        self.gen == prev.gen && self.seq == prev.seq.wrapping_add(1)
+    }
+}
+
+/// A range in flight: its begin type and description (an STW's kind: its string id in the
+/// generation of the begin, as Go keeps it).
+type RangeKey = (u8, u64);
+
+#[derive(Debug, Default)]
+struct Ranges(Vec<RangeKey>);
+
+impl Ranges {
+    fn begin(&mut self, key: RangeKey) -> Result<(), OrderFault> {
+        if self.0.contains(&key) {
+            return Err(OrderFault::RangeInFlight { begin: ev_type(key.0) });
+        }
+        self.0.push(key);
+        Ok(())
+    }
+
+    fn active(&mut self, key: RangeKey, first_gen: bool) -> Result<(), OrderFault> {
+        if first_gen {
+            if self.0.contains(&key) {
+                return Err(OrderFault::RangeActiveTwice { begin: ev_type(key.0), desc: key.1 });
+            }
+            self.0.push(key);
+        } else if !self.0.contains(&key) {
+            let list: Vec<String> = self.0.iter().map(|&(t, d)| format!("{{{t} {d}}}")).collect();
+            let text =
+                format!("resource is missing active range: {} [{}]", ev_type(key.0).name(), list.join(" "));
+            return Err(OrderFault::RangeNotActive { text: leak_text(text) });
+        }
+        Ok(())
+    }
+
+    /// Ends the range begun by `begin`; returns its description.
+    fn end(&mut self, begin: u8) -> Result<u64, OrderFault> {
+        match self.0.iter().position(|&(t, _)| t == begin) {
+            Some(i) => Ok(self.0.swap_remove(i).1),
+            None => Err(OrderFault::RangeNotInFlight { begin: ev_type(begin) }),
+        }
+    }
+}
+
+/// Strings kept across generations (task and region names), interned by content, with the
+/// interned id of each string id of the current generation cached.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    ids: FxMap<Box<[u8]>, u32>,
+    all: Vec<Box<[u8]>>,
+    serial: u64,
+    by_string_id: FxMap<u64, u32>,
+}
+
+impl Names {
+    /// The name of string `id` of `tables`, `None` if they define none.
+    fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
+        if self.serial != tables.serial() {
+            self.serial = tables.serial();
+            self.by_string_id.clear();
+        }
+        if let Some(&name) = self.by_string_id.get(&id) {
+            return Some(name);
+        }
+        let name = self.intern(tables.string(id)?);
+        self.by_string_id.insert(id, name);
+        Some(name)
+    }
+
+    fn intern(&mut self, s: &[u8]) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        self.all.push(s.into());
+        let id = self.all.len() as u32;
+        self.ids.insert(s.into(), id);
+        id
+    }
+
+    fn get(&self, id: u32) -> &[u8] {
+        if id == 0 {
+            return b"";
+        }
+        &self.all[id as usize - 1]
+    }
+}
+
+#[derive(Debug, Default)]
+struct GState {
+    status: u64,
+    seq: Seq,
+    /// Open regions: task and name.
+    regions: Vec<(u64, u32)>,
+    ranges: Ranges,
+}
+
+#[derive(Debug, Default)]
+struct PState {
+    status: u64,
+    seq: Seq,
+    ranges: Ranges,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct MState {
+    g: i64,
+    p: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Gc {
+    Undetermined,
+    NotRunning,
+    Running,
+}
+
+// Wire statuses.
+const GO_RUNNABLE: u64 = 1;
+const GO_RUNNING: u64 = 2;
+const GO_SYSCALL: u64 = 3;
+const GO_WAITING: u64 = 4;
+const PROC_RUNNING: u64 = 1;
+const PROC_IDLE: u64 = 2;
+const PROC_SYSCALL: u64 = 3;
+const PROC_SYSCALL_ABANDONED: u64 = 4;
+// States (event model values).
+const GO_UNDETERMINED_STATE: u64 = 0;
+const PROC_UNDETERMINED_STATE: u64 = 0;
+const PROC_NOT_EXIST_STATE: u64 = 1;
+const PROC_RUNNING_STATE: u64 = 2;
+const PROC_IDLE_STATE: u64 = 3;
+
+/// The ordering state of a whole trace.
+#[derive(Debug)]
+pub(crate) struct Ordering {
+    g: IdMap<GState>,
+    p: IdMap<PState>,
+    m: IdMap<MState>,
+    tasks: FxMap<u64, (u32, u64)>,
+    names: Names,
+    gc_seq: u64,
+    gc: Gc,
+    initial_gen: u64,
+    queue: VecDeque<Event>,
+}
+
+impl Default for Ordering {
+    fn default() -> Self {
+        Ordering {
+            g: IdMap::default(),
+            p: IdMap::default(),
+            m: IdMap::default(),
+            tasks: FxMap::default(),
+            names: Names::default(),
+            gc_seq: 0,
+            gc: Gc::Undetermined,
+            initial_gen: 0,
+            queue: VecDeque::new(),
+        }
+    }
+}
+
+/// The type of a code the cursor accepted (every code the ordering sees is one).
+fn ev_type(code: u8) -> EventType {
+    EventType::from_code(code, gotrace_format::Version::Go1_26).unwrap_or(EventType::EVENT_BATCH)
+}
+
+/// What `advance` decided for one event: accepted (the thread's context updated) or not yet.
+type Step = Result<bool, OrderFault>;
+
+impl Ordering {
+    /// Accepts the event: its thread (`new.m`, the event's own) is left in context `new`.
+    #[inline]
+    fn accept(&mut self, new: Ctx) -> Step {
+        if new.m != NONE {
+            if let Some(ms) = self.m.get_mut(new.m) {
+                ms.g = new.g;
+                ms.p = new.p;
+            }
+        }
+        Ok(true)
+    }
+
+    /// The next queued event.
+    #[inline]
+    pub fn pop(&mut self) -> Option<Event> {
+        self.queue.pop_front()
+    }
+
+    #[inline]
+    fn push(&mut self, ctx: Ctx, ev: &BaseEvent) {
+        self.queue.push_back(Event {
+            time: ev.time,
+            g: ctx.g,
+            p: ctx.p,
+            m: ctx.m,
+            args: ev.args,
+            code: ev.code,
+        });
+    }
+
+    fn push_made(&mut self, ctx: Ctx, code: u8, time: i64, args: [u64; 4]) {
+        self.queue.push_back(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
+    }
+
+    /// Offers `ev`, the next event of thread `m` in generation `gen`: `Ok(true)` when it was
+    /// accepted (and queued), `Ok(false)` when it has to wait.
+    pub fn advance(
+        &mut self,
+        ev: &mut BaseEvent,
+        tables: &mut Tables,
+        m: i64,
+        gen: u64,
+    ) -> Result<bool, OrderFault> {
+        if self.initial_gen == 0 {
+            self.initial_gen = gen;
+        }
+        let cur = if m == NONE {
+            Ctx { g: NONE, p: NONE, m }
+        } else {
+            match self.m.get(m) {
+                Some(ms) => Ctx { g: ms.g, p: ms.p, m },
+                None => {
+                    self.m.insert(m, MState { g: NONE, p: NONE });
+                    Ctx { g: NONE, p: NONE, m }
+                }
+            }
+        };
+        match ev.code {
+            9 | 39 | 44 => self.annotation(ev, cur),
+            10 => self.proc_start(ev, cur, gen),
+            11 => self.proc_stop(ev, cur),
+            12 => self.proc_steal(ev, cur, gen),
+            13 => self.proc_status(ev, cur, gen),
+            14 | 47 => self.go_create(ev, cur, gen),
+            15 => self.go_create_syscall(ev, cur, gen),
+            16 => self.go_start(ev, cur, gen),
+            17 | 19 | 20 => self.go_stop_exec(ev, cur),
+            18 => self.go_destroy_syscall(ev, cur),
+            21 => self.go_unblock(ev, cur, gen),
+            22 => self.go_syscall_begin(ev, cur, gen),
+            23 => self.go_syscall_end(ev, cur),
+            24 => self.go_syscall_end_blocked(ev, cur),
+            25 | 48 => self.go_status(ev, cur, gen),
+            26 | 35 => self.go_range_begin(ev, cur),
+            27 | 36 => self.go_range_end(ev, cur),
+            28 => self.gc_active(ev, cur, gen),
+            29 => self.gc_begin(ev, cur),
+            30 => self.gc_end(ev, cur),
+            31 => self.sweep_active(ev, cur, gen),
+            32 => self.sweep_begin(ev, cur),
+            33 => self.sweep_end(ev, cur),
+            34 => self.go_range_active(ev, cur, gen),
+            37 | 38 => self.heap_metric(ev, cur),
+            40 => self.task_begin(ev, cur, tables),
+            41 => self.task_end(ev, cur, tables),
+            42 | 43 => self.region(ev, cur, tables),
+            45 | 46 => self.go_switch(ev, cur, gen),
+            128..=136 => self.alloc_free(ev, cur),
+            code => Err(OrderFault::BadEventType { code }),
+        }
+    }
+
+    fn proc_status(&mut self, ev: &mut BaseEvent, mut cur: Ctx, gen: u64) -> Step {
+        let pid = ev.args[0] as i64;
+        let status = ev.args[1];
+        if status >= 5 {
+            return Err(OrderFault::InvalidProcStatus { p: ev.args[0], status });
+        }
+        let mut old = proc_state_of_status(status);
+        let initial = self.initial_gen;
+        match self.p.get_mut(pid) {
+            Some(s) => {
+                if status == PROC_SYSCALL_ABANDONED && s.status == PROC_SYSCALL {
+                    old = PROC_RUNNING_STATE;
+                    ev.args[1] = PROC_SYSCALL;
+                } else if status == PROC_SYSCALL_ABANDONED && s.status == PROC_SYSCALL_ABANDONED {
+                    old = PROC_IDLE_STATE;
+                    ev.args[1] = PROC_SYSCALL_ABANDONED;
+                } else if s.status != status {
+                    return Err(OrderFault::InconsistentProcStatus {
+                        p: ev.args[0],
+                        old: s.status,
+                        new: status,
+                    });
+                }
+                s.seq = Seq { gen, seq: 0 };
+            }
+            None => {
+                self.p.insert(pid, PState { status, seq: Seq { gen, seq: 0 }, ranges: Ranges::default() });
+                old = if gen == initial { PROC_UNDETERMINED_STATE } else { PROC_NOT_EXIST_STATE };
+            }
+        }
+        ev.args[2] = old;
+        let mut new = cur;
+        if status == PROC_RUNNING || status == PROC_SYSCALL {
+            new.p = pid;
+        }
+        if status == PROC_SYSCALL_ABANDONED && old == PROC_RUNNING_STATE {
+            // The P is being stolen from a thread in a syscall: the event is that thread's.
+            let mut found = false;
+            for (mid, ms) in self.m.iter() {
+                if ms.p == pid {
+                    cur = Ctx { m: mid, p: pid, g: ms.g };
+                    found = true;
+                }
+            }
+            if !found {
+                return Err(OrderFault::NoStolenContext { p: ev.args[0] });
+            }
+        }
+        self.push(cur, ev);
+        self.accept(new)
+    }
+
+    fn proc_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let pid = ev.args[0] as i64;
+        let seq = Seq { gen, seq: ev.args[1] };
+        match self.p.get_mut(pid) {
+            Some(s) if s.status == PROC_IDLE && seq.succeeds(s.seq) && cur.p == NONE => {
+                validate(cur, (Need::Must, Need::Not, Need::May))?;
+                s.status = PROC_RUNNING;
+                s.seq = seq;
+            }
+            _ => return Ok(false),
+        }
+        self.push(cur, ev);
+        self.accept(Ctx { p: pid, ..cur })
+    }
+
+    fn proc_stop(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        let event = ev_type(ev.code);
+        let Some(s) = self.p.get_mut(cur.p) else {
+            return Err(OrderFault::ProcMissing { event, p: cur.p });
+        };
+        if s.status != PROC_RUNNING && s.status != PROC_SYSCALL {
+            return Err(OrderFault::ProcNotRunning { event });
+        }
+        validate(cur, (Need::Must, Need::Must, Need::May))?;
+        s.status = PROC_IDLE;
+        self.push(cur, ev);
+        self.accept(Ctx { p: NONE, ..cur })
+    }
+
+    fn proc_steal(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let pid = ev.args[0] as i64;
+        let seq = Seq { gen, seq: ev.args[1] };
+        let old = match self.p.get_mut(pid) {
+            Some(s)
+                if (s.status == PROC_SYSCALL || s.status == PROC_SYSCALL_ABANDONED)
+                    && seq.succeeds(s.seq) =>
+            {
+                validate(cur, (Need::Must, Need::May, Need::May))?;
+                let old = s.status;
+                s.status = PROC_IDLE;
+                s.seq = seq;
+                old
+            }
+            _ => return Ok(false),
+        };
+        ev.args[3] = old;
+        if old == PROC_SYSCALL_ABANDONED {
+            self.push(cur, ev);
+            return self.accept(cur);
+        }
+        let mid = ev.args[2] as i64;
+        if mid == cur.m {
+            if cur.p != pid {
+                return Err(OrderFault::SelfSteal { p: ev.args[0], m: ev.args[2], got: cur.p });
+            }
+            self.push(cur, ev);
+            return self.accept(Ctx { p: NONE, ..cur });
+        }
+        let Some(ms) = self.m.get_mut(mid) else {
+            return Err(OrderFault::StealUnknownThread { m: ev.args[2] });
+        };
+        if ms.p != pid {
+            return Err(OrderFault::StealWrongProc { p: ev.args[0], m: ev.args[2], got: ms.p });
+        }
+        ms.p = NONE;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_status(&mut self, ev: &mut BaseEvent, mut cur: Ctx, gen: u64) -> Step {
+        let gid = ev.args[0] as i64;
+        let mid = ev.args[1] as i64;
+        let status = ev.args[2];
+        if status >= 5 {
+            return Err(OrderFault::InvalidGoStatus { g: ev.args[0], status });
+        }
+        let mut old = go_state_of_status(status);
+        match self.g.get_mut(gid) {
+            Some(s) => {
+                if s.status != status {
+                    return Err(OrderFault::InconsistentGoStatus {
+                        g: ev.args[0],
+                        old: s.status,
+                        new: status,
+                    });
+                }
+                s.seq = Seq { gen, seq: 0 };
+            }
+            None if gen == self.initial_gen => {
+                self.g.insert(gid, GState { status, seq: Seq { gen, seq: 0 }, ..GState::default() });
+                old = GO_UNDETERMINED_STATE;
+            }
+            None => return Err(OrderFault::NewGoroutineStatus { g: ev.args[0], status }),
+        }
+        ev.args[2] = old << 32 | status;
+        let mut new = cur;
+        match status {
+            GO_RUNNING => new.g = gid,
+            GO_SYSCALL => {
+                if mid == NONE {
+                    return Err(OrderFault::SyscallWithoutThread { g: ev.args[0] });
+                }
+                if mid == cur.m {
+                    if gen != self.initial_gen && cur.g != gid {
+                        return Err(OrderFault::SyscallThread { g: ev.args[0], has: cur.g });
+                    }
+                    new.g = gid;
+                } else {
+                    match self.m.get(mid) {
+                        Some(ms) => {
+                            if ms.g != gid {
+                                return Err(OrderFault::SyscallThread { g: ev.args[0], has: ms.g });
+                            }
+                            cur.g = ms.g;
+                        }
+                        None => {
+                            self.m.insert(mid, MState { g: gid, p: NONE });
+                        }
+                    }
+                    cur.m = mid;
+                }
+            }
+            _ => {}
+        }
+        self.push(cur, ev);
+        self.accept(new)
+    }
+
+    fn go_create(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        validate(cur, (Need::Must, Need::Must, Need::May))?;
+        if let Some(s) = self.g.get(cur.g) {
+            if s.status != GO_RUNNING {
+                return Err(OrderFault::GoNotRunning { event: ev_type(ev.code) });
+            }
+        }
+        let new_g = ev.args[0] as i64;
+        if self.g.contains(new_g) {
+            return Err(OrderFault::GoExists { g: ev.args[0] });
+        }
+        let status = if ev.code == EventType::GO_CREATE_BLOCKED.code() { GO_WAITING } else { GO_RUNNABLE };
+        self.g.insert(new_g, GState { status, seq: Seq { gen, seq: 0 }, ..GState::default() });
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    /// The running goroutine's state, which must be `Running`.
+    fn running_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
+        validate(cur, USER)?;
+        let event = ev_type(ev.code);
+        let Some(s) = self.g.get_mut(cur.g) else {
+            return Err(OrderFault::GoMissing { event, g: cur.g });
+        };
+        if s.status != GO_RUNNING {
+            return Err(OrderFault::GoNotRunning { event });
+        }
+        Ok(s)
+    }
+
+    fn go_stop_exec(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        let s = self.running_g(ev, cur)?;
+        match ev.code {
+            19 => s.status = GO_RUNNABLE,
+            20 => s.status = GO_WAITING,
+            _ => {
+                self.g.remove(cur.g);
+            }
+        }
+        self.push(cur, ev);
+        self.accept(Ctx { g: NONE, ..cur })
+    }
+
+    fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let gid = ev.args[0] as i64;
+        let seq = Seq { gen, seq: ev.args[1] };
+        match self.g.get_mut(gid) {
+            Some(s) if s.status == GO_RUNNABLE && seq.succeeds(s.seq) => {
+                validate(cur, (Need::Must, Need::Must, Need::Not))?;
+                s.status = GO_RUNNING;
+                s.seq = seq;
+            }
+            _ => return Ok(false),
+        }
+        self.push(cur, ev);
+        self.accept(Ctx { g: gid, ..cur })
+    }
+
+    fn go_unblock(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let gid = ev.args[0] as i64;
+        let seq = Seq { gen, seq: ev.args[1] };
+        match self.g.get_mut(gid) {
+            Some(s) if s.status == GO_WAITING && seq.succeeds(s.seq) => {
+                s.status = GO_RUNNABLE;
+                s.seq = seq;
+            }
+            _ => return Ok(false),
+        }
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_switch(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        self.running_g(ev, cur)?;
+        let next = ev.args[0] as i64;
+        let seq = Seq { gen, seq: ev.args[1] };
+        match self.g.get(next) {
+            Some(s) if s.status == GO_WAITING && seq.succeeds(s.seq) => {}
+            _ => return Ok(false),
+        }
+        self.push(cur, ev);
+        if ev.code == EventType::GO_SWITCH.code() {
+            if let Some(s) = self.g.get_mut(cur.g) {
+                s.status = GO_WAITING;
+            }
+            self.push_made(cur, EventType::GO_BLOCK.code(), ev.time, [0; 4]);
+        } else {
+            self.g.remove(cur.g);
+            self.push_made(cur, EventType::GO_DESTROY.code(), ev.time, [0; 4]);
+        }
+        if let Some(s) = self.g.get_mut(next) {
+            s.status = GO_RUNNING;
+            s.seq = seq;
+        }
+        let start = Ctx { g: NONE, ..cur };
+        self.push_made(start, EventType::GO_START.code(), ev.time, [ev.args[0], ev.args[1], 0, 0]);
+        self.accept(Ctx { g: next, ..cur })
+    }
+
+    fn go_syscall_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let event = ev_type(ev.code);
+        let s = self.running_g(ev, cur)?;
+        s.status = GO_SYSCALL;
+        let Some(p) = self.p.get_mut(cur.p) else {
+            return Err(OrderFault::ProcUninitialized { p: cur.p, event });
+        };
+        p.status = PROC_SYSCALL;
+        let seq = Seq { gen, seq: ev.args[0] };
+        if !seq.succeeds(p.seq) {
+            return Err(OrderFault::SyscallSeq {
+                event,
+                from: gotrace_format::modern::Seq { gen: p.seq.gen, seq: p.seq.seq },
+                to: gotrace_format::modern::Seq { gen, seq: ev.args[0] },
+            });
+        }
+        p.seq = seq;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn syscalling_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
+        let event = ev_type(ev.code);
+        let Some(s) = self.g.get_mut(cur.g) else {
+            return Err(OrderFault::GoMissing { event, g: cur.g });
+        };
+        if s.status != GO_SYSCALL {
+            return Err(OrderFault::GoNotRunning { event });
+        }
+        Ok(s)
+    }
+
+    fn go_syscall_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, USER)?;
+        let event = ev_type(ev.code);
+        self.syscalling_g(ev, cur)?.status = GO_RUNNING;
+        let Some(p) = self.p.get_mut(cur.p) else {
+            return Err(OrderFault::ProcUninitialized { p: cur.p, event });
+        };
+        if p.status != PROC_SYSCALL {
+            return Err(OrderFault::ProcNotSyscall { p: cur.p, got: p.status });
+        }
+        p.status = PROC_RUNNING;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_syscall_end_blocked(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        if cur.p != NONE {
+            let Some(p) = self.p.get(cur.p) else {
+                return Err(OrderFault::ProcUninitialized { p: cur.p, event: ev_type(ev.code) });
+            };
+            if p.status == PROC_SYSCALL {
+                // The P has not been stolen yet: wait for the steal.
+                return Ok(false);
+            }
+        }
+        validate(cur, (Need::Must, Need::May, Need::Must))?;
+        self.syscalling_g(ev, cur)?.status = GO_RUNNABLE;
+        self.push(cur, ev);
+        self.accept(Ctx { g: NONE, ..cur })
+    }
+
+    fn go_create_syscall(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        validate(cur, (Need::Must, Need::May, Need::Not))?;
+        let new_g = ev.args[0] as i64;
+        if self.g.contains(new_g) {
+            return Err(OrderFault::GoExistsSyscall { g: ev.args[0] });
+        }
+        self.g.insert(new_g, GState { status: GO_SYSCALL, seq: Seq { gen, seq: 0 }, ..GState::default() });
+        self.push(cur, ev);
+        self.accept(Ctx { g: new_g, ..cur })
+    }
+
+    fn go_destroy_syscall(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, (Need::Must, Need::May, Need::Must))?;
+        let event = ev_type(ev.code);
+        let Some(s) = self.g.get(cur.g) else {
+            return Err(OrderFault::GoMissing { event, g: cur.g });
+        };
+        if s.status != GO_SYSCALL {
+            return Err(OrderFault::GoNotSyscall { event });
+        }
+        self.g.remove(cur.g);
+        let mut new = Ctx { g: NONE, ..cur };
+        if cur.p != NONE {
+            let Some(p) = self.p.get_mut(cur.p) else {
+                return Err(OrderFault::ProcInvalid { p: cur.p, event });
+            };
+            if p.status != PROC_SYSCALL {
+                return Err(OrderFault::ProcUnexpected { p: cur.p, status: p.status, event });
+            }
+            p.status = PROC_SYSCALL_ABANDONED;
+            new.p = NONE;
+            self.push_made(cur, EventType::PROC_STEAL.code(), ev.time, [cur.p as u64, 0, 0, PROC_SYSCALL]);
+        }
+        self.push(cur, ev);
+        self.accept(new)
+    }
+
+    fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
+        let id = ev.args[0];
+        if self.tasks.contains_key(&id) {
+            return Err(OrderFault::TaskConflict { id });
+        }
+        let mut parent = ev.args[1];
+        if parent == 0 {
+            parent = u64::MAX;
+            ev.args[1] = u64::MAX;
+        }
+        let name_id = ev.args[2];
+        let Some(name) = self.names.of_string(tables, name_id) else {
+            return Err(OrderFault::NameUndefined { id: name_id, event: ev_type(ev.code) });
+        };
+        self.tasks.insert(id, (name, parent));
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
+        let id = ev.args[0];
+        match self.tasks.remove(&id) {
+            Some((name, parent)) => {
+                ev.args[2] = parent;
+                ev.args[3] = tables.add_extra(self.names.get(name));
+            }
+            None => {
+                ev.args[2] = u64::MAX;
+                ev.args[3] = 0;
+            }
+        }
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
+        validate(cur, USER)?;
+        let event = ev_type(ev.code);
+        let task = ev.args[0];
+        let name_id = ev.args[1];
+        let Some(name) = self.names.of_string(tables, name_id) else {
+            return Err(OrderFault::NameUndefined { id: name_id, event });
+        };
+        let Some(s) = self.g.get_mut(cur.g) else {
+            return Err(OrderFault::RegionUnknownGoroutine { event, g: cur.g });
+        };
+        if ev.code == EventType::USER_REGION_BEGIN.code() {
+            s.regions.push((task, name));
+        } else if let Some(&top) = s.regions.last() {
+            if top != (task, name) {
+                let show =
+                    |(t, n): (u64, u32)| format!("{{{t} {}}}", String::from_utf8_lossy(self.names.get(n)));
+                let text = format!(
+                    "misuse of region in goroutine {}: region end {} when the inner-most active region start event is {}",
+                    cur.g,
+                    show((task, name)),
+                    show(top)
+                );
+                return Err(OrderFault::RegionMisuse { text: leak_text(text) });
+            }
+            s.regions.pop();
+        }
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn gc_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let seq = ev.args[0];
+        if gen == self.initial_gen {
+            if self.gc != Gc::Undetermined {
+                return Err(OrderFault::GcActiveNotFirst);
+            }
+            self.gc_seq = seq;
+            self.gc = Gc::Running;
+            self.push(cur, ev);
+            return self.accept(cur);
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(false);
+        }
+        if self.gc != Gc::Running {
+            return Err(OrderFault::GcActiveNotRunning);
+        }
+        self.gc_seq = seq;
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn gc_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        let seq = ev.args[0];
+        if self.gc == Gc::Undetermined {
+            self.gc_seq = seq;
+            self.gc = Gc::Running;
+            self.push(cur, ev);
+            return self.accept(cur);
+        }
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(false);
+        }
+        if self.gc == Gc::Running {
+            return Err(OrderFault::GcBeginRunning);
+        }
+        self.gc_seq = seq;
+        self.gc = Gc::Running;
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn gc_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        let seq = ev.args[0];
+        if seq != self.gc_seq.wrapping_add(1) {
+            return Ok(false);
+        }
+        match self.gc {
+            Gc::NotRunning => return Err(OrderFault::GcEndNotRunning),
+            Gc::Undetermined => return Err(OrderFault::GcEndUndetermined),
+            Gc::Running => {}
+        }
+        self.gc_seq = seq;
+        self.gc = Gc::NotRunning;
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn annotation(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, USER)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn heap_metric(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, (Need::Must, Need::Must, Need::May))?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn sweep_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, (Need::Must, Need::Must, Need::May))?;
+        if let Some(p) = self.p.get_mut(cur.p) {
+            p.ranges.begin((EventType::GC_SWEEP_BEGIN.code(), 0))?;
+        }
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn sweep_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let pid = ev.args[0] as i64;
+        let first = gen == self.initial_gen;
+        let Some(p) = self.p.get_mut(pid) else {
+            return Err(OrderFault::SweepUnknownProc { p: ev.args[0] });
+        };
+        p.ranges.active((EventType::GC_SWEEP_BEGIN.code(), 0), first)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn sweep_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, (Need::Must, Need::Must, Need::May))?;
+        if let Some(p) = self.p.get_mut(cur.p) {
+            p.ranges.end(EventType::GC_SWEEP_BEGIN.code())?;
+        }
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_range_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, USER)?;
+        let desc = if ev.code == EventType::STW_BEGIN.code() { ev.args[0] } else { 0 };
+        let event = ev_type(ev.code);
+        let Some(s) = self.g.get_mut(cur.g) else {
+            return Err(OrderFault::RangeUnknownGoroutine { event, g: cur.g });
+        };
+        s.ranges.begin((ev.code, desc))?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_range_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
+        let gid = ev.args[0] as i64;
+        let first = gen == self.initial_gen;
+        let Some(s) = self.g.get_mut(gid) else {
+            return Err(OrderFault::RangeUninitialized { g: ev.args[0], event: ev_type(ev.code) });
+        };
+        s.ranges.active((EventType::GC_MARK_ASSIST_BEGIN.code(), 0), first)?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn go_range_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, USER)?;
+        let event = ev_type(ev.code);
+        let Some(s) = self.g.get_mut(cur.g) else {
+            return Err(OrderFault::RangeUnknownGoroutine { event, g: cur.g });
+        };
+        let begin = if ev.code == EventType::STW_END.code() {
+            EventType::STW_BEGIN.code()
+        } else {
+            EventType::GC_MARK_ASSIST_BEGIN.code()
+        };
+        let desc = s.ranges.end(begin)?;
+        if ev.code == EventType::STW_END.code() {
+            ev.args[0] = desc;
+        }
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+
+    fn alloc_free(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
+        validate(cur, (Need::Must, Need::May, Need::May))?;
+        self.push(cur, ev);
+        self.accept(cur)
+    }
+}
