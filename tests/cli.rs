@@ -207,6 +207,10 @@ fn io_and_usage_errors() {
     }
     let out = run(&["--help"]);
     expect_exit(&out, 0, "--help");
+    // The high-level model of a legacy trace is not there yet: a usage error that says so.
+    let out = run(&["dump".as_ref(), "--parsed".as_ref(), good.as_os_str()]);
+    expect_exit(&out, 2, "dump --parsed of a legacy trace");
+    assert!(stderr(&out).contains("modern traces (Go 1.22+) only"), "{}", stderr(&out));
 }
 
 /// Cut points of `data`: every `step` bytes, plus a few around each of `around`.

@@ -96,6 +96,8 @@ enum Failure {
     Io(String),
     /// A text input is bad; the message says where (exit 1).
     Text(String),
+    /// The command does not apply to this input (exit 2).
+    Usage(String),
 }
 
 impl From<Error> for Failure {
@@ -146,6 +148,10 @@ fn main() -> ExitCode {
             eprintln!("{msg}");
             ExitCode::from(1)
         }
+        Err(Failure::Usage(msg)) => {
+            eprintln!("gotrace: {msg}");
+            ExitCode::from(2)
+        }
     }
 }
 
@@ -186,7 +192,7 @@ fn parsed(path: &Path) -> Result<(), Failure> {
     if modern_raw::is_modern(path)? {
         return modern_order::dump(path);
     }
-    Err(Failure::Io(format!(
+    Err(Failure::Usage(format!(
         "{}: dump --parsed reads modern traces (Go 1.22+) only for now; use dump for legacy traces",
         path.display()
     )))

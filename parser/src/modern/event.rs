@@ -803,7 +803,7 @@ impl Event {
 #[derive(Debug, Default)]
 pub struct StackText {
     serial: u64,
-    spans: super::hash::FxMap<u64, (usize, usize)>,
+    spans: super::hash::FastMap<u64, (usize, usize)>,
     text: Vec<u8>,
 }
 

@@ -13,7 +13,7 @@ use std::io::{self, Read};
 use gotrace_format::modern::{BatchField, ErrorKind as ModernError, EventType, ReadFault};
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::hash::FxMap;
+use super::hash::FastMap;
 use super::leak::leak_text;
 
 /// Bytes asked of the underlying reader at a time.
@@ -98,12 +98,12 @@ struct FrameInfo {
 #[derive(Debug)]
 struct IdTable<V: Copy> {
     dense: Vec<Option<V>>,
-    sparse: FxMap<u64, V>,
+    sparse: FastMap<u64, V>,
 }
 
 impl<V: Copy> Default for IdTable<V> {
     fn default() -> Self {
-        IdTable { dense: Vec::new(), sparse: FxMap::default() }
+        IdTable { dense: Vec::new(), sparse: FastMap::default() }
     }
 }
 
@@ -130,7 +130,7 @@ impl<V: Copy> IdTable<V> {
             for (&id, &v) in &self.sparse {
                 self.dense[id as usize] = Some(v);
             }
-            self.sparse = FxMap::default();
+            self.sparse = FastMap::default();
         }
     }
 
@@ -184,10 +184,10 @@ pub struct Tables {
     string_bytes: Vec<u8>,
     stacks: IdTable<(u32, u32)>,
     pcs: Vec<u64>,
-    frames: FxMap<u64, FrameInfo>,
+    frames: FastMap<u64, FrameInfo>,
     /// Strings the ordering adds (the type of a task ended in a later generation).
     extra: Vec<Box<[u8]>>,
-    extra_ids: FxMap<Box<[u8]>, u64>,
+    extra_ids: FastMap<Box<[u8]>, u64>,
     /// Nanoseconds per clock tick.
     freq: f64,
     has_freq: bool,
@@ -293,7 +293,7 @@ pub(crate) struct Generation {
     pub data: Vec<u8>,
     /// Event batches by thread, threads in order of their first batch.
     pub threads: Vec<ThreadBatches>,
-    thread_index: FxMap<i64, usize>,
+    thread_index: FastMap<i64, usize>,
     /// CPU samples sorted by time.
     pub cpu_samples: Vec<CpuSample>,
     has_clock: bool,

@@ -11,7 +11,7 @@ use gotrace_format::modern::{EventType, OrderFault};
 
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
-use super::hash::{FxMap, IdMap};
+use super::hash::{FastMap, IdMap};
 use super::leak::leak_text;
 
 const NONE: i64 = -1;
@@ -115,10 +115,10 @@ impl Ranges {
 /// interned id of each string id of the current generation cached.
 #[derive(Debug, Default)]
 pub(crate) struct Names {
-    ids: FxMap<Box<[u8]>, u32>,
+    ids: FastMap<Box<[u8]>, u32>,
     all: Vec<Box<[u8]>>,
     serial: u64,
-    by_string_id: FxMap<u64, u32>,
+    by_string_id: FastMap<u64, u32>,
 }
 
 impl Names {
@@ -205,7 +205,7 @@ pub(crate) struct Ordering {
     g: IdMap<GState>,
     p: IdMap<PState>,
     m: IdMap<MState>,
-    tasks: FxMap<u64, (u32, u64)>,
+    tasks: FastMap<u64, (u32, u64)>,
     names: Names,
     gc_seq: u64,
     gc: Gc,
@@ -219,7 +219,7 @@ impl Default for Ordering {
             g: IdMap::default(),
             p: IdMap::default(),
             m: IdMap::default(),
-            tasks: FxMap::default(),
+            tasks: FastMap::default(),
             names: Names::default(),
             gc_seq: 0,
             gc: Gc::Undetermined,
@@ -366,17 +366,14 @@ impl Ordering {
             new.p = pid;
         }
         if status == PROC_SYSCALL_ABANDONED && old == PROC_RUNNING_STATE {
-            // The P is being stolen from a thread in a syscall: the event is that thread's.
-            let mut found = false;
-            for (mid, ms) in self.m.iter() {
-                if ms.p == pid {
-                    cur = Ctx { m: mid, p: pid, g: ms.g };
-                    found = true;
-                }
-            }
-            if !found {
+            // The P is being stolen from a thread in a syscall: the event is that thread's. Should
+            // several threads claim the P, the lowest thread id wins (Go takes whichever its map
+            // iteration meets last), so that the result does not depend on hash order.
+            let Some((mid, ms)) = self.m.iter().filter(|(_, ms)| ms.p == pid).min_by_key(|&(mid, _)| mid)
+            else {
                 return Err(OrderFault::NoStolenContext { p: ev.args[0] });
-            }
+            };
+            cur = Ctx { m: mid, p: pid, g: ms.g };
         }
         self.push(cur, ev);
         self.accept(new)
