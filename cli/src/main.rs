@@ -47,6 +47,10 @@ enum Command {
         /// Print JSON (the shape is documented in the README).
         #[arg(long)]
         json: bool,
+        /// Order and validate the events (in bounded memory) and print figures of them: events,
+        /// goroutines, Ps, duration, per type the count.
+        #[arg(long)]
+        ordered: bool,
         /// The trace file.
         file: PathBuf,
     },
@@ -113,7 +117,8 @@ fn main() -> ExitCode {
         Command::Dump { wire: true, file, .. } => modern_raw::dump_wire(&file),
         Command::Dump { raw: true, file, .. } => raw_dump::run(&file),
         Command::Dump { raw: false, file, .. } => dump::run(&file),
-        Command::Stats { json, file } => stats::run(&file, json),
+        Command::Stats { json, ordered: false, file } => stats::run(&file, json),
+        Command::Stats { json, ordered: true, file } => stats::ordered(&file, json),
         Command::Rewrite { input, output } => rewrite(&input, &output),
         Command::Validate { strict, file } => validate(&file, strict),
         Command::Text { to_binary: false, input, .. } => text::to_text(&input),
