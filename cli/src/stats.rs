@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 use std::fs::File;
-use std::io::{BufReader, Write};
+use std::io::Write;
 use std::path::Path;
 
 use gotrace_format::legacy::EventType;
@@ -117,7 +117,7 @@ pub fn ordered(path: &Path, json: bool) -> Result<(), Failure> {
         )));
     }
     let file = File::open(path).map_err(io_failure(path))?;
-    let mut reader = OrderedReader::new(BufReader::new(file))?;
+    let mut reader = OrderedReader::new(file)?;
     let mut goroutines = IdSet::default();
     let mut procs = IdSet::default();
     let mut types = [0u64; 64];

@@ -32,9 +32,11 @@ use super::trace::{add, frames, string_args, write_line, Frame};
 use super::validate::{Links, Tables, Validator};
 use crate::Options;
 
-/// Events the reorder window holds: a syscall exit may move back past this many events (when
-/// its real time puts it there) and no more (a [`Limit::ReorderWindow`] error).
-pub const REORDER_WINDOW: usize = 1 << 16;
+/// Events the reorder window holds at most: a syscall exit may move back past this many events
+/// (when its real time puts it there) and no more (a [`Limit::ReorderWindow`] error). Events
+/// leave the window sooner once nothing still to come can go before them (see
+/// [`OrderedReader`]).
+pub const REORDER_WINDOW: usize = 1 << 18;
 
 /// Bytes one event of the reorder window takes.
 const WINDOW_ENTRY: usize = std::mem::size_of::<((i64, u64), Event)>();
@@ -328,6 +330,17 @@ impl Window {
         self.ring.len() + self.heap.len()
     }
 
+    /// The time of the event that leaves next.
+    #[inline]
+    fn first_time(&self) -> Option<i64> {
+        let ring = self.ring.front().map(|((ts, _), _)| *ts);
+        let heap = self.heap.peek().map(|Reverse(((ts, _), _))| *ts);
+        match (ring, heap) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     fn bytes_held(&self) -> usize {
         self.ring.capacity() * WINDOW_ENTRY
             + self.heap.capacity() * std::mem::size_of::<((i64, u64), u32)>()
@@ -403,7 +416,9 @@ impl<I: Input> Orderer<I> {
         let merging = if version < Version::Go1_7 {
             Merging::Global(Global::new(sources))
         } else {
-            Merging::Causal(Box::new(Merger::new(sources)))
+            let mut merger = Merger::new(sources);
+            merger.track_syscalls();
+            Merging::Causal(Box::new(merger))
         };
         Orderer { merging, window: Window::new(), merged: 0, last_ts: None, ended: false }
     }
@@ -427,7 +442,11 @@ impl<I: Input> Orderer<I> {
     #[inline]
     fn next(&mut self, ctx: &mut Loader<I>) -> Result<Option<Event>, Error> {
         loop {
-            if self.window.len() > REORDER_WINDOW || (self.ended && self.window.len() > 0) {
+            let safe = match &self.merging {
+                Merging::Causal(m) => self.window.first_time().is_some_and(|ts| ts <= m.floor()),
+                Merging::Global(_) => false,
+            };
+            if safe || self.window.len() > REORDER_WINDOW || (self.ended && self.window.len() > 0) {
                 let Some(ev) = self.window.pop() else { return Ok(None) };
                 if self.last_ts.is_some_and(|last| ev.ts < last) {
                     return Err(Error::new(ev.offset(), ErrorKind::TimeOrder));
@@ -515,7 +534,9 @@ const ACCOUNT_EVERY: u32 = 4096;
 /// - per batch list (one per P, plus two): its current batch, decoded (the bytes of one
 ///   batch, at most 64 KiB in traces the runtime writes, and 56 bytes per event of it), and
 ///   24 bytes per batch of the index;
-/// - the reorder window: [`REORDER_WINDOW`] events of 72 bytes (4.5 MiB);
+/// - the reorder window: the events merged since the oldest block of a goroutine still in a
+///   syscall (whose exit, at its real time, may go before them), 72 bytes each, at most
+///   [`REORDER_WINDOW`] (18 MiB); Go 1.5/1.6 traces (ordered by sequence numbers) hold it full;
 /// - per goroutine (merge and validation state): about 100 bytes; per open task or region, one
 ///   event;
 /// - the string and stack tables, the `UserLog` messages, and the CPU samples (56 bytes each),

@@ -171,9 +171,6 @@ pub struct Event {
 const _: () = assert!(std::mem::size_of::<Event>() == 56);
 
 impl Event {
-    /// A placeholder (offset 0, type 0, P −1), for tables that need a default.
-    pub(crate) const EMPTY: Event = Event { ts: 0, g: 0, args: [0; 3], packed: 0, stack: 0, link: NONE };
-
     /// A new event; fails when the offset or P is beyond what the packing holds.
     #[inline]
     pub(crate) fn new(offset: u64, t: EventType, p: i64, g: u64, ts: i64) -> Result<Event, Error> {

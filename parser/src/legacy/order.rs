@@ -19,7 +19,7 @@
 //! into the output, so the lists and the output together stay near one copy of the events.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
@@ -43,8 +43,10 @@ const RUNNABLE: u8 = 1;
 const RUNNING: u8 = 2;
 const WAITING: u8 = 3;
 
-/// Sequence number and status of a goroutine (or of the GC) during the merge.
+/// Sequence number and status of a goroutine (or of the GC) during the merge: 9 bytes (packed:
+/// one per goroutine id is held, and a trace may have millions).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed)]
 struct GState {
     seq: u64,
     status: u8,
@@ -284,6 +286,9 @@ pub(crate) struct Merger<S> {
     fixup_error: Option<Error>,
     /// Per goroutine, the time of its last `GoSysBlock` / `GoInSyscall`.
     last_block: IdMap<i64>,
+    /// When tracked ([`Merger::track_syscalls`]): the goroutines in a syscall (blocked, not
+    /// exited yet), by the time of their block, and that time by goroutine.
+    open: Option<(BTreeSet<(i64, u64)>, HashMap<u64, i64>)>,
 }
 
 impl<S: EventSource> Merger<S> {
@@ -297,7 +302,32 @@ impl<S: EventSource> Merger<S> {
         for i in 0..m.sources.len() as u32 {
             m.offer(i);
         }
-        Merger { m, prev_ts: i64::MIN, time_error: None, fixup_error: None, last_block: IdMap::new(0) }
+        Merger {
+            m,
+            prev_ts: i64::MIN,
+            time_error: None,
+            fixup_error: None,
+            last_block: IdMap::new(0),
+            open: None,
+        }
+    }
+
+    /// Keeps track of the goroutines in a syscall, for [`Merger::floor`].
+    pub fn track_syscalls(&mut self) {
+        self.open = Some((BTreeSet::new(), HashMap::new()));
+    }
+
+    /// With [`Merger::track_syscalls`]: a time no event still to come will have, once syscall
+    /// exits got their real times, in a trace the runtime wrote: not before the last event merged
+    /// (later ones are not earlier, or the trace fails), nor before the block of a goroutine in
+    /// a syscall (its exit's real time is not earlier). An exit of a goroutine not in a syscall
+    /// (damage) may still come earlier.
+    #[inline]
+    pub fn floor(&self) -> i64 {
+        match &self.open {
+            Some((by_time, _)) => by_time.first().map_or(self.prev_ts, |&(ts, _)| ts.min(self.prev_ts)),
+            None => i64::MIN,
+        }
     }
 
     /// The next event in merge order, or `None` when no list has a ready head.
@@ -334,6 +364,22 @@ impl<S: EventSource> Merger<S> {
         }
         self.prev_ts = ev.ts;
         // The real time of a syscall exit (§7.3), checked against the goroutine's block.
+        if let Some((by_time, by_g)) = &mut self.open {
+            match ev.event_type() {
+                EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => {
+                    if let Some(old) = by_g.insert(ev.g, ev.ts) {
+                        by_time.remove(&(old, ev.g));
+                    }
+                    by_time.insert((ev.ts, ev.g));
+                }
+                EventType::GO_SYS_EXIT => {
+                    if let Some(old) = by_g.remove(&ev.g) {
+                        by_time.remove(&(old, ev.g));
+                    }
+                }
+                _ => {}
+            }
+        }
         match ev.event_type() {
             EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => self.last_block.set(ev.g, ev.ts),
             EventType::GO_SYS_EXIT if ev.args[2] != 0 && self.fixup_error.is_none() => {
@@ -393,6 +439,7 @@ impl<S: EventSource> Merger<S> {
             + m.blocked.capacity() * std::mem::size_of::<(u64, u32)>()
             + m.sources.capacity() * std::mem::size_of::<Source<S>>()
             + m.frontier.bytes_held()
+            + self.open.as_ref().map_or(0, |(t, g)| t.len() * 32 + g.capacity() * 17)
     }
 }
 

@@ -2,7 +2,7 @@
 //! P replayed over the ordered events, Go's errors in Go's words, the links between events,
 //! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use gotrace_format::legacy::EventType;
@@ -27,13 +27,13 @@ struct GDesc {
     state: u8,
     /// The type of `ev`, when there is one.
     ev_type: EventType,
-    /// Created in the trace and not started yet: `start_fn` is the stack of its start.
+    /// Created in the trace and not started yet (the stack of its start is in
+    /// [`Validator::start_fns`]).
     created: bool,
     /// The last state-changing event, linked to what resolves it.
     ev: u32,
     start: u32,
     assist: u32,
-    start_fn: u64,
 }
 
 const NEW_G: GDesc = GDesc {
@@ -44,7 +44,6 @@ const NEW_G: GDesc = GDesc {
     ev: NONE,
     start: NONE,
     assist: NONE,
-    start_fn: 0,
 };
 
 #[derive(Clone, Copy, Debug)]
@@ -110,8 +109,10 @@ pub(crate) struct Validator {
     version: Version,
     gs: IdMap<GDesc>,
     ps: IdMap<PDesc>,
-    /// Task ids count up from 1 in the runtime: a dense table of the creating events.
-    tasks: IdMap<(u32, Event)>,
+    /// Goroutines created and not started yet: the stack of their start function.
+    start_fns: HashMap<u64, u64>,
+    /// Open tasks: the creating event (its index, and itself for the error of a conflict).
+    tasks: HashMap<u64, (u32, Event)>,
     regions: Regions,
     gc: u32,
     stw: u32,
@@ -126,7 +127,8 @@ impl Validator {
             version,
             gs,
             ps: IdMap::new(NEW_P),
-            tasks: IdMap::new((NONE, Event::EMPTY)),
+            start_fns: HashMap::new(),
+            tasks: HashMap::new(),
             regions: Regions::new(),
             gc: NONE,
             stw: NONE,
@@ -136,7 +138,11 @@ impl Validator {
 
     /// Bytes held.
     pub fn bytes_held(&self) -> usize {
-        self.gs.bytes_held() + self.ps.bytes_held() + self.tasks.bytes_held() + self.regions.bytes_held()
+        self.gs.bytes_held()
+            + self.ps.bytes_held()
+            + self.start_fns.capacity() * (8 + 8 + 1)
+            + self.tasks.capacity() * (8 + std::mem::size_of::<(u32, Event)>() + 1)
+            + self.regions.bytes_held()
     }
 
     /// Takes event `idx` (times already converted), checks it against the state, updates the
@@ -258,16 +264,10 @@ impl Validator {
                 if self.gs.get(ev.args[0]).exists {
                     return fail(ev, Violation::GAlreadyExists { g: ev.args[0] });
                 }
-                let created = GDesc {
-                    exists: true,
-                    state: RUNNABLE,
-                    ev: idx,
-                    ev_type: t,
-                    created: true,
-                    start_fn: ev.args[1],
-                    ..NEW_G
-                };
+                let created =
+                    GDesc { exists: true, state: RUNNABLE, ev: idx, ev_type: t, created: true, ..NEW_G };
                 self.gs.set(ev.args[0], created);
+                self.start_fns.insert(ev.args[0], ev.args[1]);
             }
             EventType::GO_START | EventType::GO_START_LABEL => {
                 if g.state != RUNNABLE {
@@ -280,11 +280,12 @@ impl Validator {
                 g.start = idx;
                 p.g = ev.g;
                 if g.created {
+                    let start_fn = self.start_fns.remove(&ev.g).unwrap_or(0);
                     ev.stack = if version < Version::Go1_7 {
                         // The start PC, plus one: Go's symboliser takes return addresses.
-                        tables.stacks.synthetic(g.start_fn.wrapping_add(1))
+                        tables.stacks.synthetic(start_fn.wrapping_add(1))
                     } else {
-                        tables.stacks.handle(g.start_fn)
+                        tables.stacks.handle(start_fn)
                     };
                     g.created = false;
                 }
@@ -370,19 +371,19 @@ impl Validator {
             }
             EventType::USER_TASK_CREATE => {
                 let id = ev.args[0];
-                let (previous, previous_ev) = self.tasks.get(id);
-                if previous != NONE {
+                if let Some((_, previous)) = self.tasks.get(&id) {
                     let text = |e: &Event| quoted_line(e, tables);
                     return Err(Error::new(
                         ev.offset(),
-                        ErrorKind::TaskConflict { id, event: text(ev), previous: text(&previous_ev) },
+                        ErrorKind::TaskConflict { id, event: text(ev), previous: text(previous) },
                     ));
                 }
-                self.tasks.set(id, (idx, *ev));
+                self.tasks.insert(id, (idx, *ev));
             }
             EventType::USER_TASK_END => {
-                let (create, _) = std::mem::replace(self.tasks.get_mut(ev.args[0]), (NONE, Event::EMPTY));
-                link(create);
+                if let Some((create, _)) = self.tasks.remove(&ev.args[0]) {
+                    link(create);
+                }
             }
             EventType::USER_REGION => match ev.args[1] {
                 0 => self.regions.push(ev.g, idx, *ev),
