@@ -288,7 +288,14 @@ pub(crate) struct Merger<S> {
     last_block: IdMap<i64>,
     /// When tracked ([`Merger::track_syscalls`]): the goroutines in a syscall (blocked, not
     /// exited yet), by the time of their block, and that time by goroutine.
-    open: Option<(BTreeSet<(i64, u64)>, HashMap<u64, i64>)>,
+    open: Option<InSyscall>,
+}
+
+/// The goroutines in a syscall: by the time of their block, and that time by goroutine.
+#[derive(Default)]
+struct InSyscall {
+    by_time: BTreeSet<(i64, u64)>,
+    by_g: HashMap<u64, i64>,
 }
 
 impl<S: EventSource> Merger<S> {
@@ -314,7 +321,7 @@ impl<S: EventSource> Merger<S> {
 
     /// Keeps track of the goroutines in a syscall, for [`Merger::floor`].
     pub fn track_syscalls(&mut self) {
-        self.open = Some((BTreeSet::new(), HashMap::new()));
+        self.open = Some(InSyscall::default());
     }
 
     /// With [`Merger::track_syscalls`]: a time no event still to come will have, once syscall
@@ -325,7 +332,7 @@ impl<S: EventSource> Merger<S> {
     #[inline]
     pub fn floor(&self) -> i64 {
         match &self.open {
-            Some((by_time, _)) => by_time.first().map_or(self.prev_ts, |&(ts, _)| ts.min(self.prev_ts)),
+            Some(open) => open.by_time.first().map_or(self.prev_ts, |&(ts, _)| ts.min(self.prev_ts)),
             None => i64::MIN,
         }
     }
@@ -364,7 +371,7 @@ impl<S: EventSource> Merger<S> {
         }
         self.prev_ts = ev.ts;
         // The real time of a syscall exit (§7.3), checked against the goroutine's block.
-        if let Some((by_time, by_g)) = &mut self.open {
+        if let Some(InSyscall { by_time, by_g }) = &mut self.open {
             match ev.event_type() {
                 EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => {
                     if let Some(old) = by_g.insert(ev.g, ev.ts) {
@@ -439,7 +446,7 @@ impl<S: EventSource> Merger<S> {
             + m.blocked.capacity() * std::mem::size_of::<(u64, u32)>()
             + m.sources.capacity() * std::mem::size_of::<Source<S>>()
             + m.frontier.bytes_held()
-            + self.open.as_ref().map_or(0, |(t, g)| t.len() * 32 + g.capacity() * 17)
+            + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.capacity() * 17)
     }
 }
 
