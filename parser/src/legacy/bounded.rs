@@ -466,10 +466,17 @@ impl<I: Input> Orderer<I> {
                             // Go's verdict is an error: the rest of the merge says which.
                             return Err(Self::drain(m, ctx, None));
                         }
-                        if let Err(e) = self.window.push((ev.ts, self.merged), ev) {
+                        let key = (ev.ts, self.merged);
+                        self.merged += 1;
+                        let after_released = self.window.released.is_none_or(|r| r <= key);
+                        if self.window.len() == 0 && ev.ts <= m.floor() && after_released {
+                            // Nothing to come goes before it: past the window.
+                            self.window.released = Some(key);
+                            return Ok(Some(ev));
+                        }
+                        if let Err(e) = self.window.push(key, ev) {
                             return Err(Self::drain(m, ctx, Some(e)));
                         }
-                        self.merged += 1;
                     }
                     None => {
                         m.finish()?;

@@ -291,11 +291,36 @@ pub(crate) struct Merger<S> {
     open: Option<InSyscall>,
 }
 
-/// The goroutines in a syscall: by the time of their block, and that time by goroutine.
-#[derive(Default)]
+/// The goroutines in a syscall: by the time of their block, and that time by goroutine; the
+/// oldest block's time (`i64::MAX` when none).
 struct InSyscall {
     by_time: BTreeSet<(i64, u64)>,
     by_g: HashMap<u64, i64>,
+    oldest: i64,
+}
+
+impl InSyscall {
+    fn new() -> InSyscall {
+        InSyscall { by_time: BTreeSet::new(), by_g: HashMap::new(), oldest: i64::MAX }
+    }
+
+    /// Goroutine `g` blocked in a syscall at `ts`.
+    fn block(&mut self, g: u64, ts: i64) {
+        self.exit(g);
+        self.by_g.insert(g, ts);
+        self.by_time.insert((ts, g));
+        self.oldest = self.oldest.min(ts);
+    }
+
+    /// Goroutine `g` left its syscall (if it was in one).
+    fn exit(&mut self, g: u64) {
+        if let Some(ts) = self.by_g.remove(&g) {
+            self.by_time.remove(&(ts, g));
+            if ts == self.oldest {
+                self.oldest = self.by_time.first().map_or(i64::MAX, |&(t, _)| t);
+            }
+        }
+    }
 }
 
 impl<S: EventSource> Merger<S> {
@@ -321,7 +346,7 @@ impl<S: EventSource> Merger<S> {
 
     /// Keeps track of the goroutines in a syscall, for [`Merger::floor`].
     pub fn track_syscalls(&mut self) {
-        self.open = Some(InSyscall::default());
+        self.open = Some(InSyscall::new());
     }
 
     /// With [`Merger::track_syscalls`]: a time no event still to come will have, once syscall
@@ -332,7 +357,7 @@ impl<S: EventSource> Merger<S> {
     #[inline]
     pub fn floor(&self) -> i64 {
         match &self.open {
-            Some(open) => open.by_time.first().map_or(self.prev_ts, |&(ts, _)| ts.min(self.prev_ts)),
+            Some(open) => open.oldest.min(self.prev_ts),
             None => i64::MIN,
         }
     }
@@ -371,19 +396,10 @@ impl<S: EventSource> Merger<S> {
         }
         self.prev_ts = ev.ts;
         // The real time of a syscall exit (§7.3), checked against the goroutine's block.
-        if let Some(InSyscall { by_time, by_g }) = &mut self.open {
+        if let Some(open) = &mut self.open {
             match ev.event_type() {
-                EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => {
-                    if let Some(old) = by_g.insert(ev.g, ev.ts) {
-                        by_time.remove(&(old, ev.g));
-                    }
-                    by_time.insert((ev.ts, ev.g));
-                }
-                EventType::GO_SYS_EXIT => {
-                    if let Some(old) = by_g.remove(&ev.g) {
-                        by_time.remove(&(old, ev.g));
-                    }
-                }
+                EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => open.block(ev.g, ev.ts),
+                EventType::GO_SYS_EXIT => open.exit(ev.g),
                 _ => {}
             }
         }

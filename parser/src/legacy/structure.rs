@@ -11,7 +11,7 @@ use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_format::{Error, ErrorKind, Limit, Version, HEADER_LEN};
 
 use super::dense::{Chunked, IdMap, Pool};
-use super::event::{Event, PROFILE_P};
+use super::event::{p_code, Event, MAX_OFFSET, PROFILE_P};
 
 /// The events of one batch key (a P id, −1, or [`PROFILE_P`] for CPU samples), in file order.
 #[derive(Debug)]
@@ -446,6 +446,13 @@ impl Structure {
 
     #[inline]
     fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+        if self.index
+            && t != EventType::CPU_SAMPLE
+            && raw.offset() <= MAX_OFFSET
+            && p_code(self.state.p).is_some()
+        {
+            return self.count_event(raw, t, v);
+        }
         let stacks = &mut self.stacks;
         let messages = &mut self.messages;
         let (key, ev, seq) =
@@ -463,17 +470,7 @@ impl Structure {
                 i
             }
         };
-        if self.events >= u32::MAX as usize - 1 {
-            return Err(Error::new(
-                raw.offset(),
-                ErrorKind::LimitExceeded {
-                    what: Limit::Events,
-                    value: self.events as u64 + 1,
-                    max: u64::from(u32::MAX) - 1,
-                },
-            ));
-        }
-        self.events += 1;
+        self.count(raw.offset())?;
         if self.index {
             if self.open.is_none() {
                 // Events before any batch: P 0's, from the first record on.
@@ -489,6 +486,42 @@ impl Structure {
         if self.old {
             list.seqs.push(seq);
         }
+        Ok(())
+    }
+
+    /// Index mode, an event that keeps nothing and cannot fail but on the event count: what
+    /// [`BatchState::event`] would record of it in the tables (its stack's handle, its message),
+    /// counted. The second pass decodes it again.
+    #[inline]
+    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+        let lead = if self.old { 2 } else { 1 };
+        if t.has_stack() && v.len() > lead {
+            self.stacks.handle(v[v.len() - 1]);
+        }
+        match t {
+            EventType::USER_LOG => {
+                let text = raw.text().filter(|m| m.is_complete()).map_or(&[][..], |m| m.bytes());
+                self.messages.add(text);
+            }
+            EventType::FUTILE_WAKEUP => self.futile += 1,
+            _ => {}
+        }
+        self.count(raw.offset())?;
+        if self.open.is_none() {
+            let p0 = self.list(0);
+            self.open_batch(p0, HEADER_LEN as u64);
+        }
+        Ok(())
+    }
+
+    /// Counts the event at `offset`, within the event limit.
+    #[inline]
+    fn count(&mut self, offset: u64) -> Result<(), Error> {
+        if self.events >= u32::MAX as usize - 1 {
+            let (value, max) = (self.events as u64 + 1, u64::from(u32::MAX) - 1);
+            return Err(Error::new(offset, ErrorKind::LimitExceeded { what: Limit::Events, value, max }));
+        }
+        self.events += 1;
         Ok(())
     }
 
