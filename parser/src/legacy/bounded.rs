@@ -504,6 +504,7 @@ impl<I: Input> Orderer<I> {
         match (m.finish(), otherwise) {
             (Err(e), _) => e,
             (Ok(()), Some(e)) => e,
+            // Not reached: `drain` is called once the merge failed, and then `finish` fails.
             (Ok(()), None) => Error::new(0, ErrorKind::SequencesBroken),
         }
     }
@@ -525,8 +526,7 @@ impl Links for Incoming<'_> {
     }
 }
 
-/// Events a CPU sample list, the batch index and the tables aside, between two looks of the
-/// accounting.
+/// Events between two looks of the accounting (it also looks after every batch decoded).
 const ACCOUNT_EVERY: u32 = 4096;
 
 /// The ordered, validated events of a legacy trace read in bounded memory from a seekable
