@@ -544,8 +544,10 @@ const ACCOUNT_EVERY: u32 = 4096;
 /// - the reorder window: the events merged since the oldest block of a goroutine still in a
 ///   syscall (whose exit, at its real time, may go before them), 72 bytes each, at most
 ///   [`REORDER_WINDOW`] (18 MiB); Go 1.5/1.6 traces (ordered by sequence numbers) hold it full;
-/// - per goroutine (merge and validation state): about 100 bytes; per open task or region, one
-///   event;
+/// - per goroutine id up to the largest (ids are dense; tables grow by pages of 256 ids): 33
+///   bytes of merge and validation state (sequence and status 9, time of its last syscall block
+///   8, validation 16); per goroutine in a syscall, created and not started, or holding an open
+///   task or region, some more (an event for a task or region);
 /// - the string and stack tables, the `UserLog` messages, and the CPU samples (56 bytes each),
 ///   as the whole-file mode holds them;
 /// - in the first pass, the raw reader's buffer (two 64 KiB chunks, or the largest record);
