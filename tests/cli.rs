@@ -540,3 +540,78 @@ mod json {
         }
     }
 }
+
+/// `stats --ordered --json` against the whole-file parse of the library: the ordered events
+/// (per type too), the goroutines and Ps they name, the duration; the text form carries the
+/// same counts; a trace Go rejects fails with the whole-file mode's error; modern traces are
+/// refused.
+#[test]
+fn stats_ordered_agrees_with_the_whole_parse() {
+    use gotrace::parser::legacy::{Trace, TIMER_P};
+    use std::collections::{BTreeMap, HashSet};
+    for path in legacy_corpus() {
+        let label = name(&path);
+        let data = read(&path);
+        let out = run(&["stats".as_ref(), "--ordered".as_ref(), "--json".as_ref(), path.as_os_str()]);
+        let trace = match Trace::from_slice(&data) {
+            Ok(t) => t,
+            Err(e) => {
+                expect_trace_error(&out, e, &label);
+                continue;
+            }
+        };
+        expect_exit(&out, 0, &label);
+        let text = String::from_utf8(out.stdout).expect("UTF-8 JSON");
+        let json = json::parse(&text).unwrap_or_else(|e| panic!("{label}: invalid JSON ({e}): {text}"));
+        let field =
+            |k: &str| json.get(k).and_then(json::Value::as_u64).unwrap_or_else(|| panic!("{label}: {k}"));
+        let v = trace.version();
+        let mut gs = HashSet::new();
+        let mut ps = HashSet::new();
+        let mut types: BTreeMap<&str, u64> = BTreeMap::new();
+        for e in trace.events() {
+            if e.g() != 0 {
+                gs.insert(e.g());
+            }
+            if e.name(v) == "GoCreate" {
+                gs.insert(e.args()[0]);
+            }
+            if (0..TIMER_P).contains(&e.p()) {
+                ps.insert(e.p());
+            }
+            *types.entry(e.name(v)).or_default() += 1;
+        }
+        assert_eq!(
+            json.get("version").and_then(json::Value::as_str),
+            Some(v.to_string().as_str()),
+            "{label}"
+        );
+        assert_eq!(field("file_bytes"), data.len() as u64, "{label}");
+        assert_eq!(field("events"), trace.len() as u64, "{label}");
+        assert!(field("file_events") >= field("events"), "{label}");
+        assert_eq!(field("goroutines"), gs.len() as u64, "{label}");
+        assert_eq!(field("procs"), ps.len() as u64, "{label}");
+        assert_eq!(field("duration_ns"), trace.events().last().unwrap().ts() as u64, "{label}");
+        assert_eq!(field("frequency"), trace.frequency(), "{label}");
+        assert!(field("peak_bytes") > 0, "{label}");
+        let listed: BTreeMap<&str, u64> = json
+            .get("types")
+            .and_then(json::Value::as_array)
+            .expect("types")
+            .iter()
+            .map(|t| {
+                let name = t.get("name").and_then(json::Value::as_str).unwrap();
+                (name, t.get("count").and_then(json::Value::as_u64).unwrap())
+            })
+            .collect();
+        assert_eq!(listed, types, "{label}: counts per type");
+        let out = run(&["stats".as_ref(), "--ordered".as_ref(), path.as_os_str()]);
+        expect_exit(&out, 0, &label);
+        let text = String::from_utf8(out.stdout).unwrap();
+        assert!(text.contains(&format!("\nevents: {} (in the file: ", trace.len())), "{label}: {text}");
+        assert!(text.contains(&format!("\ngoroutines: {}\n", gs.len())), "{label}: {text}");
+    }
+    let modern = common::corpus_dir().join("recorded/go1.23/annotations.trace");
+    let out = run(&["stats".as_ref(), "--ordered".as_ref(), modern.as_os_str()]);
+    expect_exit(&out, 2, "modern trace: not supported yet");
+}

@@ -52,6 +52,10 @@ enum Command {
         /// Print JSON (the shape is documented in the README).
         #[arg(long)]
         json: bool,
+        /// Order and validate the events (in bounded memory) and print figures of them: events,
+        /// goroutines, Ps, duration, per type the count.
+        #[arg(long)]
+        ordered: bool,
         /// The trace file.
         file: PathBuf,
     },
@@ -125,7 +129,8 @@ fn main() -> ExitCode {
             Ok(false) => dump::run(&file),
             Err(e) => Err(e),
         },
-        Command::Stats { json, file } => stats::run(&file, json),
+        Command::Stats { json, ordered: false, file } => stats::run(&file, json),
+        Command::Stats { json, ordered: true, file } => stats::ordered(&file, json),
         Command::Rewrite { input, output } => rewrite(&input, &output),
         Command::Validate { strict, file } => validate(&file, strict),
         Command::Text { to_binary: false, input, .. } => text::to_text(&input),

@@ -452,6 +452,10 @@ pub enum Limit {
     StringLen,
     /// Frames of a stack record (a caller's limit, below Go's).
     StackFrames,
+    /// Events a syscall exit moves back past when the bounded-memory ordering puts it at its
+    /// real time (the events it may still move past are held; the runtime writes exits a
+    /// little after their real time, so a valid trace stays far below the limit).
+    ReorderWindow,
 }
 
 impl std::fmt::Display for Limit {
@@ -462,6 +466,7 @@ impl std::fmt::Display for Limit {
             Limit::ProcId => "P id",
             Limit::StringLen => "string length",
             Limit::StackFrames => "stack depth",
+            Limit::ReorderWindow => "events an event moves back past",
         })
     }
 }

@@ -120,7 +120,7 @@ impl<T> Chunked<T> {
     pub fn into_cursor(self) -> Cursor<T> {
         let mut chunks = self.chunks;
         chunks.reverse();
-        Cursor { chunks, pos: 0, remaining: self.len }
+        Cursor { chunks, pos: 0 }
     }
 }
 
@@ -173,7 +173,6 @@ pub(crate) struct Cursor<T> {
     chunks: Vec<Vec<T>>,
     /// Position in the current chunk.
     pos: usize,
-    remaining: usize,
 }
 
 impl<T> Cursor<T> {
@@ -187,19 +186,12 @@ impl<T> Cursor<T> {
     #[inline]
     pub fn advance(&mut self, pool: &mut Pool<T>) {
         self.pos += 1;
-        self.remaining -= 1;
         if self.chunks.last().is_some_and(|c| self.pos >= c.len()) {
             self.pos = 0;
             if let Some(chunk) = self.chunks.pop() {
                 pool.give(chunk);
             }
         }
-    }
-
-    /// Elements not consumed yet.
-    #[inline]
-    pub fn remaining(&self) -> usize {
-        self.remaining
     }
 }
 
@@ -281,6 +273,15 @@ impl<T: Copy> IdMap<T> {
         *self.get_mut(id) = value;
     }
 
+    /// Bytes held: the page table, the pages, and the hash map's entries (estimated as the
+    /// key, the value and one control byte per bucket, buckets at the map's capacity).
+    pub fn bytes_held(&self) -> usize {
+        let record = std::mem::size_of::<T>();
+        self.pages.capacity() * std::mem::size_of::<Page<T>>()
+            + self.allocated as usize * PAGE * record
+            + self.far.capacity() * (8 + record + 1)
+    }
+
     /// Allocates page `page` if it is empty and the budget allows; else the page spills.
     #[cold]
     fn add_page(&mut self, page: usize) {
@@ -320,7 +321,7 @@ mod tests {
             cursor.advance(&mut pool);
         }
         assert_eq!(seen, 3 * CHUNK + 5);
-        assert_eq!(cursor.remaining(), 0);
+        assert!(cursor.peek().is_none());
         // Every chunk came back (the first one grew by doubling to exactly CHUNK).
         assert_eq!(pool.free.len(), 4);
         let mut t = Chunked::default();

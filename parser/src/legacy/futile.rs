@@ -9,23 +9,43 @@ use gotrace_format::legacy::EventType;
 use super::dense::Chunked;
 use super::event::Event;
 
-/// Removes the futile wakeup sequences of `events` (in their final order). Nothing to do, and
-/// nothing done, when the trace has no `FutileWakeup` event.
-pub(crate) fn remove_futile(events: &mut Chunked<Event>) {
-    #[derive(Default)]
-    struct Wakeup {
-        futile: bool,
-        events: Vec<u32>,
+/// Finds the futile wakeup sequences of events seen in their final order: each event is
+/// named by a key (its index, or its offset), and [`Futile::into_doomed`] gives the keys of the
+/// events to remove.
+pub(crate) struct Futile<K> {
+    /// Per goroutine, its wakeup so far.
+    gs: HashMap<u64, Wakeup<K>>,
+    doomed: Vec<K>,
+}
+
+struct Wakeup<K> {
+    futile: bool,
+    events: Vec<K>,
+}
+
+impl<K> Default for Wakeup<K> {
+    fn default() -> Self {
+        Wakeup { futile: false, events: Vec::new() }
     }
-    let mut gs: HashMap<u64, Wakeup> = HashMap::new();
-    let mut doomed: Vec<u32> = Vec::new();
-    for i in 0..events.len() {
-        let ev = events.at(i);
+}
+
+impl<K: Copy + Ord> Futile<K> {
+    pub fn new() -> Futile<K> {
+        Futile { gs: HashMap::new(), doomed: Vec::new() }
+    }
+
+    /// Takes the next event in final order.
+    #[inline]
+    pub fn see(&mut self, key: K, ev: &Event) {
         match ev.event_type() {
-            EventType::GO_UNBLOCK => gs.entry(ev.args[0]).or_default().events = vec![i as u32],
+            EventType::GO_UNBLOCK => {
+                let w = self.gs.entry(ev.args[0]).or_default();
+                w.events.clear();
+                w.events.push(key);
+            }
             t @ (EventType::GO_START | EventType::GO_PREEMPT | EventType::FUTILE_WAKEUP) => {
-                let w = gs.entry(ev.g).or_default();
-                w.events.push(i as u32);
+                let w = self.gs.entry(ev.g).or_default();
+                w.events.push(key);
                 w.futile |= t == EventType::FUTILE_WAKEUP;
             }
             EventType::GO_BLOCK
@@ -34,21 +54,43 @@ pub(crate) fn remove_futile(events: &mut Chunked<Event>) {
             | EventType::GO_BLOCK_SELECT
             | EventType::GO_BLOCK_SYNC
             | EventType::GO_BLOCK_COND => {
-                if let Some(w) = gs.remove(&ev.g) {
+                if let Some(w) = self.gs.remove(&ev.g) {
                     if w.futile {
-                        doomed.push(i as u32);
-                        doomed.extend(w.events);
+                        self.doomed.push(key);
+                        self.doomed.extend(w.events);
                     }
                 }
             }
             _ => {}
         }
     }
+
+    /// Bytes held (the hash map's entries estimated at its capacity).
+    pub fn bytes_held(&self) -> usize {
+        let key = std::mem::size_of::<K>();
+        self.gs.capacity() * (8 + std::mem::size_of::<Wakeup<K>>() + 1)
+            + self.gs.values().map(|w| w.events.capacity() * key).sum::<usize>()
+            + self.doomed.capacity() * key
+    }
+
+    /// The keys of the events to remove, sorted.
+    pub fn into_doomed(mut self) -> Vec<K> {
+        self.doomed.sort_unstable();
+        self.doomed.dedup();
+        self.doomed
+    }
+}
+
+/// Removes the futile wakeup sequences of `events` (in their final order).
+pub(crate) fn remove_futile(events: &mut Chunked<Event>) {
+    let mut futile = Futile::new();
+    for i in 0..events.len() {
+        futile.see(i as u32, &events.at(i));
+    }
+    let doomed = futile.into_doomed();
     if doomed.is_empty() {
         return;
     }
-    doomed.sort_unstable();
-    doomed.dedup();
     let mut next = 0;
     let mut w = 0;
     for r in 0..events.len() {

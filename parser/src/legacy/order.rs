@@ -19,7 +19,7 @@
 //! into the output, so the lists and the output together stay near one copy of the events.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeSet, BinaryHeap, HashMap};
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
@@ -43,8 +43,10 @@ const RUNNABLE: u8 = 1;
 const RUNNING: u8 = 2;
 const WAITING: u8 = 3;
 
-/// Sequence number and status of a goroutine (or of the GC) during the merge.
+/// Sequence number and status of a goroutine (or of the GC) during the merge: 9 bytes (packed:
+/// one per goroutine id is held, and a trace may have millions).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, packed)]
 struct GState {
     seq: u64,
     status: u8,
@@ -100,31 +102,29 @@ fn ready(t: &Transition, cur: GState) -> bool {
 }
 
 /// A batch list as the merge reads it: front to back, one event at a time. The lists of a
-/// trace read whole are [`Cursor`]s over decoded events; a list decoded lazily from the file
-/// (the bounded-memory ordering of a later step) only has to offer the same operations.
+/// trace read whole are [`Cursor`]s over decoded events; the lists of the bounded-memory mode
+/// decode their batches from the file as the merge reaches them.
 pub(crate) trait EventSource {
-    /// The next event, not consumed.
+    /// What advancing needs: a pool for finished chunks, or the file to decode from.
+    type Ctx;
+    /// The next event, not consumed (`None` once the list is finished).
     fn peek(&self) -> Option<&Event>;
-    /// Consumes the next event; storage no longer needed may go to `pool`.
-    fn advance(&mut self, pool: &mut Pool<Event>);
-    /// Events not consumed yet.
-    fn remaining(&self) -> usize;
+    /// Consumes the next event.
+    fn advance(&mut self, ctx: &mut Self::Ctx) -> Result<(), Error>;
 }
 
 impl EventSource for Cursor<Event> {
+    type Ctx = Pool<Event>;
+
     #[inline]
     fn peek(&self) -> Option<&Event> {
         Cursor::peek(self)
     }
 
     #[inline]
-    fn advance(&mut self, pool: &mut Pool<Event>) {
+    fn advance(&mut self, pool: &mut Pool<Event>) -> Result<(), Error> {
         Cursor::advance(self, pool);
-    }
-
-    #[inline]
-    fn remaining(&self) -> usize {
-        Cursor::remaining(self)
+        Ok(())
     }
 }
 
@@ -138,7 +138,7 @@ struct Source<S> {
 /// The frontier: at most one event per list, keyed by (time, offset); the smallest comes next.
 /// A plain array scanned for the minimum while lists are few (the usual case: one per P plus
 /// two), a binary heap beyond.
-enum Frontier {
+pub(crate) enum Frontier {
     Few(Vec<(i64, u64, u32)>),
     Many(BinaryHeap<Reverse<(i64, u64, u32)>>),
 }
@@ -147,7 +147,7 @@ enum Frontier {
 const FEW_LISTS: usize = 16;
 
 impl Frontier {
-    fn new(lists: usize) -> Frontier {
+    pub fn new(lists: usize) -> Frontier {
         if lists <= FEW_LISTS {
             Frontier::Few(Vec::with_capacity(lists))
         } else {
@@ -156,7 +156,7 @@ impl Frontier {
     }
 
     #[inline]
-    fn push(&mut self, entry: (i64, u64, u32)) {
+    pub fn push(&mut self, entry: (i64, u64, u32)) {
         match self {
             Frontier::Few(v) => v.push(entry),
             Frontier::Many(h) => h.push(Reverse(entry)),
@@ -165,7 +165,7 @@ impl Frontier {
 
     /// The list whose head comes next.
     #[inline]
-    fn pop(&mut self) -> Option<u32> {
+    pub fn pop(&mut self) -> Option<u32> {
         match self {
             Frontier::Few(v) => {
                 let key = |e: &(i64, u64, u32)| u128::from(e.0 as u64 ^ 1 << 63) << 64 | u128::from(e.1);
@@ -180,6 +180,14 @@ impl Frontier {
                 (!v.is_empty()).then(|| v.swap_remove(best).2)
             }
             Frontier::Many(h) => h.pop().map(|Reverse(e)| e.2),
+        }
+    }
+
+    fn bytes_held(&self) -> usize {
+        let entry = std::mem::size_of::<(i64, u64, u32)>();
+        match self {
+            Frontier::Few(v) => v.capacity() * entry,
+            Frontier::Many(h) => h.capacity() * entry,
         }
     }
 }
@@ -242,46 +250,127 @@ pub(crate) fn order(parts: &mut Parts) -> Result<(Chunked<Event>, Normalise), Er
     } else {
         order_1007(lists, parts.events, &mut parts.pool)?
     };
-    let normalise = Normalise::new(&events, parts.frequency, &parts.timer_goroutines);
+    let first = events.get(0).map_or(0, |e| e.ts);
+    let normalise = Normalise::new(first, parts.frequency, &parts.timer_goroutines);
     Ok((events, normalise))
 }
 
 fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Result<Chunked<Event>, Error> {
-    // CPU samples were written late: they go by the time the signal arrived.
     if let Some(list) = lists.iter_mut().find(|l| l.p == PROFILE_P) {
-        let mut samples = std::mem::take(&mut list.events).into_vec();
-        samples.sort_by_key(|e| e.ts);
-        list.events = Chunked::from_vec(samples);
+        list.events = Chunked::from_vec(sort_samples(std::mem::take(&mut list.events).into_vec()));
     }
-    merge(lists.into_iter().map(|l| l.events.into_cursor()).collect(), total, pool)
+    let mut merger = Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect());
+    let mut out = SortedOut::new(total);
+    while let Some(ev) = merger.next(pool)? {
+        out.push(ev, pool);
+    }
+    merger.finish()?;
+    Ok(out.finish())
 }
 
-/// The causal merge of `lists` (§7.1–7.3), `total` events in all: the merged events, sorted by
-/// time once syscall exits got their real times, or Go's error.
-fn merge<S: EventSource>(
-    lists: Vec<S>,
-    total: usize,
-    pool: &mut Pool<Event>,
-) -> Result<Chunked<Event>, Error> {
-    let mut m = Merge {
-        frontier: Frontier::new(lists.len()),
-        sources: lists.into_iter().map(|cursor| Source { cursor, selected: None }).collect(),
-        blocked: Vec::new(),
-        gs: IdMap::new(GState::default()),
-    };
-    for i in 0..m.sources.len() as u32 {
-        m.offer(i);
+/// CPU samples were written late: they go by the time the signal arrived (a stable sort).
+pub(crate) fn sort_samples(mut samples: Vec<Event>) -> Vec<Event> {
+    samples.sort_by_key(|e| e.ts);
+    samples
+}
+
+/// The causal merge of Go 1.7+ lists (§7.1–7.3), one event at a time: [`Merger::next`] gives
+/// the events in merge order, syscall exits already at their real times (so the output still
+/// wants Go's stable sort by time); [`Merger::finish`] then gives Go's verdict on the whole.
+pub(crate) struct Merger<S> {
+    m: Merge<S>,
+    prev_ts: i64,
+    /// The first event out of time order (Go reports it once the merge is complete).
+    time_error: Option<u64>,
+    /// The first failed syscall-exit fix-up (reported after a time-order error).
+    fixup_error: Option<Error>,
+    /// Per goroutine, the time of its last `GoSysBlock` / `GoInSyscall`.
+    last_block: IdMap<i64>,
+    /// When tracked ([`Merger::track_syscalls`]): the goroutines in a syscall (blocked, not
+    /// exited yet), by the time of their block, and that time by goroutine.
+    open: Option<InSyscall>,
+}
+
+/// The goroutines in a syscall: by the time of their block, and that time by goroutine; the
+/// oldest block's time (`i64::MAX` when none).
+struct InSyscall {
+    by_time: BTreeSet<(i64, u64)>,
+    by_g: HashMap<u64, i64>,
+    oldest: i64,
+}
+
+impl InSyscall {
+    fn new() -> InSyscall {
+        InSyscall { by_time: BTreeSet::new(), by_g: HashMap::new(), oldest: i64::MAX }
     }
-    let mut out = SortedOut::new(total);
-    let mut prev_ts = i64::MIN;
-    let mut time_error = None;
-    let mut fixup_error = None;
-    let mut last_block: IdMap<i64> = IdMap::new(0);
-    while let Some(i) = m.frontier.pop() {
+
+    /// Goroutine `g` blocked in a syscall at `ts`.
+    fn block(&mut self, g: u64, ts: i64) {
+        self.exit(g);
+        self.by_g.insert(g, ts);
+        self.by_time.insert((ts, g));
+        self.oldest = self.oldest.min(ts);
+    }
+
+    /// Goroutine `g` left its syscall (if it was in one).
+    fn exit(&mut self, g: u64) {
+        if let Some(ts) = self.by_g.remove(&g) {
+            self.by_time.remove(&(ts, g));
+            if ts == self.oldest {
+                self.oldest = self.by_time.first().map_or(i64::MAX, |&(t, _)| t);
+            }
+        }
+    }
+}
+
+impl<S: EventSource> Merger<S> {
+    pub fn new(lists: Vec<S>) -> Merger<S> {
+        let mut m = Merge {
+            frontier: Frontier::new(lists.len()),
+            sources: lists.into_iter().map(|cursor| Source { cursor, selected: None }).collect(),
+            blocked: Vec::new(),
+            gs: IdMap::new(GState::default()),
+        };
+        for i in 0..m.sources.len() as u32 {
+            m.offer(i);
+        }
+        Merger {
+            m,
+            prev_ts: i64::MIN,
+            time_error: None,
+            fixup_error: None,
+            last_block: IdMap::new(0),
+            open: None,
+        }
+    }
+
+    /// Keeps track of the goroutines in a syscall, for [`Merger::floor`].
+    pub fn track_syscalls(&mut self) {
+        self.open = Some(InSyscall::new());
+    }
+
+    /// With [`Merger::track_syscalls`]: a time no event still to come will have, once syscall
+    /// exits got their real times, in a trace the runtime wrote: not before the last event merged
+    /// (later ones are not earlier, or the trace fails), nor before the block of a goroutine in
+    /// a syscall (its exit's real time is not earlier). An exit of a goroutine not in a syscall
+    /// (damage) may still come earlier.
+    #[inline]
+    pub fn floor(&self) -> i64 {
+        match &self.open {
+            Some(open) => open.oldest.min(self.prev_ts),
+            None => i64::MIN,
+        }
+    }
+
+    /// The next event in merge order, or `None` when no list has a ready head.
+    #[inline]
+    pub fn next(&mut self, ctx: &mut S::Ctx) -> Result<Option<Event>, Error> {
+        let m = &mut self.m;
+        let Some(i) = m.frontier.pop() else { return Ok(None) };
         let src = &mut m.sources[i as usize];
         let t = src.selected.take().expect("a frontier list is selected");
         let Some(&head) = src.cursor.peek() else { unreachable!("a frontier list has a head") };
-        src.cursor.advance(pool);
+        src.cursor.advance(ctx)?;
         let mut ev = head;
         if t.key != UNORDERED {
             let cur = m.gs.get_mut(t.key);
@@ -302,51 +391,79 @@ fn merge<S: EventSource>(
             EventType::GO_SYS_EXIT_LOCAL => ev.set_type(EventType::GO_SYS_EXIT),
             _ => {}
         }
-        if ev.ts < prev_ts && time_error.is_none() {
-            time_error = Some(ev.offset());
+        if ev.ts < self.prev_ts && self.time_error.is_none() {
+            self.time_error = Some(ev.offset());
         }
-        prev_ts = ev.ts;
+        self.prev_ts = ev.ts;
         // The real time of a syscall exit (§7.3), checked against the goroutine's block.
+        if let Some(open) = &mut self.open {
+            match ev.event_type() {
+                EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => open.block(ev.g, ev.ts),
+                EventType::GO_SYS_EXIT => open.exit(ev.g),
+                _ => {}
+            }
+        }
         match ev.event_type() {
-            EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => last_block.set(ev.g, ev.ts),
-            EventType::GO_SYS_EXIT if ev.args[2] != 0 && fixup_error.is_none() => {
+            EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => self.last_block.set(ev.g, ev.ts),
+            EventType::GO_SYS_EXIT if ev.args[2] != 0 && self.fixup_error.is_none() => {
                 let real = ev.args[2] as i64;
-                let block = last_block.get(ev.g);
+                let block = self.last_block.get(ev.g);
                 if block == 0 {
-                    fixup_error = Some(Error::new(ev.offset(), ErrorKind::StraySyscallExit));
+                    self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::StraySyscallExit));
                 } else if real < block {
-                    fixup_error = Some(Error::new(ev.offset(), ErrorKind::TimeOrder));
+                    self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::TimeOrder));
                 } else {
                     ev.ts = real;
                 }
             }
             _ => {}
         }
-        out.push(ev, pool);
         m.offer(i);
         if t.key != UNORDERED {
             m.wake(t.key);
         }
+        Ok(Some(ev))
     }
-    if out.events.len() < total {
+
+    /// True once Go's verdict on the whole is an error whatever comes next (events out of
+    /// time order, a failed fix-up): what follows only matters to [`Merger::finish`].
+    #[inline]
+    pub fn failed(&self) -> bool {
+        self.time_error.is_some() || self.fixup_error.is_some()
+    }
+
+    /// Go's verdict once [`Merger::next`] gave `None`: events left in some list (the first of
+    /// them in the file is at fault), else events out of time order, else a failed fix-up.
+    pub fn finish(&self) -> Result<(), Error> {
         // The first record, in the file, of the events that could not be merged.
-        let offset = m
-            .sources
-            .iter()
-            .filter(|s| s.cursor.remaining() > 0)
-            .filter_map(|s| s.cursor.peek())
-            .map(Event::offset)
-            .min()
-            .unwrap_or(0);
-        return Err(Error::new(offset, ErrorKind::NoConsistentOrdering));
+        if let Some(offset) = self.m.sources.iter().filter_map(|s| s.cursor.peek()).map(Event::offset).min() {
+            return Err(Error::new(offset, ErrorKind::NoConsistentOrdering));
+        }
+        if let Some(offset) = self.time_error {
+            return Err(Error::new(offset, ErrorKind::TimeOrder));
+        }
+        match self.fixup_error {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
-    if let Some(offset) = time_error {
-        return Err(Error::new(offset, ErrorKind::TimeOrder));
+
+    /// The lists, for the caller's accounting.
+    pub fn sources(&self) -> impl Iterator<Item = &S> + '_ {
+        self.m.sources.iter().map(|s| &s.cursor)
     }
-    if let Some(e) = fixup_error {
-        return Err(e);
+
+    /// Bytes the merge state holds (goroutine sequences and blocks, waiting lists, frontier),
+    /// lists not counted.
+    pub fn bytes_held(&self) -> usize {
+        let m = &self.m;
+        m.gs.bytes_held()
+            + self.last_block.bytes_held()
+            + m.blocked.capacity() * std::mem::size_of::<(u64, u32)>()
+            + m.sources.capacity() * std::mem::size_of::<Source<S>>()
+            + m.frontier.bytes_held()
+            + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.capacity() * 17)
     }
-    Ok(out.finish())
 }
 
 /// The merge's output, kept in order of time as events arrive: Go sorts the merged list by
@@ -403,19 +520,26 @@ impl SortedOut {
     }
 }
 
+/// Go 1.5/1.6: a syscall exit takes the sequence and time of the real exit. Returns the
+/// event's global sequence number, by which it is ordered.
+#[inline]
+pub(crate) fn seq_1005(ev: &mut Event, seq: i64) -> i64 {
+    if ev.event_type() != EventType::GO_SYS_EXIT {
+        return seq;
+    }
+    if ev.args[2] != 0 {
+        ev.ts = ev.args[2] as i64;
+    }
+    ev.args[1] as i64
+}
+
 /// Go 1.5/1.6: all events by their global sequence number (ties, which valid traces do not
-/// have, by offset); a syscall exit takes the sequence and time of the real exit.
+/// have, by offset), then checked to be in time order.
 fn order_1005(lists: Vec<List>) -> Result<Chunked<Event>, Error> {
     let mut all: Vec<(i64, Event)> = Vec::new();
     for list in lists {
         for (mut ev, seq) in list.events.into_vec().into_iter().zip(list.seqs) {
-            let mut seq = seq;
-            if ev.event_type() == EventType::GO_SYS_EXIT {
-                seq = ev.args[1] as i64;
-                if ev.args[2] != 0 {
-                    ev.ts = ev.args[2] as i64;
-                }
-            }
+            let seq = seq_1005(&mut ev, seq);
             all.push((seq, ev));
         }
     }
@@ -436,13 +560,13 @@ pub(crate) struct Normalise {
 }
 
 impl Normalise {
-    /// For `events` in final order, with `frequency` ticks per second and the timer
-    /// goroutines `timers`.
-    fn new(events: &Chunked<Event>, frequency: u64, timers: &[u64]) -> Normalise {
+    /// For events whose first, in final order, is at tick `first`, with `frequency` ticks per
+    /// second and the timer goroutines `timers`.
+    pub fn new(first: i64, frequency: u64, timers: &[u64]) -> Normalise {
         let mut timers = timers.to_vec();
         timers.sort_unstable();
         timers.dedup();
-        Normalise { min: events.get(0).map_or(0, |e| e.ts), factor: 1e9 / frequency as i64 as f64, timers }
+        Normalise { min: first, factor: 1e9 / frequency as i64 as f64, timers }
     }
 
     /// Converts `ev`'s time and assigns its pseudo-P.

@@ -8,10 +8,10 @@
 use std::collections::HashMap;
 
 use gotrace_format::legacy::{EventType, RawEvent};
-use gotrace_format::{Error, ErrorKind, Limit, Version};
+use gotrace_format::{Error, ErrorKind, Limit, Version, HEADER_LEN};
 
 use super::dense::{Chunked, IdMap, Pool};
-use super::event::{Event, PROFILE_P};
+use super::event::{p_code, Event, MAX_OFFSET, PROFILE_P};
 
 /// The events of one batch key (a P id, −1, or [`PROFILE_P`] for CPU samples), in file order.
 #[derive(Debug)]
@@ -23,6 +23,113 @@ pub(crate) struct List {
     pub events: Chunked<Event>,
     /// Go 1.5/1.6: the global sequence number of each event.
     pub seqs: Vec<i64>,
+    /// In index mode ([`Structure::index`]): where the list's batches are, in file order.
+    pub batches: Vec<BatchRef>,
+}
+
+/// Where a batch is in the file, for a lazy second reading: the records from `start` (its
+/// `Batch` record, or the first record of the file for events before any batch) to `end`
+/// (the next `Batch` record, or the end of the file), and how many `UserLog` messages came
+/// before it (its logs' message indices follow).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct BatchRef {
+    pub start: u64,
+    pub end: u64,
+    pub messages: u64,
+}
+
+/// What decoding an event depends on: the running P, goroutine, time base and (Go 1.5/1.6)
+/// global sequence of the batch being read.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct BatchState {
+    pub p: i64,
+    pub g: u64,
+    pub ts: i64,
+    pub seq: i64,
+}
+
+impl BatchState {
+    /// Takes a `Batch` record's values (`p`, then the time base, after Go 1.5's sequence).
+    #[inline]
+    pub fn start(&mut self, v: &[u64], old: bool) {
+        self.p = v[0] as i64;
+        if old {
+            self.seq = v[1] as i64;
+            self.ts = v[2] as i64;
+        } else {
+            self.ts = v[1] as i64;
+        }
+    }
+
+    /// The event of the timed record `raw` (type `t`, values `v`), its batch key and (Go
+    /// 1.5/1.6) its global sequence number; `stack` gives the handle of a Go stack id,
+    /// `message` the index of a `UserLog` message.
+    #[inline]
+    pub fn event(
+        &mut self,
+        raw: &RawEvent<'_>,
+        t: EventType,
+        v: &[u64],
+        old: bool,
+        stack: impl FnOnce(u64) -> u32,
+        message: impl FnOnce(&[u8]) -> u64,
+    ) -> Result<(i64, Event, i64), Error> {
+        let mut k = 0;
+        let mut seq = 0;
+        if old {
+            seq = self.seq.wrapping_add(v[0] as i64);
+            self.seq = seq;
+            k = 1;
+        }
+        let ts = self.ts.wrapping_add(v[k] as i64);
+        self.ts = ts;
+        k += 1;
+        let mut ev = Event::new(raw.offset(), t, self.p, self.g, ts)?;
+        let mut rest = &v[k..];
+        if t.has_stack() {
+            if let Some((&stk, args)) = rest.split_last() {
+                ev.stack = stack(stk);
+                rest = args;
+            }
+        }
+        ev.args[..rest.len()].copy_from_slice(rest);
+        let mut key = self.p;
+        match t {
+            EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
+                self.g = ev.args[0];
+                ev.g = ev.args[0];
+            }
+            EventType::STW_START | EventType::STW_DONE | EventType::GC_START | EventType::GC_DONE => ev.g = 0,
+            EventType::GO_END
+            | EventType::GO_STOP
+            | EventType::GO_SCHED
+            | EventType::GO_PREEMPT
+            | EventType::GO_SLEEP
+            | EventType::GO_BLOCK
+            | EventType::GO_BLOCK_SEND
+            | EventType::GO_BLOCK_RECV
+            | EventType::GO_BLOCK_SELECT
+            | EventType::GO_BLOCK_SYNC
+            | EventType::GO_BLOCK_COND
+            | EventType::GO_BLOCK_NET
+            | EventType::GO_SYS_BLOCK
+            | EventType::GO_BLOCK_GC => self.g = 0,
+            EventType::GO_SYS_EXIT | EventType::GO_WAITING | EventType::GO_IN_SYSCALL => ev.g = ev.args[0],
+            EventType::USER_LOG => {
+                let text = raw.text().filter(|m| m.is_complete()).map_or(&[][..], |m| m.bytes());
+                ev.args[2] = message(text);
+            }
+            EventType::CPU_SAMPLE => {
+                ev.ts = ev.args[0] as i64;
+                ev.set_p(ev.args[1] as i64);
+                ev.g = ev.args[2];
+                ev.args[0] = 0;
+                key = PROFILE_P;
+            }
+            _ => {}
+        }
+        Ok((key, ev, seq))
+    }
 }
 
 /// A byte range of an arena.
@@ -50,6 +157,11 @@ impl Strings {
         self.spans.set(id, span);
     }
 
+    /// Bytes held.
+    pub fn bytes_held(&self) -> usize {
+        self.bytes.capacity() + self.spans.bytes_held()
+    }
+
     /// The string `id` ("" when undefined).
     #[inline]
     pub fn get(&self, id: u64) -> &[u8] {
@@ -70,6 +182,16 @@ impl Messages {
         self.spans.push(Span { start: self.bytes.len() as u64, len: text.len() as u32 });
         self.bytes.extend_from_slice(text);
         self.spans.len() as u64 - 1
+    }
+
+    /// Messages held.
+    pub fn len(&self) -> u64 {
+        self.spans.len() as u64
+    }
+
+    /// Bytes held.
+    pub fn bytes_held(&self) -> usize {
+        self.bytes.capacity() + self.spans.capacity() * std::mem::size_of::<Span>()
     }
 
     /// The message of index `i` ("" when unknown).
@@ -127,11 +249,33 @@ impl Stacks {
         *h
     }
 
+    /// The handle already given to Go's stack id `id` (0 for none).
+    #[inline]
+    pub fn lookup(&self, id: u64) -> u32 {
+        if id == 0 {
+            0
+        } else {
+            self.handles.get(id)
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes_held(&self) -> usize {
+        self.handles.bytes_held()
+            + self.entries.capacity() * std::mem::size_of::<StackEntry>()
+            + self.frames.capacity() * std::mem::size_of::<RawFrame>()
+    }
+
     /// A stack with no id: Go 1.5's one-frame stack of a goroutine's first start.
     pub fn synthetic(&mut self, pc: u64) -> u32 {
         self.frames.push(RawFrame { pc, ..RawFrame::default() });
         self.entries.push(StackEntry { id: 0, start: self.frames.len() as u32 - 1, len: 1 });
         self.entries.len() as u32 - 1
+    }
+
+    /// Go's id of handle `h` (0 for none and for synthetic stacks).
+    pub fn go_id(&self, h: u32) -> u64 {
+        self.entries.get(h as usize).map_or(0, |e| e.id)
     }
 
     /// The frames of handle `h`.
@@ -167,12 +311,13 @@ pub(crate) struct Structure {
     old: bool,
     lists: Vec<List>,
     list_of_p: HashMap<i64, u32>,
-    /// The list of `last_p`, once it holds an entry.
+    /// The list of `state.p`, once it holds an entry.
     cur: Option<u32>,
-    last_p: i64,
-    last_g: u64,
-    last_ts: i64,
-    last_seq: i64,
+    state: BatchState,
+    /// Index mode: events are counted, not kept (but CPU samples), and batches indexed.
+    index: bool,
+    /// Index mode: the list and batch that records go to, once one is open.
+    open: Option<(u32, usize)>,
     strings: Strings,
     stacks: Stacks,
     messages: Messages,
@@ -185,7 +330,7 @@ pub(crate) struct Structure {
 
 /// The largest number of values of an event record (Go 1.5's `GoCreate` and `GoSysExit`,
 /// `CPUSample`, `UserTaskCreate`: 5).
-const MAX_VALUES: usize = 6;
+pub(crate) const MAX_VALUES: usize = 6;
 
 impl Structure {
     pub fn new(version: Version) -> Structure {
@@ -195,10 +340,9 @@ impl Structure {
             lists: Vec::new(),
             list_of_p: HashMap::new(),
             cur: None,
-            last_p: 0,
-            last_g: 0,
-            last_ts: 0,
-            last_seq: 0,
+            state: BatchState::default(),
+            index: false,
+            open: None,
             strings: Strings::new(),
             stacks: Stacks::new(),
             messages: Messages::default(),
@@ -210,13 +354,26 @@ impl Structure {
         }
     }
 
+    /// The first pass of the bounded-memory mode: the same checks and tables, but events are
+    /// only counted (CPU samples are kept: they are ordered by a sort of their own) and each
+    /// list records where its batches are ([`List::batches`]).
+    pub fn index(version: Version) -> Structure {
+        Structure { index: true, ..Structure::new(version) }
+    }
+
     /// The list of batch key `p`, created on first use.
     fn list(&mut self, p: i64) -> u32 {
         if let Some(&i) = self.list_of_p.get(&p) {
             return i;
         }
         let i = self.lists.len() as u32;
-        self.lists.push(List { p, last_g: 0, events: Chunked::default(), seqs: Vec::new() });
+        self.lists.push(List {
+            p,
+            last_g: 0,
+            events: Chunked::default(),
+            seqs: Vec::new(),
+            batches: Vec::new(),
+        });
         self.list_of_p.insert(p, i);
         i
     }
@@ -233,17 +390,14 @@ impl Structure {
         match t {
             EventType::BATCH => {
                 if let Some(i) = self.cur {
-                    self.lists[i as usize].last_g = self.last_g;
+                    self.lists[i as usize].last_g = self.state.g;
                 }
-                self.last_p = v[0] as i64;
-                let i = self.list(self.last_p);
+                self.state.start(&v, self.old);
+                let i = self.list(self.state.p);
                 self.cur = Some(i);
-                self.last_g = self.lists[i as usize].last_g;
-                if self.old {
-                    self.last_seq = v[1] as i64;
-                    self.last_ts = v[2] as i64;
-                } else {
-                    self.last_ts = v[1] as i64;
+                self.state.g = self.lists[i as usize].last_g;
+                if self.index {
+                    self.open_batch(i, raw.offset());
                 }
             }
             EventType::FREQUENCY => self.frequency = v[0],
@@ -257,6 +411,16 @@ impl Structure {
             _ => {}
         }
         Ok(())
+    }
+
+    /// Index mode: closes the open batch at `offset` and opens one of list `i` there.
+    fn open_batch(&mut self, i: u32, offset: u64) {
+        if let Some((l, b)) = self.open {
+            self.lists[l as usize].batches[b].end = offset;
+        }
+        let batches = &mut self.lists[i as usize].batches;
+        batches.push(BatchRef { start: offset, end: offset, messages: self.messages.len() });
+        self.open = Some((i, batches.len() - 1));
     }
 
     fn add_stack(&mut self, raw: &RawEvent<'_>) {
@@ -282,88 +446,90 @@ impl Structure {
 
     #[inline]
     fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
-        let mut k = 0;
-        let mut seq = 0;
-        if self.old {
-            seq = self.last_seq.wrapping_add(v[0] as i64);
-            self.last_seq = seq;
-            k = 1;
+        if self.index
+            && t != EventType::CPU_SAMPLE
+            && raw.offset() <= MAX_OFFSET
+            && p_code(self.state.p).is_some()
+        {
+            return self.count_event(raw, t, v);
         }
-        let ts = self.last_ts.wrapping_add(v[k] as i64);
-        self.last_ts = ts;
-        k += 1;
-        let mut ev = Event::new(raw.offset(), t, self.last_p, self.last_g, ts)?;
-        let mut rest = &v[k..];
-        if t.has_stack() {
-            if let Some((&stk, args)) = rest.split_last() {
-                ev.stack = self.stacks.handle(stk);
-                rest = args;
-            }
-        }
-        ev.args[..rest.len()].copy_from_slice(rest);
-        let mut key = self.last_p;
-        match t {
-            EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
-                self.last_g = ev.args[0];
-                ev.g = ev.args[0];
-            }
-            EventType::STW_START | EventType::STW_DONE | EventType::GC_START | EventType::GC_DONE => ev.g = 0,
-            EventType::GO_END
-            | EventType::GO_STOP
-            | EventType::GO_SCHED
-            | EventType::GO_PREEMPT
-            | EventType::GO_SLEEP
-            | EventType::GO_BLOCK
-            | EventType::GO_BLOCK_SEND
-            | EventType::GO_BLOCK_RECV
-            | EventType::GO_BLOCK_SELECT
-            | EventType::GO_BLOCK_SYNC
-            | EventType::GO_BLOCK_COND
-            | EventType::GO_BLOCK_NET
-            | EventType::GO_SYS_BLOCK
-            | EventType::GO_BLOCK_GC => self.last_g = 0,
-            EventType::GO_SYS_EXIT | EventType::GO_WAITING | EventType::GO_IN_SYSCALL => ev.g = ev.args[0],
-            EventType::USER_LOG => {
-                let message = raw.text().filter(|m| m.is_complete()).map_or(&[][..], |m| m.bytes());
-                ev.args[2] = self.messages.add(message);
-            }
-            EventType::CPU_SAMPLE => {
-                ev.ts = ev.args[0] as i64;
-                ev.set_p(ev.args[1] as i64);
-                ev.g = ev.args[2];
-                ev.args[0] = 0;
-                key = PROFILE_P;
-            }
-            EventType::FUTILE_WAKEUP => self.futile += 1,
-            _ => {}
+        let stacks = &mut self.stacks;
+        let messages = &mut self.messages;
+        let (key, ev, seq) =
+            self.state.event(raw, t, v, self.old, |id| stacks.handle(id), |text| messages.add(text))?;
+        if t == EventType::FUTILE_WAKEUP {
+            self.futile += 1;
         }
         let i = match self.cur {
-            Some(i) if key == self.last_p => i,
+            Some(i) if key == self.state.p => i,
             _ => {
                 let i = self.list(key);
-                if key == self.last_p {
+                if key == self.state.p {
                     self.cur = Some(i);
                 }
                 i
             }
         };
-        if self.events >= u32::MAX as usize - 1 {
-            return Err(Error::new(
-                raw.offset(),
-                ErrorKind::LimitExceeded {
-                    what: Limit::Events,
-                    value: self.events as u64 + 1,
-                    max: u64::from(u32::MAX) - 1,
-                },
-            ));
+        self.count(raw.offset())?;
+        if self.index {
+            if self.open.is_none() {
+                // Events before any batch: P 0's, from the first record on.
+                let p0 = self.list(0);
+                self.open_batch(p0, HEADER_LEN as u64);
+            }
+            if key != PROFILE_P {
+                return Ok(());
+            }
         }
-        self.events += 1;
         let list = &mut self.lists[i as usize];
         list.events.push_with(ev, &mut self.pool);
         if self.old {
             list.seqs.push(seq);
         }
         Ok(())
+    }
+
+    /// Index mode, an event that keeps nothing and cannot fail but on the event count: what
+    /// [`BatchState::event`] would record of it in the tables (its stack's handle, its message),
+    /// counted. The second pass decodes it again.
+    #[inline]
+    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+        let lead = if self.old { 2 } else { 1 };
+        if t.has_stack() && v.len() > lead {
+            self.stacks.handle(v[v.len() - 1]);
+        }
+        match t {
+            EventType::USER_LOG => {
+                let text = raw.text().filter(|m| m.is_complete()).map_or(&[][..], |m| m.bytes());
+                self.messages.add(text);
+            }
+            EventType::FUTILE_WAKEUP => self.futile += 1,
+            _ => {}
+        }
+        self.count(raw.offset())?;
+        if self.open.is_none() {
+            let p0 = self.list(0);
+            self.open_batch(p0, HEADER_LEN as u64);
+        }
+        Ok(())
+    }
+
+    /// Counts the event at `offset`, within the event limit.
+    #[inline]
+    fn count(&mut self, offset: u64) -> Result<(), Error> {
+        if self.events >= u32::MAX as usize - 1 {
+            let (value, max) = (self.events as u64 + 1, u64::from(u32::MAX) - 1);
+            return Err(Error::new(offset, ErrorKind::LimitExceeded { what: Limit::Events, value, max }));
+        }
+        self.events += 1;
+        Ok(())
+    }
+
+    /// Index mode: closes the last batch at `end` (the file's length).
+    pub fn close(&mut self, end: u64) {
+        if let Some((l, b)) = self.open.take() {
+            self.lists[l as usize].batches[b].end = end;
+        }
     }
 
     /// The lists and tables, once every record was added.
@@ -386,7 +552,7 @@ impl Structure {
 /// Decodes the complete varints of `bytes` into `out` (at most `out.len()`); returns how many.
 /// Bits beyond 64 in a 10-byte varint are dropped, as Go does.
 #[inline]
-fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
+pub(crate) fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     let mut n = 0;
     let mut value = 0u64;
     let mut shift = 0u32;

@@ -241,12 +241,7 @@ impl Trace {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn stack(&self, stack: StackId) -> impl ExactSizeIterator<Item = Frame<'_>> + '_ {
-        self.stacks.frames(stack.0).iter().map(|f| Frame {
-            pc: f.pc,
-            func: self.strings.get(f.func),
-            file: self.strings.get(f.file),
-            line: f.line as i64,
-        })
+        frames(&self.stacks, &self.strings, stack)
     }
 
     /// Go's id of a stack (Go's `StkID`): 0 for none and for the synthetic start stacks of
@@ -262,7 +257,7 @@ impl Trace {
     /// ```
     #[must_use]
     pub fn stack_id(&self, stack: StackId) -> u64 {
-        self.stacks.entries.get(stack.0 as usize).map_or(0, |e| e.id)
+        self.stacks.go_id(stack.0)
     }
 
     /// The stacks the trace defines (Go's `Stacks` map): Go's id and the handle.
@@ -312,9 +307,23 @@ impl Trace {
     }
 }
 
+/// The frames of `stack`, their strings resolved.
+pub(crate) fn frames<'t>(
+    stacks: &'t Stacks,
+    strings: &'t Strings,
+    stack: StackId,
+) -> impl ExactSizeIterator<Item = Frame<'t>> + 't {
+    stacks.frames(stack.0).iter().map(|f| Frame {
+        pc: f.pc,
+        func: strings.get(f.func),
+        file: strings.get(f.file),
+        line: f.line as i64,
+    })
+}
+
 /// One raw record through the census and the structure pass.
 #[inline]
-fn add(census: &mut Census, structure: &mut Structure, event: &RawEvent<'_>) -> Result<(), Error> {
+pub(crate) fn add(census: &mut Census, structure: &mut Structure, event: &RawEvent<'_>) -> Result<(), Error> {
     census.add(event)?;
     structure.add(event)
 }

@@ -2,7 +2,7 @@
 //! P replayed over the ordered events, Go's errors in Go's words, the links between events,
 //! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Mutex;
 
 use gotrace_format::legacy::EventType;
@@ -25,14 +25,26 @@ struct GDesc {
     /// Go's map has an entry (every goroutine an event ran on gets one).
     exists: bool,
     state: u8,
+    /// The type of `ev`, when there is one.
+    ev_type: EventType,
+    /// Created in the trace and not started yet (the stack of its start is in
+    /// [`Validator::start_fns`]).
+    created: bool,
     /// The last state-changing event, linked to what resolves it.
     ev: u32,
     start: u32,
-    create: u32,
     assist: u32,
 }
 
-const NEW_G: GDesc = GDesc { exists: false, state: DEAD, ev: NONE, start: NONE, create: NONE, assist: NONE };
+const NEW_G: GDesc = GDesc {
+    exists: false,
+    state: DEAD,
+    ev_type: EventType::BATCH,
+    created: false,
+    ev: NONE,
+    start: NONE,
+    assist: NONE,
+};
 
 #[derive(Clone, Copy, Debug)]
 struct PDesc {
@@ -52,32 +64,101 @@ pub(crate) struct Tables<'a> {
     pub stacks: &'a mut Stacks,
 }
 
+/// Where links go: the validator links an earlier event (by index in final order) to the
+/// event it is at.
+pub(crate) trait Links {
+    /// Event `from` links to event `to` (the current one).
+    fn link(&mut self, from: u32, to: u32);
+}
+
+impl Links for Chunked<Event> {
+    /// Sets the link of the stored event `from`.
+    #[inline]
+    fn link(&mut self, from: u32, to: u32) {
+        if let Some(e) = self.get_mut(from as usize) {
+            e.link = to;
+        }
+    }
+}
+
 /// Converts the times of `events` (in final order) to nanoseconds and assigns the timer and
 /// syscall pseudo-Ps ([`Normalise`]); replays the goroutine and P states over them,
 /// sets the links, moves `GCStart` to `GCP` and network unblocks to `NetpollP`, and gives each
 /// goroutine's first start the stack of its start function.
 pub(crate) fn validate(
     events: &mut Chunked<Event>,
-    tables: Tables<'_>,
+    mut tables: Tables<'_>,
     normalise: &Normalise,
 ) -> Result<(), Error> {
-    let version = tables.version;
-    let mut gs: IdMap<GDesc> = IdMap::new(NEW_G);
-    gs.set(0, GDesc { exists: true, state: RUNNING, ..NEW_G });
-    let mut ps: IdMap<PDesc> = IdMap::new(NEW_P);
-    // Task ids count up from 1 in the runtime: a dense table.
-    let mut tasks: IdMap<u32> = IdMap::new(NONE);
-    let mut regions = Regions::new();
-    let (mut gc, mut stw) = (NONE, NONE);
-    let per_p_stw = version < Version::Go1_10;
-
+    let mut validator = Validator::new(tables.version);
     for i in 0..events.len() {
-        let idx = i as u32;
         let mut ev = events.at(i);
         normalise.apply(&mut ev);
+        validator.step(i as u32, &mut ev, &mut tables, events)?;
+        events.set(i, ev);
+    }
+    Ok(())
+}
+
+/// The state replayed over the events, one event at a time ([`Validator::step`]): goroutines,
+/// Ps, the open GC, STW, tasks and regions. It keeps what later errors and links need of
+/// earlier events (a created goroutine's start stack, the type of a goroutine's last event,
+/// the events of open tasks and regions), so that it never looks back at the events: the
+/// bounded-memory mode has let them go.
+pub(crate) struct Validator {
+    version: Version,
+    gs: IdMap<GDesc>,
+    ps: IdMap<PDesc>,
+    /// Goroutines created and not started yet: the stack of their start function.
+    start_fns: HashMap<u64, u64>,
+    /// Open tasks: the creating event (its index, and itself for the error of a conflict).
+    tasks: HashMap<u64, (u32, Event)>,
+    regions: Regions,
+    gc: u32,
+    stw: u32,
+    per_p_stw: bool,
+}
+
+impl Validator {
+    pub fn new(version: Version) -> Validator {
+        let mut gs: IdMap<GDesc> = IdMap::new(NEW_G);
+        gs.set(0, GDesc { exists: true, state: RUNNING, ..NEW_G });
+        Validator {
+            version,
+            gs,
+            ps: IdMap::new(NEW_P),
+            start_fns: HashMap::new(),
+            tasks: HashMap::new(),
+            regions: Regions::new(),
+            gc: NONE,
+            stw: NONE,
+            per_p_stw: version < Version::Go1_10,
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes_held(&self) -> usize {
+        self.gs.bytes_held()
+            + self.ps.bytes_held()
+            + self.start_fns.capacity() * (8 + 8 + 1)
+            + self.tasks.capacity() * (8 + std::mem::size_of::<(u32, Event)>() + 1)
+            + self.regions.bytes_held()
+    }
+
+    /// Takes event `idx` (times already converted), checks it against the state, updates the
+    /// state and `ev` (its P, its start stack), and makes the links that end at it.
+    #[inline]
+    pub fn step(
+        &mut self,
+        idx: u32,
+        ev: &mut Event,
+        tables: &mut Tables<'_>,
+        links: &mut impl Links,
+    ) -> Result<(), Error> {
+        let version = self.version;
         let t = ev.event_type();
-        let mut g = gs.get(ev.g);
-        let mut p = ps.get(u64::from(ev.p_code()));
+        let mut g = self.gs.get(ev.g);
+        let mut p = self.ps.get(u64::from(ev.p_code()));
         let fail = |ev: &Event, violation| {
             Err(Error::new(ev.offset(), ErrorKind::Invalid { violation, offset: ev.offset(), time: ev.ts }))
         };
@@ -92,73 +173,78 @@ pub(crate) fn validate(
                 Ok(())
             }
         };
+        let mut link = |from: u32| {
+            if from != NONE {
+                links.link(from, idx);
+            }
+        };
         match t {
             EventType::PROC_START => {
                 if p.running {
-                    return fail(&ev, Violation::PRunningBeforeStart { p: ev.p() });
+                    return fail(ev, Violation::PRunningBeforeStart { p: ev.p() });
                 }
                 p.running = true;
             }
             EventType::PROC_STOP => {
                 if !p.running {
-                    return fail(&ev, Violation::PNotRunningBeforeStop { p: ev.p() });
+                    return fail(ev, Violation::PNotRunningBeforeStop { p: ev.p() });
                 }
                 if p.g != 0 {
-                    return fail(&ev, Violation::PRunningGDuringStop { p: ev.p(), g: p.g });
+                    return fail(ev, Violation::PRunningGDuringStop { p: ev.p(), g: p.g });
                 }
                 p.running = false;
             }
             EventType::GC_START => {
-                if gc != NONE {
-                    return fail(&ev, Violation::GcNotEnded);
+                if self.gc != NONE {
+                    return fail(ev, Violation::GcNotEnded);
                 }
-                gc = idx;
+                self.gc = idx;
                 ev.set_p(GC_P);
             }
             EventType::GC_DONE => {
-                if gc == NONE {
-                    return fail(&ev, Violation::BogusGcEnd);
+                if self.gc == NONE {
+                    return fail(ev, Violation::BogusGcEnd);
                 }
-                link(events, gc, idx);
-                gc = NONE;
+                link(self.gc);
+                self.gc = NONE;
             }
             EventType::STW_START => {
-                let open = if per_p_stw { &mut p.stw } else { &mut stw };
+                let open = if self.per_p_stw { &mut p.stw } else { &mut self.stw };
                 if *open != NONE {
-                    return fail(&ev, Violation::StwNotEnded);
+                    return fail(ev, Violation::StwNotEnded);
                 }
                 *open = idx;
             }
             EventType::STW_DONE => {
-                let open = if per_p_stw { &mut p.stw } else { &mut stw };
+                let open = if self.per_p_stw { &mut p.stw } else { &mut self.stw };
                 if *open == NONE {
-                    return fail(&ev, Violation::BogusStwEnd);
+                    return fail(ev, Violation::BogusStwEnd);
                 }
-                link(events, *open, idx);
+                link(*open);
                 *open = NONE;
             }
             EventType::GC_SWEEP_START => {
                 if p.sweep != NONE {
-                    return fail(&ev, Violation::SweepNotEnded);
+                    return fail(ev, Violation::SweepNotEnded);
                 }
                 p.sweep = idx;
             }
             EventType::GC_MARK_ASSIST_START => {
                 if g.assist != NONE {
-                    return fail(&ev, Violation::MarkAssistNotEnded);
+                    return fail(ev, Violation::MarkAssistNotEnded);
                 }
                 g.assist = idx;
             }
             EventType::GC_MARK_ASSIST_DONE => {
                 // An assist may have begun before the trace did.
-                link(events, g.assist, idx);
+                link(g.assist);
                 g.assist = NONE;
             }
             EventType::GC_SWEEP_DONE => {
                 if p.sweep == NONE {
-                    return fail(&ev, Violation::BogusSweepEnd);
+                    return fail(ev, Violation::BogusSweepEnd);
                 }
-                link(events, p.sweep, idx);
+                link(p.sweep);
                 p.sweep = NONE;
             }
             EventType::GO_WAITING | EventType::GO_IN_SYSCALL => {
@@ -168,104 +254,104 @@ pub(crate) fn validate(
                     } else {
                         Violation::NotRunnableBeforeInSyscall { g: ev.g }
                     };
-                    return fail(&ev, violation);
+                    return fail(ev, violation);
                 }
                 g.state = WAITING;
-                g.ev = idx;
+                (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_CREATE => {
-                check_running(&ev, &g, &p, true)?;
-                if gs.get(ev.args[0]).exists {
-                    return fail(&ev, Violation::GAlreadyExists { g: ev.args[0] });
+                check_running(ev, &g, &p, true)?;
+                if self.gs.get(ev.args[0]).exists {
+                    return fail(ev, Violation::GAlreadyExists { g: ev.args[0] });
                 }
-                gs.set(ev.args[0], GDesc { exists: true, state: RUNNABLE, ev: idx, create: idx, ..NEW_G });
+                let created =
+                    GDesc { exists: true, state: RUNNABLE, ev: idx, ev_type: t, created: true, ..NEW_G };
+                self.gs.set(ev.args[0], created);
+                self.start_fns.insert(ev.args[0], ev.args[1]);
             }
             EventType::GO_START | EventType::GO_START_LABEL => {
                 if g.state != RUNNABLE {
-                    return fail(&ev, Violation::NotRunnableBeforeStart { g: ev.g });
+                    return fail(ev, Violation::NotRunnableBeforeStart { g: ev.g });
                 }
                 if p.g != 0 {
-                    return fail(&ev, Violation::PAlreadyRunning { p: ev.p(), running: p.g, g: ev.g });
+                    return fail(ev, Violation::PAlreadyRunning { p: ev.p(), running: p.g, g: ev.g });
                 }
                 g.state = RUNNING;
                 g.start = idx;
                 p.g = ev.g;
-                if g.create != NONE {
-                    let start_fn = events.at(g.create as usize).args[1];
+                if g.created {
+                    let start_fn = self.start_fns.remove(&ev.g).unwrap_or(0);
                     ev.stack = if version < Version::Go1_7 {
                         // The start PC, plus one: Go's symboliser takes return addresses.
                         tables.stacks.synthetic(start_fn.wrapping_add(1))
                     } else {
                         tables.stacks.handle(start_fn)
                     };
-                    g.create = NONE;
+                    g.created = false;
                 }
-                link(events, g.ev, idx);
+                link(g.ev);
                 g.ev = NONE;
             }
             EventType::GO_END | EventType::GO_STOP => {
-                check_running(&ev, &g, &p, false)?;
-                link(events, g.start, idx);
+                check_running(ev, &g, &p, false)?;
+                link(g.start);
                 g.start = NONE;
                 g.state = DEAD;
                 p.g = 0;
                 if t == EventType::GO_END {
-                    while let Some(r) = regions.pop(ev.g) {
-                        link(events, r, idx);
+                    while let Some((r, _)) = self.regions.pop(ev.g) {
+                        link(r);
                     }
                 }
             }
             EventType::GO_SCHED | EventType::GO_PREEMPT => {
-                check_running(&ev, &g, &p, false)?;
+                check_running(ev, &g, &p, false)?;
                 g.state = RUNNABLE;
-                link(events, g.start, idx);
+                link(g.start);
                 g.start = NONE;
                 p.g = 0;
-                g.ev = idx;
+                (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_UNBLOCK => {
                 if g.state != RUNNING {
-                    return fail(&ev, Violation::NotRunningWhileUnpark { g: ev.g });
+                    return fail(ev, Violation::NotRunningWhileUnpark { g: ev.g });
                 }
                 if ev.p() != TIMER_P && p.g != ev.g {
-                    return fail(&ev, Violation::PNotRunningGWhileUnpark { p: ev.p(), g: ev.g });
+                    return fail(ev, Violation::PNotRunningGWhileUnpark { p: ev.p(), g: ev.g });
                 }
-                let mut g1 = gs.get(ev.args[0]);
+                let mut g1 = self.gs.get(ev.args[0]);
                 if g1.state != WAITING {
-                    return fail(&ev, Violation::NotWaitingBeforeUnpark { g: ev.args[0] });
+                    return fail(ev, Violation::NotWaitingBeforeUnpark { g: ev.args[0] });
                 }
-                if g1.ev != NONE
-                    && events.at(g1.ev as usize).event_type() == EventType::GO_BLOCK_NET
-                    && ev.p() != TIMER_P
-                {
+                if g1.ev != NONE && g1.ev_type == EventType::GO_BLOCK_NET && ev.p() != TIMER_P {
                     ev.set_p(NETPOLL_P);
                 }
-                link(events, g1.ev, idx);
+                link(g1.ev);
                 g1.state = RUNNABLE;
-                g1.ev = idx;
+                (g1.ev, g1.ev_type) = (idx, t);
                 g1.exists = true;
-                gs.set(ev.args[0], g1);
+                self.gs.set(ev.args[0], g1);
             }
             EventType::GO_SYS_CALL => {
-                check_running(&ev, &g, &p, false)?;
-                g.ev = idx;
+                check_running(ev, &g, &p, false)?;
+                (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_SYS_BLOCK => {
-                check_running(&ev, &g, &p, false)?;
+                check_running(ev, &g, &p, false)?;
                 g.state = WAITING;
-                link(events, g.start, idx);
+                link(g.start);
                 g.start = NONE;
                 p.g = 0;
             }
             EventType::GO_SYS_EXIT => {
                 if g.state != WAITING {
-                    return fail(&ev, Violation::NotWaitingDuringSyscallExit { g: ev.g });
+                    return fail(ev, Violation::NotWaitingDuringSyscallExit { g: ev.g });
                 }
-                if g.ev != NONE && events.at(g.ev as usize).event_type() == EventType::GO_SYS_CALL {
-                    link(events, g.ev, idx);
+                if g.ev != NONE && g.ev_type == EventType::GO_SYS_CALL {
+                    link(g.ev);
                 }
                 g.state = RUNNABLE;
-                g.ev = idx;
+                (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_SLEEP
             | EventType::GO_BLOCK
@@ -276,35 +362,33 @@ pub(crate) fn validate(
             | EventType::GO_BLOCK_COND
             | EventType::GO_BLOCK_NET
             | EventType::GO_BLOCK_GC => {
-                check_running(&ev, &g, &p, false)?;
+                check_running(ev, &g, &p, false)?;
                 g.state = WAITING;
-                g.ev = idx;
-                link(events, g.start, idx);
+                (g.ev, g.ev_type) = (idx, t);
+                link(g.start);
                 g.start = NONE;
                 p.g = 0;
             }
             EventType::USER_TASK_CREATE => {
                 let id = ev.args[0];
-                let previous = tasks.get(id);
-                if previous != NONE {
-                    let text = |e: &Event| quoted_line(e, &tables);
-                    let previous = events.at(previous as usize);
+                if let Some((_, previous)) = self.tasks.get(&id) {
+                    let text = |e: &Event| quoted_line(e, tables);
                     return Err(Error::new(
                         ev.offset(),
-                        ErrorKind::TaskConflict { id, event: text(&ev), previous: text(&previous) },
+                        ErrorKind::TaskConflict { id, event: text(ev), previous: text(previous) },
                     ));
                 }
-                tasks.set(id, idx);
+                self.tasks.insert(id, (idx, *ev));
             }
             EventType::USER_TASK_END => {
-                let create = std::mem::replace(tasks.get_mut(ev.args[0]), NONE);
-                link(events, create, idx);
+                if let Some((create, _)) = self.tasks.remove(&ev.args[0]) {
+                    link(create);
+                }
             }
             EventType::USER_REGION => match ev.args[1] {
-                0 => regions.push(ev.g, idx),
+                0 => self.regions.push(ev.g, idx, *ev),
                 1 => {
-                    if let Some(start_idx) = regions.top(ev.g) {
-                        let start = events.at(start_idx as usize);
+                    if let Some((start_idx, start)) = self.regions.top(ev.g) {
                         let strings = tables.strings;
                         let same_name = start.args[2] == ev.args[2]
                             || strings.get(start.args[2]) == strings.get(ev.args[2]);
@@ -313,29 +397,28 @@ pub(crate) fn validate(
                                 ev.offset(),
                                 ErrorKind::RegionMisuse {
                                     g: ev.g,
-                                    end: quoted_line(&ev, &tables),
-                                    start: quoted_line(&start, &tables),
+                                    end: quoted_line(ev, tables),
+                                    start: quoted_line(&start, tables),
                                 },
                             ));
                         }
-                        regions.pop(ev.g);
-                        link(events, start_idx, idx);
+                        self.regions.pop(ev.g);
+                        link(start_idx);
                     }
                 }
                 _ => {
-                    let event = quoted_line(&ev, &tables);
+                    let event = quoted_line(ev, tables);
                     return Err(Error::new(ev.offset(), ErrorKind::InvalidRegionMode { event }));
                 }
             },
             _ => {}
         }
         g.exists = true;
-        gs.set(ev.g, g);
+        self.gs.set(ev.g, g);
         // Go writes the P's record back under the event's final P (GCP, NetpollP).
-        ps.set(u64::from(ev.p_code()), p);
-        events.set(i, ev);
+        self.ps.set(u64::from(ev.p_code()), p);
+        Ok(())
     }
-    Ok(())
 }
 
 /// The open regions of every goroutine (Go's `activeRegions`): one stack per goroutine,
@@ -343,8 +426,8 @@ pub(crate) fn validate(
 struct Regions {
     /// Per goroutine, the node of its innermost open region.
     top: IdMap<u32>,
-    /// Region start event, node below.
-    nodes: Vec<(u32, u32)>,
+    /// Region start (index and event), node below.
+    nodes: Vec<(u32, Event, u32)>,
     /// Popped nodes, for reuse.
     free: Vec<u32>,
 }
@@ -354,9 +437,15 @@ impl Regions {
         Regions { top: IdMap::new(NONE), nodes: Vec::new(), free: Vec::new() }
     }
 
-    fn push(&mut self, g: u64, event: u32) {
+    fn bytes_held(&self) -> usize {
+        self.top.bytes_held()
+            + self.nodes.capacity() * std::mem::size_of::<(u32, Event, u32)>()
+            + self.free.capacity() * 4
+    }
+
+    fn push(&mut self, g: u64, idx: u32, event: Event) {
         let top = self.top.get_mut(g);
-        let node = (event, *top);
+        let node = (idx, event, *top);
         *top = match self.free.pop() {
             Some(n) => {
                 self.nodes[n as usize] = node;
@@ -369,32 +458,25 @@ impl Regions {
         };
     }
 
-    /// The innermost open region of `g`.
-    fn top(&self, g: u64) -> Option<u32> {
+    /// The innermost open region of `g`: its start's index and event.
+    fn top(&self, g: u64) -> Option<(u32, Event)> {
         let top = self.top.get(g);
-        (top != NONE).then(|| self.nodes[top as usize].0)
+        (top != NONE).then(|| {
+            let (idx, ev, _) = self.nodes[top as usize];
+            (idx, ev)
+        })
     }
 
-    /// Closes the innermost open region of `g`; returns its start event.
-    fn pop(&mut self, g: u64) -> Option<u32> {
+    /// Closes the innermost open region of `g`; returns its start.
+    fn pop(&mut self, g: u64) -> Option<(u32, Event)> {
         let top = self.top.get(g);
         if top == NONE {
             return None;
         }
-        let (event, below) = self.nodes[top as usize];
+        let (idx, event, below) = self.nodes[top as usize];
         self.top.set(g, below);
         self.free.push(top);
-        Some(event)
-    }
-}
-
-/// Links event `from` (if any) to event `to`.
-#[inline]
-fn link(events: &mut Chunked<Event>, from: u32, to: u32) {
-    if from != NONE {
-        if let Some(e) = events.get_mut(from as usize) {
-            e.link = to;
-        }
+        Some((idx, event))
     }
 }
 

@@ -97,6 +97,17 @@ impl RawParser {
         RawParser { state: State::Header, offset: 0, options, fast: None }
     }
 
+    /// A parser past the header of a `version` trace, at record boundary `offset`: for reading
+    /// again part of a file read once.
+    pub(crate) fn resume(version: Version, offset: u64, options: Options) -> RawParser {
+        RawParser {
+            state: State::Records(version),
+            offset,
+            options,
+            fast: Some(Box::new(Fast::new(version))),
+        }
+    }
+
     /// The version, once the header was parsed.
     #[must_use]
     pub fn version(&self) -> Option<Version> {

@@ -59,6 +59,13 @@ impl<'a> RawEvents<'a> {
         }
     }
 
+    /// The records of `data`, the bytes of a `version` trace from the record boundary at file
+    /// offset `offset` on (the part of a file read again, such as a batch).
+    pub(crate) fn resume(data: &'a [u8], offset: u64, version: Version, options: Options) -> RawEvents<'a> {
+        let parser = RawParser::resume(version, offset, options);
+        RawEvents { rest: data, offset, parser, fast: Fast::new(version), version, done: false }
+    }
+
     /// The trace's version.
     #[must_use]
     pub fn version(&self) -> Version {
