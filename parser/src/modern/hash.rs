@@ -7,11 +7,34 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
+use std::hash::{BuildHasher, Hasher};
 use std::sync::OnceLock;
 
 /// A hash map with [`FoldHasher`].
-pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FoldHasher>>;
+pub(crate) type FastMap<K, V> = HashMap<K, V, FoldState>;
+
+/// Makes [`FoldHasher`]s that start from the process's key, read once when a map is made (not
+/// at each lookup).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FoldState {
+    key: u64,
+}
+
+impl Default for FoldState {
+    #[inline]
+    fn default() -> Self {
+        FoldState { key: key() }
+    }
+}
+
+impl BuildHasher for FoldState {
+    type Hasher = FoldHasher;
+
+    #[inline]
+    fn build_hasher(&self) -> FoldHasher {
+        FoldHasher { hash: self.key }
+    }
+}
 
 /// The hasher: xor the word into the state, multiply, fold the product's halves.
 #[derive(Clone, Copy, Debug)]
@@ -26,13 +49,6 @@ const MUL: u64 = 0x9e37_79b9_7f4a_7c15;
 fn key() -> u64 {
     static KEY: OnceLock<u64> = OnceLock::new();
     *KEY.get_or_init(|| RandomState::new().hash_one(MUL))
-}
-
-impl Default for FoldHasher {
-    #[inline]
-    fn default() -> Self {
-        FoldHasher { hash: key() }
-    }
 }
 
 impl FoldHasher {
@@ -94,7 +110,7 @@ mod tests {
     /// random; a multiplicative hash without folding puts them all in one.
     #[test]
     fn high_bits_reach_the_low_bits() {
-        let build = BuildHasherDefault::<FoldHasher>::default();
+        let build = FoldState::default();
         let buckets: std::collections::HashSet<u64> =
             (0..10_000u64).map(|k| build.hash_one(k << 32) & 4095).collect();
         assert!(buckets.len() > 3_000, "{} buckets", buckets.len());
