@@ -13,6 +13,9 @@
 //!   it writes is a trace Go's tools accept;
 //! - [`synth`] generates a realistic synthetic workload through the tracer.
 //!
+//! The cargo feature `arbitrary` (off by default) implements `arbitrary::Arbitrary` for
+//! [`Event`], [`StackFrame`], [`BlockReason`] and [`GcWorker`], for fuzzing.
+//!
 //! ```
 //! use gotrace_writer::{BlockReason, Frame, StackId, Tracer, TracerOptions};
 //! let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
