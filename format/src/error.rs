@@ -285,6 +285,43 @@ pub enum ErrorKind {
         /// The largest value accepted.
         max: u64,
     },
+    /// A value or length not in its shortest encoding where the runtime writes the shortest
+    /// (every varint but Go 1.21's padded stack lengths; Go reads it; rejected in strict mode).
+    #[error("value not minimally encoded")]
+    NonMinimalVarint,
+    /// An event of a Go 1.11+ trace whose timestamp delta is 0 (the runtime makes it 1; Go
+    /// reads it; rejected in strict mode).
+    #[error("timestamp delta 0")]
+    ZeroTimeDelta,
+    /// A frequency below one tick per microsecond (no runtime's clock is that coarse; Go
+    /// reads it; rejected in strict mode).
+    #[error("frequency {freq} below 1000000 ticks per second")]
+    FrequencyTooLow {
+        /// Ticks per second.
+        freq: u64,
+    },
+    /// A batch or CPU sample of a P at or beyond the largest GOMAXPROCS the trace records (Go
+    /// reads it; rejected in strict mode).
+    #[error("p {p} beyond GOMAXPROCS {procs}")]
+    ProcBeyondGomaxprocs {
+        /// The P.
+        p: u64,
+        /// The largest GOMAXPROCS of the trace.
+        procs: u64,
+    },
+    /// Unequal numbers of starts and ends of GC cycles, stop-the-worlds or sweeps, which never
+    /// span the start or the end of a trace (Go reads it; rejected in strict mode).
+    #[error("{starts} {} but {ends} {}", start.name_1_19(), end.name_1_19())]
+    Unbalanced {
+        /// The start event's type.
+        start: EventType,
+        /// The end event's type.
+        end: EventType,
+        /// Starts in the trace.
+        starts: u64,
+        /// Ends in the trace.
+        ends: u64,
+    },
     /// The underlying reader failed.
     #[error("I/O error: {kind}")]
     Io {
@@ -486,7 +523,11 @@ impl ErrorKind {
             | Invalid { .. }
             | TaskConflict { .. }
             | RegionMisuse { .. }
-            | InvalidRegionMode { .. } => Category::Inconsistent,
+            | InvalidRegionMode { .. }
+            | ZeroTimeDelta
+            | FrequencyTooLow { .. }
+            | ProcBeyondGomaxprocs { .. }
+            | Unbalanced { .. } => Category::Inconsistent,
             LimitExceeded { .. } => Category::LimitExceeded,
             Io { .. } => Category::Io,
             Modern(kind) => kind.category(),

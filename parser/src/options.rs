@@ -21,7 +21,10 @@ impl Options {
     /// In strict mode the reader also rejects the damage Go's reader tolerates (see the README:
     /// varints with bits beyond 64, damaged `UserLog` messages, stack records with id 0 or no
     /// frames, duplicate stack ids, events before any batch, undefined string and stack
-    /// references, unknown STW reasons). By default the verdict follows Go's.
+    /// references, unknown STW reasons) and what no runtime writes (see
+    /// [`Census`](crate::legacy::Census): varints not in their shortest form, zero timestamp
+    /// deltas from Go 1.11, frequencies below 1 MHz, Ps beyond GOMAXPROCS, GC cycles,
+    /// stop-the-worlds or sweeps without their end). By default the verdict follows Go's.
     #[must_use]
     pub fn strict(mut self, strict: bool) -> Options {
         self.strict = strict;

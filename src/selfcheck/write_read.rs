@@ -8,7 +8,7 @@ use gotrace_parser::legacy::{RawEvents, Trace};
 use gotrace_parser::Options;
 use gotrace_writer::{
     BlockReason, Encoder, Event, Frame, GcCycle, GcWorker, InSyscall, Proc, Region, Runnable, StackFrame,
-    StackId, Stw, Task, TaskId, Tracer, TracerOptions, Waiting,
+    StackId, StateError, Stw, Task, TaskId, Tracer, TracerOptions, Waiting,
 };
 
 /// One record for the [`Encoder`].
@@ -242,6 +242,10 @@ enum Call<'a> {
     CpuSample { p: Option<u8>, g: u8, stack: u8 },
 }
 
+/// A call the state model may refuse (a goroutine that is not running, a P not started…):
+/// refused calls write nothing, which the checks see.
+fn refusable<T>(_: Result<T, StateError>) {}
+
 /// Takes the `i`-th handle (modulo their number) out of `v`, if there is one.
 fn take<T>(v: &mut Vec<T>, i: u8) -> Option<T> {
     (!v.is_empty()).then(|| v.swap_remove(usize::from(i) % v.len()))
@@ -291,10 +295,23 @@ fn tracer_read(version: Version, u: &mut Unstructured<'_>) -> [usize; EventType:
     let main = Frame { pc: 0x401000, func: "main.main", file: "main.go", line: 10 };
     h.stacks.push(tracer.stack(&[main]).expect("a stack"));
     let mut now = 1_000u64;
+    // As the runtime does when tracing starts.
+    procs[0].gomaxprocs(now, PROCS, StackId::NONE);
     while !u.is_empty() {
         let Ok(call) = Call::arbitrary(u) else { break };
         now += 1;
         step(&tracer, &mut procs, &mut h, &mut now, call);
+    }
+    // What a runtime ends before it stops tracing (strict mode wants them ended).
+    now += 1;
+    if let Some(stw) = h.stw.take() {
+        procs[0].stw_done(now, stw);
+    }
+    if let Some(cycle) = h.gc.take() {
+        procs[0].gc_done(now, cycle);
+    }
+    for p in &mut procs {
+        refusable(p.gc_sweep_done(now, 0, 0));
     }
     let per_p: Vec<u64> = procs.iter().map(Proc::events).collect();
     drop(procs);
@@ -354,8 +371,8 @@ fn step<'t, W: std::io::Write + Send + 'static>(
             let frames = vec![frame; usize::from(depth % 8) + 1];
             h.stacks.push(tracer.stack(&frames).expect("1 to 8 frames"));
         }
-        Call::ProcStart { p: i, thread } => drop(procs[p(i)].proc_start(ts, u64::from(thread))),
-        Call::ProcStop { p: i } => drop(procs[p(i)].proc_stop(ts)),
+        Call::ProcStart { p: i, thread } => refusable(procs[p(i)].proc_start(ts, u64::from(thread))),
+        Call::ProcStop { p: i } => refusable(procs[p(i)].proc_stop(ts)),
         Call::Gomaxprocs { p: i, procs: n, stack } => {
             procs[p(i)].gomaxprocs(ts, u32::from(n), h.stack(stack))
         }
@@ -383,8 +400,8 @@ fn step<'t, W: std::io::Write + Send + 'static>(
                 }
             }
         }
-        Call::End { p: i } => drop(procs[p(i)].go_end(ts)),
-        Call::Stop { p: i, stack } => drop(procs[p(i)].go_stop(ts, h.stack(stack))),
+        Call::End { p: i } => refusable(procs[p(i)].go_end(ts)),
+        Call::Stop { p: i, stack } => refusable(procs[p(i)].go_stop(ts, h.stack(stack))),
         Call::Sched { p: i, stack } => h.runnable.extend(procs[p(i)].go_sched(ts, h.stack(stack))),
         Call::Preempt { p: i, stack } => h.runnable.extend(procs[p(i)].go_preempt(ts, h.stack(stack))),
         Call::Sleep { p: i, stack } => h.waiting.extend(procs[p(i)].go_sleep(ts, h.stack(stack))),
@@ -401,7 +418,7 @@ fn step<'t, W: std::io::Write + Send + 'static>(
                 h.runnable.push(g);
             }
         }
-        Call::Syscall { p: i, stack } => drop(procs[p(i)].go_syscall(ts, h.stack(stack))),
+        Call::Syscall { p: i, stack } => refusable(procs[p(i)].go_syscall(ts, h.stack(stack))),
         Call::SysBlock { p: i } => h.syscall.extend(procs[p(i)].go_sys_block(ts)),
         Call::SysExit { p: i, g, real } => {
             if let Some(g) = take(&mut h.syscall, g) {
@@ -429,10 +446,12 @@ fn step<'t, W: std::io::Write + Send + 'static>(
                 procs[p(i)].stw_done(ts, stw);
             }
         }
-        Call::SweepStart { p: i, stack } => drop(procs[p(i)].gc_sweep_start(ts, h.stack(stack))),
-        Call::SweepDone { p: i, swept, reclaimed } => drop(procs[p(i)].gc_sweep_done(ts, swept, reclaimed)),
-        Call::AssistStart { p: i, stack } => drop(procs[p(i)].gc_mark_assist_start(ts, h.stack(stack))),
-        Call::AssistDone { p: i } => drop(procs[p(i)].gc_mark_assist_done(ts)),
+        Call::SweepStart { p: i, stack } => refusable(procs[p(i)].gc_sweep_start(ts, h.stack(stack))),
+        Call::SweepDone { p: i, swept, reclaimed } => {
+            refusable(procs[p(i)].gc_sweep_done(ts, swept, reclaimed))
+        }
+        Call::AssistStart { p: i, stack } => refusable(procs[p(i)].gc_mark_assist_start(ts, h.stack(stack))),
+        Call::AssistDone { p: i } => refusable(procs[p(i)].gc_mark_assist_done(ts)),
         Call::Heap { p: i, goal: false, bytes } => procs[p(i)].heap_alloc(ts, bytes),
         Call::Heap { p: i, goal: true, bytes } => procs[p(i)].heap_goal(ts, bytes),
         Call::TaskCreate { p: i, parent, name, stack } => {
