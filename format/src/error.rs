@@ -275,7 +275,8 @@ pub enum ErrorKind {
         /// The event, quoted.
         event: &'static str,
     },
-    /// A value beyond what gotrace's compact event representation holds (Go has no such limit).
+    /// A value beyond what gotrace's compact event representation holds, or beyond a limit of
+    /// the caller's [`Limits`](../gotrace_parser/struct.Limits.html) (Go has no such limits).
     #[error("{what} {value} exceeds the limit {max}")]
     LimitExceeded {
         /// What.
@@ -489,6 +490,10 @@ pub enum Limit {
     StringLen,
     /// Frames of a stack record (a caller's limit, below Go's).
     StackFrames,
+    /// The number of batch records of a trace.
+    Batches,
+    /// Bytes the ordered parser holds for the events, strings, messages and stacks read.
+    BytesHeld,
 }
 
 impl std::fmt::Display for Limit {
@@ -499,6 +504,8 @@ impl std::fmt::Display for Limit {
             Limit::ProcId => "P id",
             Limit::StringLen => "string length",
             Limit::StackFrames => "stack depth",
+            Limit::Batches => "batch count",
+            Limit::BytesHeld => "bytes held",
         })
     }
 }

@@ -5,9 +5,15 @@ use std::collections::{HashMap, HashSet};
 
 use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_format::varint::{Varint, MAX_LEN};
-use gotrace_format::{Error, ErrorKind, Version};
+use gotrace_format::{Error, ErrorKind, Limit, Version};
 
-use crate::Options;
+use crate::{Limits, Options};
+
+/// The error of a count over its limit, at `event`.
+#[cold]
+fn limit(event: &RawEvent<'_>, what: Limit, value: u64, max: u64) -> Error {
+    Error::new(event.offset(), ErrorKind::LimitExceeded { what, value, max })
+}
 
 /// Count and size of the records of one type.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,9 +63,20 @@ pub struct Census {
     strings: HashSet<u64>,
     events: u64,
     frequency: Option<u64>,
+    /// The caps on events, batches and bytes held, and the bytes the ordered parser holds for
+    /// the records so far.
+    limits: Limits,
+    held: u64,
     /// Strict mode only: stack ids seen, and whether a batch started.
     strict: Option<Strict>,
 }
+
+/// Bytes the ordered parser holds per event (and, for Go 1.5/1.6, its sequence number), per
+/// table entry of a string, message or stack, per stack frame.
+const HELD_EVENT: u64 = std::mem::size_of::<super::event::Event>() as u64;
+const HELD_SEQ: u64 = 8;
+const HELD_ENTRY: u64 = 16;
+const HELD_FRAME: u64 = 32;
 
 #[derive(Clone, Debug)]
 struct Strict {
@@ -114,6 +131,8 @@ impl Census {
             strings: HashSet::new(),
             events: 0,
             frequency: None,
+            limits: options.get_limits(),
+            held: 0,
         }
     }
 
@@ -131,7 +150,39 @@ impl Census {
         if let Some(strict) = &mut self.strict {
             strict.check(event)?;
         }
-        self.events += u64::from(t.has_timestamp());
+        if t.has_timestamp() {
+            self.events += 1;
+            self.held += HELD_EVENT + if self.version < Version::Go1_7 { HELD_SEQ } else { 0 };
+            if let Some(text) = event.text() {
+                self.held += HELD_ENTRY + text.bytes().len() as u64;
+            }
+            return self.check_limits(event);
+        }
+        match t {
+            EventType::BATCH => {
+                let batches = self.types[code].count;
+                if batches > self.limits.get_max_batches() {
+                    return Err(limit(event, Limit::Batches, batches, self.limits.get_max_batches()));
+                }
+            }
+            EventType::STACK => {
+                self.held += HELD_ENTRY + HELD_FRAME * event.value(1).unwrap_or(0);
+                return self.check_limits(event);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The caps on events and bytes held.
+    #[inline]
+    fn check_limits(&self, event: &RawEvent<'_>) -> Result<(), Error> {
+        if self.events > self.limits.get_max_events() {
+            return Err(limit(event, Limit::Events, self.events, self.limits.get_max_events()));
+        }
+        if self.held > self.limits.get_max_bytes_held() {
+            return Err(limit(event, Limit::BytesHeld, self.held, self.limits.get_max_bytes_held()));
+        }
         Ok(())
     }
 
@@ -147,6 +198,8 @@ impl Census {
                 if !self.strings.insert(id) {
                     return fail(ErrorKind::StringDuplicate { id });
                 }
+                self.held += HELD_ENTRY + event.text().map_or(0, |t| t.bytes().len() as u64);
+                return self.check_limits(event);
             }
             EventType::FREQUENCY => {
                 let freq = event.value(0).unwrap_or(0);
@@ -158,6 +211,8 @@ impl Census {
             _ => {
                 // STW start: Go 1.10 – 1.20 know two kinds (before 1.10 there is no kind: 0).
                 self.events += 1;
+                self.held += HELD_EVENT + if self.version < Version::Go1_7 { HELD_SEQ } else { 0 };
+                self.check_limits(event)?;
                 if self.version < Version::Go1_21 {
                     let kind = event.value(1 + usize::from(self.version < Version::Go1_7)).unwrap_or(0);
                     if kind > 1 {

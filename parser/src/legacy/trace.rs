@@ -315,6 +315,7 @@ impl Trace {
 /// One raw record through the census and the structure pass.
 #[inline]
 fn add(census: &mut Census, structure: &mut Structure, event: &RawEvent<'_>) -> Result<(), Error> {
+    crate::steps::add(1);
     census.add(event)?;
     structure.add(event)
 }
