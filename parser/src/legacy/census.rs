@@ -67,6 +67,7 @@ pub struct Census {
     /// the records so far.
     limits: Limits,
     held: u64,
+    held_per_event: u64,
     /// Strict mode only: stack ids seen, and whether a batch started.
     strict: Option<Strict>,
 }
@@ -133,11 +134,12 @@ impl Census {
             frequency: None,
             limits: options.get_limits(),
             held: 0,
+            held_per_event: HELD_EVENT + if version < Version::Go1_7 { HELD_SEQ } else { 0 },
         }
     }
 
     /// Counts `event` and applies the checks that concern it alone.
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
         let t = event.event_type();
         let code = usize::from(t.code());
@@ -152,38 +154,50 @@ impl Census {
         }
         if t.has_timestamp() {
             self.events += 1;
-            self.held += HELD_EVENT + if self.version < Version::Go1_7 { HELD_SEQ } else { 0 };
-            if let Some(text) = event.text() {
-                self.held += HELD_ENTRY + text.bytes().len() as u64;
+            self.held += self.held_per_event;
+            if t == EventType::USER_LOG {
+                self.held += HELD_ENTRY + event.text().map_or(0, |m| m.bytes().len() as u64);
             }
-            return self.check_limits(event);
+            self.check_limits(event)
+        } else {
+            self.add_untimed(event)
         }
-        match t {
+    }
+
+    /// Batches and stacks, counted against their limits.
+    fn add_untimed(&mut self, event: &RawEvent<'_>) -> Result<(), Error> {
+        match event.event_type() {
             EventType::BATCH => {
-                let batches = self.types[code].count;
+                let batches = self.types[usize::from(EventType::BATCH.code())].count;
                 if batches > self.limits.get_max_batches() {
                     return Err(limit(event, Limit::Batches, batches, self.limits.get_max_batches()));
                 }
+                Ok(())
             }
             EventType::STACK => {
                 self.held += HELD_ENTRY + HELD_FRAME * event.value(1).unwrap_or(0);
-                return self.check_limits(event);
+                self.check_limits(event)
             }
-            _ => {}
+            _ => Ok(()),
+        }
+    }
+
+    /// The caps on events and bytes held.
+    #[inline(always)]
+    fn check_limits(&self, event: &RawEvent<'_>) -> Result<(), Error> {
+        if self.events > self.limits.get_max_events() || self.held > self.limits.get_max_bytes_held() {
+            return Err(self.over_limit(event));
         }
         Ok(())
     }
 
-    /// The caps on events and bytes held.
-    #[inline]
-    fn check_limits(&self, event: &RawEvent<'_>) -> Result<(), Error> {
+    #[cold]
+    fn over_limit(&self, event: &RawEvent<'_>) -> Error {
         if self.events > self.limits.get_max_events() {
-            return Err(limit(event, Limit::Events, self.events, self.limits.get_max_events()));
+            limit(event, Limit::Events, self.events, self.limits.get_max_events())
+        } else {
+            limit(event, Limit::BytesHeld, self.held, self.limits.get_max_bytes_held())
         }
-        if self.held > self.limits.get_max_bytes_held() {
-            return Err(limit(event, Limit::BytesHeld, self.held, self.limits.get_max_bytes_held()));
-        }
-        Ok(())
     }
 
     /// The records that come with a check of their own.
@@ -211,7 +225,7 @@ impl Census {
             _ => {
                 // STW start: Go 1.10 – 1.20 know two kinds (before 1.10 there is no kind: 0).
                 self.events += 1;
-                self.held += HELD_EVENT + if self.version < Version::Go1_7 { HELD_SEQ } else { 0 };
+                self.held += self.held_per_event;
                 self.check_limits(event)?;
                 if self.version < Version::Go1_21 {
                     let kind = event.value(1 + usize::from(self.version < Version::Go1_7)).unwrap_or(0);

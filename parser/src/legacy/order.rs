@@ -252,7 +252,7 @@ impl<S: EventSource> Merge<S> {
     /// are ready.
     #[inline]
     fn wake(&mut self, key: u64) {
-        if self.blocked.on_key.get(key) == 0 {
+        if self.blocked.first.is_empty() || self.blocked.on_key.get(key) == 0 {
             return;
         }
         let cur = self.gs.get(key);
