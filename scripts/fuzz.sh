@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every fuzz target for SECONDS (default 30), seeded from the legacy corpus and the committed
-# regressions, and stops at the first crash (the crashing input lands in fuzz/artifacts/TARGET/:
-# minimise it with `cargo fuzz tmin`, then commit it under fuzz/regressions/TARGET/, where
-# `cargo test` replays it).
+# Runs every fuzz target for SECONDS (default 30), seeded from the corpus (write_read: from
+# fuzz/seeds/write_read) and the committed regressions, and stops at the first crash (the
+# crashing input lands in fuzz/artifacts/TARGET/: minimise it with `cargo fuzz tmin`, then commit
+# it under fuzz/regressions/TARGET/, where `cargo test` replays it).
 #
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 #
@@ -22,6 +22,8 @@ seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: 
                  ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace ../corpus/damaged/*)
   if [ "$t" = modern_raw ]; then  # modern traces (Go 1.22+): the recorded ones
     sources=(../corpus/recorded/go1.2[2-9]/*.trace)
+  elif [ "$t" = write_read ]; then  # not a trace: calls of the writers (fuzz/seeds/write_read)
+    sources=(seeds/write_read/*)
   fi
   for f in "${sources[@]}" regressions/"$t"/*; do
     [ -f "$f" ] || continue

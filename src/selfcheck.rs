@@ -20,10 +20,14 @@ use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
 mod modern;
+#[cfg(feature = "arbitrary")]
+mod write_read;
 pub use modern::{
     from_text, modern_raw, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw,
     modern_roundtrip_text, read_modern, to_text, visit_modern,
 };
+#[cfg(feature = "arbitrary")]
+pub use write_read::{write_read, Written};
 
 /// What a reader made of an input: the version, each record (offset and bytes), and how it
 /// ended (`None` at the clean end, or the error).

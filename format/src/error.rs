@@ -275,7 +275,8 @@ pub enum ErrorKind {
         /// The event, quoted.
         event: &'static str,
     },
-    /// A value beyond what gotrace's compact event representation holds (Go has no such limit).
+    /// A value beyond what gotrace's compact event representation holds, or beyond a limit of
+    /// the caller's [`Limits`](../gotrace_parser/struct.Limits.html) (Go has no such limits).
     #[error("{what} {value} exceeds the limit {max}")]
     LimitExceeded {
         /// What.
@@ -284,6 +285,43 @@ pub enum ErrorKind {
         value: u64,
         /// The largest value accepted.
         max: u64,
+    },
+    /// A value or length not in its shortest encoding where the runtime writes the shortest
+    /// (every varint but Go 1.21's padded stack lengths; Go reads it; rejected in strict mode).
+    #[error("value not minimally encoded")]
+    NonMinimalVarint,
+    /// An event of a Go 1.11+ trace whose timestamp delta is 0 (the runtime makes it 1; Go
+    /// reads it; rejected in strict mode).
+    #[error("timestamp delta 0")]
+    ZeroTimeDelta,
+    /// A frequency below one tick per microsecond (no runtime's clock is that coarse; Go
+    /// reads it; rejected in strict mode).
+    #[error("frequency {freq} below 1000000 ticks per second")]
+    FrequencyTooLow {
+        /// Ticks per second.
+        freq: u64,
+    },
+    /// A batch or CPU sample of a P at or beyond the largest GOMAXPROCS the trace records (Go
+    /// reads it; rejected in strict mode).
+    #[error("p {p} beyond GOMAXPROCS {procs}")]
+    ProcBeyondGomaxprocs {
+        /// The P.
+        p: u64,
+        /// The largest GOMAXPROCS of the trace.
+        procs: u64,
+    },
+    /// Unequal numbers of starts and ends of GC cycles, stop-the-worlds or sweeps, which never
+    /// span the start or the end of a trace (Go reads it; rejected in strict mode).
+    #[error("{starts} {} but {ends} {}", start.name_1_19(), end.name_1_19())]
+    Unbalanced {
+        /// The start event's type.
+        start: EventType,
+        /// The end event's type.
+        end: EventType,
+        /// Starts in the trace.
+        starts: u64,
+        /// Ends in the trace.
+        ends: u64,
     },
     /// The underlying reader failed.
     #[error("I/O error: {kind}")]
@@ -456,6 +494,10 @@ pub enum Limit {
     /// real time (the events it may still move past are held; the runtime writes exits a
     /// little after their real time, so a valid trace stays far below the limit).
     ReorderWindow,
+    /// The number of batch records of a trace.
+    Batches,
+    /// Bytes the ordered parser holds for the events, strings, messages and stacks read.
+    BytesHeld,
 }
 
 impl std::fmt::Display for Limit {
@@ -467,6 +509,8 @@ impl std::fmt::Display for Limit {
             Limit::StringLen => "string length",
             Limit::StackFrames => "stack depth",
             Limit::ReorderWindow => "events an event moves back past",
+            Limit::Batches => "batch count",
+            Limit::BytesHeld => "bytes held",
         })
     }
 }
@@ -491,7 +535,11 @@ impl ErrorKind {
             | Invalid { .. }
             | TaskConflict { .. }
             | RegionMisuse { .. }
-            | InvalidRegionMode { .. } => Category::Inconsistent,
+            | InvalidRegionMode { .. }
+            | ZeroTimeDelta
+            | FrequencyTooLow { .. }
+            | ProcBeyondGomaxprocs { .. }
+            | Unbalanced { .. } => Category::Inconsistent,
             LimitExceeded { .. } => Category::LimitExceeded,
             Io { .. } => Category::Io,
             Modern(kind) => kind.category(),

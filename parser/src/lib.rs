@@ -25,5 +25,6 @@ pub mod legacy;
 pub mod modern;
 
 mod options;
+pub mod steps;
 
 pub use options::{Limits, Options};

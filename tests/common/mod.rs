@@ -339,10 +339,21 @@ pub mod alloc_track {
 
     thread_local! {
         static LARGEST: Cell<usize> = const { Cell::new(0) };
+        /// Bytes this thread holds (allocated less freed) and their peak since `reset`.
+        static LIVE: Cell<isize> = const { Cell::new(0) };
+        static PEAK: Cell<isize> = const { Cell::new(0) };
+        static BASE: Cell<isize> = const { Cell::new(0) };
     }
 
     fn note(size: usize) {
         let _ = LARGEST.try_with(|l| l.set(l.get().max(size)));
+    }
+
+    fn held(delta: isize) {
+        let _ = LIVE.try_with(|l| {
+            l.set(l.get() + delta);
+            let _ = PEAK.try_with(|p| p.set(p.get().max(l.get())));
+        });
     }
 
     pub struct Tracking;
@@ -351,20 +362,24 @@ pub mod alloc_track {
     unsafe impl GlobalAlloc for Tracking {
         unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
             note(layout.size());
+            held(layout.size() as isize);
             // SAFETY: same contract as the caller's.
             unsafe { System.alloc(layout) }
         }
         unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
             note(layout.size());
+            held(layout.size() as isize);
             // SAFETY: same contract as the caller's.
             unsafe { System.alloc_zeroed(layout) }
         }
         unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
             note(new_size);
+            held(new_size as isize - layout.size() as isize);
             // SAFETY: same contract as the caller's.
             unsafe { System.realloc(ptr, layout, new_size) }
         }
         unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            held(-(layout.size() as isize));
             // SAFETY: same contract as the caller's.
             unsafe { System.dealloc(ptr, layout) }
         }
@@ -373,6 +388,14 @@ pub mod alloc_track {
     /// Forgets what this thread allocated so far.
     pub fn reset() {
         LARGEST.with(|l| l.set(0));
+        let live = LIVE.with(Cell::get);
+        PEAK.with(|p| p.set(live));
+        BASE.with(|b| b.set(live));
+    }
+
+    /// Most bytes this thread held at once since `reset`, beyond what it held then.
+    pub fn peak() -> usize {
+        (PEAK.with(Cell::get) - BASE.with(Cell::get)).max(0) as usize
     }
 
     /// Largest single allocation (or reallocation target) of this thread since `reset`.

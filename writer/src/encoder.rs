@@ -39,6 +39,7 @@ pub(crate) const MESSAGE_OVERHEAD: usize = MAX_LEN;
 /// # Ok::<(), gotrace_writer::Error>(())
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub enum Event<'a> {
     /// `GOMAXPROCS` is (re)set to `procs`.
@@ -67,6 +68,7 @@ pub enum Event<'a> {
     /// The world stops (`GCSTWStart`; `STWStart` in Go 1.21).
     StwStart {
         /// Why (numbered per version).
+        #[cfg_attr(feature = "arbitrary", arbitrary(with = arbitrary_reason))]
         reason: StwReason,
     },
     /// The world restarts.
@@ -299,6 +301,13 @@ pub enum Event<'a> {
     },
 }
 
+/// Any stop-the-world reason (those of Go 1.21, which numbers them all).
+#[cfg(feature = "arbitrary")]
+fn arbitrary_reason(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<StwReason> {
+    let code = u.int_in_range(0..=16u64)?;
+    Ok(StwReason::from_code(code, Version::Go1_21).unwrap_or(StwReason::Unknown))
+}
+
 /// The wire form of an event's arguments (without the timestamp delta).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Wire {
@@ -448,6 +457,7 @@ pub(crate) fn put_text(dst: &mut [u8], text: &[u8]) -> usize {
 /// assert_eq!(f.line, 677);
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub struct StackFrame {
     /// Program counter (the call instruction's address, or a function's entry).
     pub pc: u64,

@@ -14,6 +14,9 @@
 //! - [`synth`] generates a realistic synthetic workload through the tracer;
 //! - [`modern`] holds the same for modern traces (Go 1.23 – 1.27, formats 23 and 26).
 //!
+//! The cargo feature `arbitrary` (off by default) implements `arbitrary::Arbitrary` for
+//! [`Event`], [`StackFrame`], [`BlockReason`] and [`GcWorker`], for fuzzing.
+//!
 //! ```
 //! use gotrace_writer::{BlockReason, Frame, StackId, Tracer, TracerOptions};
 //! let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;

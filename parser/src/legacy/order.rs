@@ -168,6 +168,7 @@ impl Frontier {
     pub fn pop(&mut self) -> Option<u32> {
         match self {
             Frontier::Few(v) => {
+                crate::steps::add(v.len());
                 let key = |e: &(i64, u64, u32)| u128::from(e.0 as u64 ^ 1 << 63) << 64 | u128::from(e.1);
                 let mut best = 0;
                 let mut best_key = v.first().map_or(0, key);
@@ -179,7 +180,10 @@ impl Frontier {
                 }
                 (!v.is_empty()).then(|| v.swap_remove(best).2)
             }
-            Frontier::Many(h) => h.pop().map(|Reverse(e)| e.2),
+            Frontier::Many(h) => {
+                crate::steps::add(1);
+                h.pop().map(|Reverse(e)| e.2)
+            }
         }
     }
 
@@ -197,8 +201,50 @@ struct Merge<S> {
     sources: Vec<Source<S>>,
     frontier: Frontier,
     /// Lists whose head waits for a change of the state of a key.
-    blocked: Vec<(u64, u32)>,
+    blocked: Blocked,
     gs: IdMap<GState>,
+}
+
+/// No list (end of a chain of [`Blocked`]).
+const NO_LIST: u32 = u32::MAX;
+
+/// The lists whose head waits, by the exact state of its key it waits for, (key, seq,
+/// status) with seq [`ANY_SEQ`] for any: a change of a key's state finds the lists it makes
+/// ready in two look-ups, whatever the number waiting (a scan of all of them per change is
+/// quadratic on hostile input: many Ps whose heads wait while one P's events go on).
+struct Blocked {
+    /// Lists waiting on each key (to skip the look-ups when none).
+    on_key: IdMap<u32>,
+    /// The first list of each chain, linked through `next`.
+    first: HashMap<(u64, u64, u8), u32>,
+    next: Vec<u32>,
+}
+
+impl Blocked {
+    fn new(lists: usize) -> Blocked {
+        Blocked { on_key: IdMap::new(0), first: HashMap::new(), next: vec![NO_LIST; lists] }
+    }
+
+    fn push(&mut self, t: &Transition, i: u32) {
+        *self.on_key.get_mut(t.key) += 1;
+        let head = self.first.entry((t.key, t.init.seq, t.init.status)).or_insert(NO_LIST);
+        self.next[i as usize] = *head;
+        *head = i;
+    }
+
+    /// Bytes held: the count per key, the chain heads (key, seq, status and list, with the hash
+    /// table's control byte) and the links.
+    fn bytes_held(&self) -> usize {
+        self.on_key.bytes_held() + self.first.capacity() * 33 + self.next.capacity() * 4
+    }
+
+    /// Takes the chain of the lists waiting for `state` of `key` (`seq` exact or any).
+    fn take(&mut self, key: u64, seq: u64, status: u8) -> u32 {
+        match self.first.remove(&(key, seq, status)) {
+            Some(i) => i,
+            None => NO_LIST,
+        }
+    }
 }
 
 impl<S: EventSource> Merge<S> {
@@ -212,30 +258,32 @@ impl<S: EventSource> Merge<S> {
             self.frontier.push((ev.ts, ev.offset(), i));
             src.selected = Some(t);
         } else {
-            self.blocked.push((t.key, i));
+            self.blocked.push(&t, i);
         }
     }
 
-    /// Offers again the lists waiting on `key` (whose state just changed); those still not
-    /// ready keep waiting on it.
+    /// Offers the lists waiting for the new state of `key` (which just changed): all of them
+    /// are ready.
     #[inline]
     fn wake(&mut self, key: u64) {
-        let mut k = 0;
-        while k < self.blocked.len() {
-            let (waits_on, i) = self.blocked[k];
-            if waits_on == key {
+        if self.blocked.first.is_empty() || self.blocked.on_key.get(key) == 0 {
+            return;
+        }
+        let cur = self.gs.get(key);
+        for seq in [cur.seq, ANY_SEQ] {
+            let mut i = self.blocked.take(key, seq, cur.status);
+            while i != NO_LIST {
+                crate::steps::add(1);
+                let next = self.blocked.next[i as usize];
+                *self.blocked.on_key.get_mut(key) -= 1;
                 let src = &mut self.sources[i as usize];
                 if let Some(ev) = src.cursor.peek() {
                     let t = transition(ev);
-                    if ready(&t, self.gs.get(t.key)) {
-                        self.frontier.push((ev.ts, ev.offset(), i));
-                        src.selected = Some(t);
-                        self.blocked.swap_remove(k);
-                        continue;
-                    }
+                    self.frontier.push((ev.ts, ev.offset(), i));
+                    src.selected = Some(t);
                 }
+                i = next;
             }
-            k += 1;
         }
     }
 }
@@ -327,8 +375,8 @@ impl<S: EventSource> Merger<S> {
     pub fn new(lists: Vec<S>) -> Merger<S> {
         let mut m = Merge {
             frontier: Frontier::new(lists.len()),
+            blocked: Blocked::new(lists.len()),
             sources: lists.into_iter().map(|cursor| Source { cursor, selected: None }).collect(),
-            blocked: Vec::new(),
             gs: IdMap::new(GState::default()),
         };
         for i in 0..m.sources.len() as u32 {
@@ -459,7 +507,7 @@ impl<S: EventSource> Merger<S> {
         let m = &self.m;
         m.gs.bytes_held()
             + self.last_block.bytes_held()
-            + m.blocked.capacity() * std::mem::size_of::<(u64, u32)>()
+            + m.blocked.bytes_held()
             + m.sources.capacity() * std::mem::size_of::<Source<S>>()
             + m.frontier.bytes_held()
             + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.capacity() * 17)
@@ -502,6 +550,7 @@ impl SortedOut {
                 self.unsorted = true;
                 break;
             }
+            crate::steps::add(1);
             let before = self.events.at(k - 1);
             self.events.set(k, before);
             k -= 1;

@@ -222,7 +222,9 @@ impl Shared {
     fn world_end_gc(&self, tick: u64) {
         let mut w = self.world.lock();
         w.gc_running = false;
-        w.gc_floor = tick;
+        // The next cycle starts a tick later: on another P at the same tick, it could be
+        // ordered before this end.
+        w.gc_floor = tick + 1;
     }
 
     fn world_begin_stw(&self) -> Result<u64, StateError> {
@@ -237,7 +239,8 @@ impl Shared {
     fn world_end_stw(&self, tick: u64) {
         let mut w = self.world.lock();
         w.stw_running = false;
-        w.stw_floor = tick;
+        // As for GC cycles: the next stop starts a tick later.
+        w.stw_floor = tick + 1;
     }
 }
 

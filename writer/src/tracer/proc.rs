@@ -500,7 +500,8 @@ impl<'t> Proc<'t> {
 
     /// The GC cycle ends: `GCDone`.
     pub fn gc_done(&mut self, ts: u64, cycle: GcCycle) {
-        let tick = self.put(ts.max(cycle.tick), Event::GcDone);
+        // A tick after the start: at the same tick on another P it could be ordered first.
+        let tick = self.put(ts.max(cycle.tick + 1), Event::GcDone);
         self.shared.world_end_gc(tick);
     }
 
@@ -518,7 +519,7 @@ impl<'t> Proc<'t> {
 
     /// The world restarts: `GCSTWDone` (`STWDone`).
     pub fn stw_done(&mut self, ts: u64, stw: Stw) {
-        let tick = self.put(ts.max(stw.tick), Event::StwDone);
+        let tick = self.put(ts.max(stw.tick + 1), Event::StwDone);
         self.shared.world_end_stw(tick);
     }
 

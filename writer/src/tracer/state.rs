@@ -91,6 +91,7 @@ handle! {
 /// assert_eq!(BlockReason::Recv.event_type().name_1_19(), "GoBlockRecv");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 #[non_exhaustive]
 pub enum BlockReason {
     /// Other (`GoBlock`): `select {}` with no cases, `sync.WaitGroup`…
@@ -135,6 +136,7 @@ impl BlockReason {
 /// assert_eq!(gotrace_writer::GcWorker::Dedicated.label(), "GC (dedicated)");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[cfg_attr(feature = "arbitrary", derive(arbitrary::Arbitrary))]
 pub enum GcWorker {
     /// A dedicated worker.
     Dedicated,
