@@ -20,7 +20,7 @@ seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: 
   mkdir -p "$dir"
   local sources=(../corpus/go-testdata/*_good ../corpus/go-testdata/*_unordered
                  ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace ../corpus/damaged/*)
-  if [ "$t" = modern_raw ]; then  # modern traces (Go 1.22+): the recorded ones
+  if [ "$t" = modern_raw ] || [ "$t" = modern_parse ]; then  # modern traces (Go 1.22+): the recorded ones
     sources=(../corpus/recorded/go1.2[2-9]/*.trace)
   elif [ "$t" = write_read ]; then  # not a trace: calls of the writers (fuzz/seeds/write_read)
     sources=(seeds/write_read/*)
@@ -31,7 +31,7 @@ seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: 
     n=$(echo "$f" | sed 's|^\.\./||; s|/|_|g')
     if { [ "$t" = raw_incremental ] || [ "$t" = modern_raw ]; } && [[ $f != regressions/* ]]; then
       { printf '\001\007\003\100'; cat "$f"; } > "$dir/$n"
-    elif [ "$t" = legacy_parse ] && [[ $f != regressions/* ]]; then
+    elif { [ "$t" = legacy_parse ] || [ "$t" = modern_parse ]; } && [[ $f != regressions/* ]]; then
       { printf '\100'; cat "$f"; } > "$dir/$n"
     else
       cp "$f" "$dir/$n"

@@ -23,7 +23,7 @@ mod modern;
 #[cfg(feature = "arbitrary")]
 mod write_read;
 pub use modern::{
-    from_text, modern_raw, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw,
+    from_text, modern_parse, modern_raw, modern_raw_incremental, modern_raw_slice, modern_roundtrip_raw,
     modern_roundtrip_text, read_modern, to_text, visit_modern,
 };
 #[cfg(feature = "arbitrary")]

@@ -1,12 +1,13 @@
 //! The checks of [`crate::selfcheck`] for modern traces (Go 1.22 – 1.27): the three raw reader
-//! shapes agree, the raw writer gives the bytes back, and the text form round-trips.
+//! shapes agree, the raw writer gives the bytes back, the text form round-trips, and the ordered
+//! reader gives the same events and errors over a stream as over a slice.
 
 use std::io::Read;
 
 use gotrace_format::modern::{write_text, EmptyData, RawEvent};
 use gotrace_format::varint::Varint;
 use gotrace_format::{Error, Version};
-use gotrace_parser::modern::{Chunk, RawEvents, RawParser, RawReader, TextReader};
+use gotrace_parser::modern::{Chunk, RawEvents, RawParser, RawReader, Reader, StackText, TextReader};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
@@ -240,4 +241,39 @@ pub fn modern_raw(data: &[u8], chunks: &[usize]) {
     modern_raw_incremental(data, chunks);
     modern_roundtrip_raw(data);
     modern_roundtrip_text(data);
+}
+
+/// Any bytes through the ordered modern reader: no panic, and the reader over a stream fed in
+/// pieces of the `chunks` sizes gives the events of the reader over the whole slice, line for
+/// line in Go's `Event.String` form, and then the same error (offset and message) or none.
+/// Returns the number of events, or the error.
+pub fn modern_parse(data: &[u8], chunks: &[usize]) -> Result<usize, Error> {
+    let whole = parsed_lines(data);
+    let streamed = parsed_lines(Trickle::new(data, chunks));
+    assert!(whole.0 == streamed.0, "streamed events differ from the in-memory ones");
+    assert_eq!(whole.1, streamed.1, "streamed read fails differently");
+    match whole.1 {
+        Some(e) => Err(e),
+        None => Ok(whole.0.iter().filter(|&&b| b == b'\n').count()),
+    }
+}
+/// The events of the ordered reader over `input`, as Go prints them, and the error that ended
+/// the read (none: the trace is good).
+fn parsed_lines<R: Read>(input: R) -> (Vec<u8>, Option<Error>) {
+    let mut reader = match Reader::new(input) {
+        Ok(reader) => reader,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut lines = Vec::new();
+    let mut stacks = StackText::default();
+    loop {
+        match reader.next_event() {
+            Ok(Some(event)) => {
+                event.write_go_with(reader.tables(), &mut stacks, &mut lines);
+                lines.push(b'\n');
+            }
+            Ok(None) => return (lines, None),
+            Err(e) => return (lines, Some(e)),
+        }
+    }
 }
