@@ -329,9 +329,9 @@ def main():
     if sx is not None:
         xv = [x for _, x in sx["vals"]]
         add("sysexit-local", "ss19", s.splice(sx["off"], sx["end"], bytes([0x80 | 40]) + b"".join(uv(x) for x in [xv[0], xv[1], xv[3]])), "a GoSysExit rewritten as GoSysExitLocal (no runtime writes it)")
-    gc = s.find("GoCreate")
+    gc = s.find("GoCreate", 1)  # the first one already names g 1
     gv = [x for _, x in gc["vals"]]
-    add("gocreate-existing-g", "ss19", s.splice(gc["off"], gc["end"], s.encode(gc, [gv[0], 1] + gv[2:])), "a GoCreate of goroutine 1, which already exists")
+    add("gocreate-existing-g", "ss19", s.splice(gc["off"], gc["end"], s.encode(gc, [gv[0], 1] + gv[2:])), "a second GoCreate naming goroutine 1, which the first one created")
     ge = s.find("GoEnd")
     if ge is not None:
         add("goend-deleted", "ss19", s.splice(ge["off"], ge["end"], b""), "a GoEnd deleted")
