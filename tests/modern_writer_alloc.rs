@@ -1,71 +1,22 @@
-//! The modern tracer's memory behaviour, seen by a counting global allocator (the pattern of
+//! The modern tracer's memory behaviour, seen by the counting global allocator of `counting/` (as
 //! `writer_alloc.rs`): no allocation per event on the producer path, generation switches
 //! included, and none under the pool lock (debug builds).
 //!
 //! The tests of this file run one at a time (they read process-wide counters).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod counting;
+
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
+
+use counting::{serial, thread_allocs, under_pool_lock};
 
 use gotrace::format::Version;
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Thread, Tracer, TracerOptions};
 use gotrace::writer::{BlockReason, Error, Frame, TaskId};
 
-static UNDER_POOL_LOCK: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping touches
-// an atomic and a const-initialised thread-local without destructor only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note();
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-fn note() {
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
-    if gotrace::writer::holding_pool_lock() {
-        UNDER_POOL_LOCK.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn thread_allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
+static A: counting::Counting = counting::Counting;
 
 /// One producer writing 1 M events through the state model, with a new generation about
 /// every 256 KiB (the producer closes each one itself: it is the only thread): after a
@@ -131,7 +82,7 @@ fn nothing_allocates_under_the_pool_lock() {
         assert!(data.len() > 100_000);
         let _ = synth::run(FailAfter(100_000), &synth_options(version));
     }
-    assert_eq!(UNDER_POOL_LOCK.load(Ordering::Relaxed), 0, "allocations under the pool lock");
+    assert_eq!(under_pool_lock(), 0, "allocations under the pool lock");
 }
 
 /// A sink that fails part way: the error comes back, nothing hangs.

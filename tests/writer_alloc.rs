@@ -4,74 +4,19 @@
 //!
 //! The tests of this file run one at a time (they read process-wide counters).
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
+mod counting;
+
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 use std::time::Duration;
+
+use counting::{live, peak, reset_peak, serial, thread_allocs, under_pool_lock};
 
 use gotrace::format::Version;
 use gotrace::writer::synth::{self, SynthOptions};
 use gotrace::writer::{BlockReason, Error, Frame, StackId, Tracer, TracerOptions, BUFFER_SIZE};
 
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-static UNDER_POOL_LOCK: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    static ALLOCS: Cell<u64> = const { Cell::new(0) };
-}
-
-struct Counting;
-
-// SAFETY: every call is forwarded to the system allocator unchanged; the bookkeeping touches
-// atomics and a const-initialised thread-local without destructor only.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        note(layout.size());
-        // SAFETY: same contract as the caller's.
-        unsafe { System.alloc_zeroed(layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        note(new_size);
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        LIVE.fetch_sub(layout.size(), Ordering::Relaxed);
-        // SAFETY: same contract as the caller's.
-        unsafe { System.dealloc(ptr, layout) }
-    }
-}
-
-fn note(size: usize) {
-    let live = LIVE.fetch_add(size, Ordering::Relaxed) + size;
-    PEAK.fetch_max(live, Ordering::Relaxed);
-    let _ = ALLOCS.try_with(|a| a.set(a.get() + 1));
-    if gotrace::writer::holding_pool_lock() {
-        UNDER_POOL_LOCK.fetch_add(1, Ordering::Relaxed);
-    }
-}
-
 #[global_allocator]
-static A: Counting = Counting;
-
-static SERIAL: Mutex<()> = Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
-}
-
-fn thread_allocs() -> u64 {
-    ALLOCS.with(Cell::get)
-}
+static A: counting::Counting = counting::Counting;
 
 /// One producer writing 1 M events through the goroutine helpers: after a warm-up, the only
 /// allocations on its thread are buffers (at most the cap, none once the pool is warm).
@@ -131,7 +76,7 @@ fn nothing_allocates_under_the_pool_lock() {
     assert!(data.len() > 100_000);
     let failed = synth::run(FailAfter(100_000), &options);
     assert!(matches!(failed, Err(Error::Io(_))));
-    assert_eq!(UNDER_POOL_LOCK.load(Ordering::Relaxed), 0, "allocations under the pool lock");
+    assert_eq!(under_pool_lock(), 0, "allocations under the pool lock");
 }
 
 /// A sink that fails once it has taken `n` more bytes.
@@ -193,12 +138,11 @@ fn slow_sink_keeps_memory_bounded() {
     let options = TracerOptions::default().procs(4).max_buffers(10);
     let limit = options.buffer_limit();
     assert_eq!(limit, 10);
-    let base = LIVE.load(Ordering::Relaxed);
-    PEAK.store(base, Ordering::Relaxed);
+    let base = reset_peak();
     let tracer = Tracer::new(Slow(0), options).unwrap();
     produce(&tracer, 400_000);
     let stats = tracer.stats();
-    let peak = PEAK.load(Ordering::Relaxed) - base;
+    let peak = peak() - base;
     let sink = tracer.finish().unwrap();
     println!(
         "slow sink: {} bytes written, peak {} buffers of {limit}, {} waits, peak heap {} KiB",
@@ -217,13 +161,13 @@ fn slow_sink_keeps_memory_bounded() {
 #[test]
 fn buffers_are_released_after_a_sink_failure() {
     let _serial = serial();
-    let base = LIVE.load(Ordering::Relaxed);
+    let base = live();
     let tracer = Tracer::new(FailAfter(300_000), TracerOptions::default().procs(4)).unwrap();
     produce(&tracer, 400_000);
-    assert!(LIVE.load(Ordering::Relaxed) > base + 4 * BUFFER_SIZE);
+    assert!(live() > base + 4 * BUFFER_SIZE);
     assert!(matches!(tracer.finish(), Err(Error::Io(_))));
     // The consumer thread's own bookkeeping may take a moment to go.
     std::thread::sleep(Duration::from_millis(50));
-    let after = LIVE.load(Ordering::Relaxed);
+    let after = live();
     assert!(after < base + BUFFER_SIZE, "{} bytes still live after finish", after.saturating_sub(base));
 }
