@@ -308,27 +308,31 @@ fn arbitrary_reason(u: &mut arbitrary::Unstructured<'_>) -> arbitrary::Result<St
     Ok(StwReason::from_code(code, Version::Go1_21).unwrap_or(StwReason::Unknown))
 }
 
-/// The wire form of an event's arguments (without the timestamp delta).
+/// The wire form of an event's arguments (without the timestamp delta), `T` the event types of
+/// a layout (legacy here, modern in `modern::encoder`).
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Wire {
-    pub(crate) event_type: EventType,
+pub(crate) struct WireArgs<T> {
+    pub(crate) event_type: T,
     /// Arguments used (a word, not a byte: the fast path reads it on its own).
     pub(crate) len: usize,
     pub(crate) args: [u64; 4],
 }
 
-impl Wire {
+impl<T: Copy> WireArgs<T> {
     #[inline(always)]
-    const fn new<const N: usize>(t: EventType, a: [u64; N]) -> Wire {
+    pub(crate) const fn new<const N: usize>(t: T, a: [u64; N]) -> WireArgs<T> {
         let mut args = [0; 4];
         let mut i = 0;
         while i < N {
             args[i] = a[i];
             i += 1;
         }
-        Wire { event_type: t, len: N, args }
+        WireArgs { event_type: t, len: N, args }
     }
 }
+
+/// The wire form of a legacy event's arguments.
+pub(crate) type Wire = WireArgs<EventType>;
 
 impl Event<'_> {
     /// The event's type.

@@ -179,26 +179,10 @@ pub enum Event {
     GoroutineStackFree { id: u64 },
 }
 
-/// The wire form of an event's arguments (without the timestamp delta).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Wire {
-    pub(crate) event_type: EventType,
-    pub(crate) len: usize,
-    pub(crate) args: [u64; 4],
-}
+/// The wire form of a modern event's arguments (without the timestamp delta).
+pub(crate) type Wire = crate::encoder::WireArgs<EventType>;
 
 impl Wire {
-    #[inline(always)]
-    const fn new<const N: usize>(t: EventType, a: [u64; N]) -> Wire {
-        let mut args = [0; 4];
-        let mut i = 0;
-        while i < N {
-            args[i] = a[i];
-            i += 1;
-        }
-        Wire { event_type: t, len: N, args }
-    }
-
     /// The type and arguments of `ev`.
     #[inline(always)]
     pub(crate) fn of(ev: &Event) -> Wire {
