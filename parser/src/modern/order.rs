@@ -527,11 +527,16 @@ impl Ordering {
     /// The running goroutine's state, which must be `Running`.
     fn running_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
         validate(cur, USER)?;
+        self.current_g_in(ev, cur, GO_RUNNING)
+    }
+
+    /// The current goroutine's state, which must be `status` (Go's "not running" otherwise).
+    fn current_g_in(&mut self, ev: &BaseEvent, cur: Ctx, status: u64) -> Result<&mut GState, OrderFault> {
         let event = ev_type(ev.code);
         let Some(s) = self.g.get_mut(cur.g) else {
             return Err(OrderFault::GoMissing { event, g: cur.g });
         };
-        if s.status != GO_RUNNING {
+        if s.status != status {
             return Err(OrderFault::GoNotRunning { event });
         }
         Ok(s)
@@ -627,21 +632,10 @@ impl Ordering {
         self.accept(cur)
     }
 
-    fn syscalling_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
-        let event = ev_type(ev.code);
-        let Some(s) = self.g.get_mut(cur.g) else {
-            return Err(OrderFault::GoMissing { event, g: cur.g });
-        };
-        if s.status != GO_SYSCALL {
-            return Err(OrderFault::GoNotRunning { event });
-        }
-        Ok(s)
-    }
-
     fn go_syscall_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
-        self.syscalling_g(ev, cur)?.status = GO_RUNNING;
+        self.current_g_in(ev, cur, GO_SYSCALL)?.status = GO_RUNNING;
         let Some(p) = self.p.get_mut(cur.p) else {
             return Err(OrderFault::ProcUninitialized { p: cur.p, event });
         };
@@ -664,7 +658,7 @@ impl Ordering {
             }
         }
         validate(cur, (Need::Must, Need::May, Need::Must))?;
-        self.syscalling_g(ev, cur)?.status = GO_RUNNABLE;
+        self.current_g_in(ev, cur, GO_SYSCALL)?.status = GO_RUNNABLE;
         self.push(cur, ev);
         self.accept(Ctx { g: NONE, ..cur })
     }
