@@ -7,6 +7,11 @@ Record boundaries and values come from `gotrace dump --raw` (built first, or $GO
 to corpus/damaged/NAME; corpus/damaged/verdicts.tsv gets one line per file:
     name  base  go-version  go-exit  go-message  description
 where go-message is Go's `failed to parse trace: ...` text (empty when Go accepts).
+
+A few alterations leave a well-formed trace a runtime could have written (a bit flipped inside a
+name or a timestamp delta, a record a program may write twice): no reader can see them. Those go
+to corpus/altered/ instead (ALTERED below says why each is well-formed), with a verdicts.tsv of the
+same form, so that every file of corpus/damaged/ is damage `gotrace validate --strict` must reject.
 """
 import os
 import random
@@ -17,6 +22,18 @@ import tempfile
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "corpus", "damaged")
+OUT_ALTERED = os.path.join(ROOT, "corpus", "altered")
+# Alterations that leave a well-formed trace, and why no check can tell them from a real one.
+ALTERED = {
+    "deleted-gowaiting": "a goroutine that stays runnable, never scheduled, is a state a short trace shows",
+    "twice-syscall": "two fast syscalls in a row, equally long, are what a loop of syscalls writes",
+    "twice-taskend": "user code may end a task twice; the runtime writes both ends",
+    "flip-utr19-2": "a character changed inside a function name",
+    "flip-http7-1": "a character changed inside a file name",
+    "flip-http7-0": "a timestamp delta changed (294 to 1318 ticks)",
+    "flip-http11-0": "a timestamp delta changed (5 to 13 ticks)",
+    "flip-http11-2": "a frame's PC changed",
+}
 GO = {1019: "/usr/lib/go-1.19/bin/go", 1021: "/usr/lib/go-1.21/bin/go"}
 
 
@@ -403,21 +420,27 @@ def main():
     files += [(name, ver, "hand-built", data, desc) for name, ver, data, desc in hand_built()]
     binary = dummy_binary()
 
-    os.makedirs(OUT, exist_ok=True)
-    for f in os.listdir(OUT):
-        os.remove(os.path.join(OUT, f))
-    rows = ["name\tbase\tgo\tgo_exit\tgo_message\tdescription"]
+    tables = {OUT: [], OUT_ALTERED: []}
+    for out in tables:
+        os.makedirs(out, exist_ok=True)
+        for f in os.listdir(out):
+            os.remove(os.path.join(out, f))
     for name, ver, rel, data, desc in files:
-        path = os.path.join(OUT, name)
+        out = OUT_ALTERED if name in ALTERED else OUT
+        if name in ALTERED:
+            desc = f"{desc}: {ALTERED[name]}"
+        path = os.path.join(out, name)
         with open(path, "wb") as f:
             f.write(data)
         code, msg = go_verdict(ver, path, binary)
         gover = "1.21" if ver == 1021 else "1.19"
-        rows.append("\t".join([name, rel, gover, str(code), msg, desc]))
+        tables[out].append("\t".join([name, rel, gover, str(code), msg, desc]))
         print(f"{name:32} go{gover} exit {code} {msg}")
-    with open(os.path.join(OUT, "verdicts.tsv"), "w") as f:
-        f.write("\n".join(rows) + "\n")
-
+    missing = set(ALTERED) - {r.split("\t")[0] for r in tables[OUT_ALTERED]}
+    assert not missing, f"ALTERED names files no longer made: {sorted(missing)}"
+    for out, rows in tables.items():
+        with open(os.path.join(out, "verdicts.tsv"), "w") as f:
+            f.write("\n".join(["name\tbase\tgo\tgo_exit\tgo_message\tdescription"] + rows) + "\n")
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,7 +8,7 @@
 mod common;
 
 use std::io::Cursor;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use common::{legacy_corpus, name, read};
 use gotrace::format::{Error, Version};
@@ -142,9 +142,7 @@ fn bounded_equals_whole_on_every_corpus_trace() {
 }
 
 fn damaged_files() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
-    let tsv = std::fs::read_to_string(dir.join("verdicts.tsv")).expect("corpus/damaged/verdicts.tsv");
-    tsv.lines().skip(1).map(|l| dir.join(l.split('\t').next().unwrap())).collect()
+    common::damaged().into_iter().chain(common::altered()).map(|f| f.path).collect()
 }
 
 #[test]

@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 
 use common::{census, gotrace_bin, legacy_corpus, name, read, rejections, TempDir};
 use gotrace::format::Error;
-use gotrace::parser::legacy::RawEvents;
+use gotrace::parser::legacy::{RawEvents, Trace};
 use gotrace::parser::Options;
 
 fn run<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Output {
@@ -167,6 +167,31 @@ fn damaged_inputs_exit_1_with_one_error_line() {
         let out = run(&["validate".as_ref(), path.as_os_str()]);
         expect_trace_error(&out, case.want, case.name);
         assert!(out.stdout.is_empty(), "{}", case.name);
+    }
+}
+
+/// Every file of corpus/damaged/ and corpus/altered/: `validate` gives the library's verdict
+/// (which tests/damaged.rs holds to Go's) as exit 0 or exit 1 with one error line, `--strict`
+/// exits 1 on every damaged file and 0 on every well-formed alteration; never a panic (101).
+#[test]
+fn validate_on_every_damaged_and_altered_file() {
+    let damaged = common::damaged();
+    let altered = common::altered();
+    let cases = damaged.iter().map(|f| (f, true)).chain(altered.iter().map(|f| (f, false)));
+    for (file, is_damage) in cases {
+        let data = read(&file.path);
+        let out = run(&["validate".as_ref(), file.path.as_os_str()]);
+        match Trace::from_slice(&data) {
+            Ok(_) => expect_exit(&out, 0, &file.name),
+            Err(e) => expect_trace_error(&out, e, &file.name),
+        }
+        let out = run(&["validate".as_ref(), "--strict".as_ref(), file.path.as_os_str()]);
+        let label = format!("{} --strict", file.name);
+        match Trace::from_slice_with(&data, Options::default().strict(true)) {
+            Ok(_) => expect_exit(&out, 0, &label),
+            Err(e) => expect_trace_error(&out, e, &label),
+        }
+        assert_eq!(code(&out), if is_damage { 1 } else { 0 }, "{label}: {}", stderr(&out));
     }
 }
 

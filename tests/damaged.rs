@@ -1,42 +1,22 @@
-//! corpus/damaged/: corpus traces damaged in known ways by scripts/make-damaged.py, each with
-//! Go's verdict (`go tool trace -d` of Go 1.19, or 1.21 for 1.21 traces) in verdicts.tsv.
+//! corpus/damaged/ and corpus/altered/: corpus traces damaged (or altered into other well-formed
+//! traces) in known ways by scripts/make-damaged.py, each with Go's verdict (`go tool trace -d` of
+//! Go 1.19, or 1.21 for 1.21 traces) in the directory's verdicts.tsv.
 //!
 //! Every file Go accepts, we accept; every file Go rejects, we reject, with Go's message once the
 //! offsets Go embeds in its text are set aside (where one file holds two faults we may name the
 //! earlier one, see below). `validate` here is what `gotrace validate` runs: the raw reader, the
 //! census and the ordered parser.
 
-use std::path::Path;
+mod common;
 
+use common::{altered, damaged, Verdict};
 use gotrace::format::{Category, Error, ErrorKind};
 use gotrace::parser::legacy::Trace;
 use gotrace::parser::Options;
 
-struct Row {
-    name: String,
-    go_exit: i32,
-    go_message: String,
-    description: String,
-}
-
-fn rows() -> Vec<Row> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
-    let tsv = std::fs::read_to_string(dir.join("verdicts.tsv")).expect("corpus/damaged/verdicts.tsv");
-    let rows: Vec<Row> = tsv
-        .lines()
-        .skip(1)
-        .map(|line| {
-            let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 6, "verdicts.tsv line {line:?}");
-            Row {
-                name: f[0].to_string(),
-                go_exit: f[3].parse().unwrap(),
-                go_message: f[4].to_string(),
-                description: f[5].to_string(),
-            }
-        })
-        .collect();
-    assert!(rows.len() >= 40, "corpus/damaged holds {} files", rows.len());
+fn rows() -> Vec<Verdict> {
+    let mut rows = damaged();
+    rows.extend(altered());
     rows
 }
 
@@ -74,9 +54,8 @@ fn go_offset(go: &str) -> Option<u64> {
 
 #[test]
 fn verdicts_match_go() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
     for row in rows() {
-        let data = std::fs::read(dir.join(&row.name)).unwrap();
+        let data = common::read(&row.path);
         let ours = validate(&data, Options::default());
         let what = format!(
             "{} ({}): Go exit {} {:?}, ours {:?}",
@@ -117,9 +96,8 @@ fn verdicts_match_go() {
 
 #[test]
 fn strict_never_accepts_less_than_default() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
     for row in rows() {
-        let data = std::fs::read(dir.join(&row.name)).unwrap();
+        let data = common::read(&row.path);
         if validate(&data, Options::default()).is_err() {
             assert!(validate(&data, Options::default().strict(true)).is_err(), "{}", row.name);
         }

@@ -61,8 +61,11 @@ fn raw_incremental_on_corpus_and_regressions() {
 }
 
 fn damaged() -> Vec<PathBuf> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus/damaged");
-    files(&dir).into_iter().filter(|p| p.extension().is_none()).collect()
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
+    let mut all = files(&corpus.join("damaged"));
+    all.extend(files(&corpus.join("altered")));
+    all.retain(|p| p.extension().is_none());
+    all
 }
 
 #[test]

@@ -102,22 +102,16 @@ fn unordered_1_5_is_rejected_at_the_later_event() {
     );
 }
 
-/// corpus/damaged/ (traces damaged in known ways, with Go's verdicts in verdicts.tsv): once the
+/// corpus/damaged/ and corpus/altered/ (traces damaged in known ways, with Go's verdicts in verdicts.tsv): once the
 /// raw readers and the census accept a file (the rest is theirs to match, tests/damaged.rs),
 /// the ordered parse must give Go's verdict, message included (ordering, time order, state
 /// violations with their offsets and times, quoted events).
 #[test]
 fn damaged_traces_get_gos_ordering_and_validation_verdicts() {
-    let dir = corpus_dir().join("damaged");
-    let Ok(tsv) = std::fs::read_to_string(dir.join("verdicts.tsv")) else {
-        println!("skipping: no corpus/damaged/verdicts.tsv");
-        return;
-    };
     let mut checked = 0;
-    for line in tsv.lines().skip(1) {
-        let f: Vec<&str> = line.split('\t').collect();
-        let (file, go_exit, go_message) = (f[0], f[3], f[4]);
-        let data = std::fs::read(dir.join(file)).expect("read a damaged trace");
+    for row in common::damaged().into_iter().chain(common::altered()) {
+        let (file, go_exit, go_message) = (&row.name, row.go_exit, row.go_message.as_str());
+        let data = common::read(&row.path);
         let read = RawEvents::new(&data).and_then(|events| {
             let mut census = Census::new(events.version());
             for e in events {
@@ -129,8 +123,8 @@ fn damaged_traces_get_gos_ordering_and_validation_verdicts() {
             continue;
         }
         match (go_exit, Trace::from_slice(&data)) {
-            ("0", Ok(_)) => {}
-            ("0", Err(e)) => panic!("{file}: Go accepts it, gotrace says {e}"),
+            (0, Ok(_)) => {}
+            (0, Err(e)) => panic!("{file}: Go accepts it, gotrace says {e}"),
             (_, Ok(_)) => panic!("{file}: Go says {go_message:?}, gotrace accepts it"),
             (_, Err(e)) => {
                 let go = go_message.strip_prefix("failed to parse trace: ").unwrap_or(go_message);

@@ -1,12 +1,12 @@
-//! `--strict` (`Options::strict`): it rejects every file of corpus/damaged/ whose damage a
-//! reader can see, and accepts every trace a runtime or our writer wrote.
+//! `--strict` (`Options::strict`): it rejects every file of corpus/damaged/ (damage a reader
+//! can see), and accepts every trace a runtime or our writer wrote.
 //!
-//! A few damaged files are well-formed traces that a runtime could have written: no check
-//! can tell them from real ones (a flipped bit inside a name, a timestamp delta changed, a
-//! record doubled that a program may well write twice). They are listed below with the reason,
-//! and the test demands that strict accepts exactly those.
+//! corpus/altered/ holds the alterations that leave a well-formed trace, one a runtime could
+//! have written: no check can tell them from real ones (a flipped bit inside a name, a timestamp
+//! delta changed, a record doubled that a program may well write twice; verdicts.tsv says why
+//! for each). Go accepts them, and strict mode must too.
 
-use std::path::{Path, PathBuf};
+mod common;
 
 use gotrace::format::legacy::EventType;
 use gotrace::format::{Error, ErrorKind, Version};
@@ -14,49 +14,33 @@ use gotrace::parser::legacy::Trace;
 use gotrace::parser::Options;
 use gotrace::writer::synth::{self, SynthOptions};
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus")
-}
-
 fn strict(data: &[u8]) -> Result<Trace, Error> {
     Trace::from_slice_with(data, Options::default().strict(true))
 }
 
-/// Damaged files that are well-formed traces, and why no check can reject them.
-const WELL_FORMED: [(&str, &str); 8] = [
-    ("deleted-gowaiting", "a goroutine that stays runnable, never scheduled, is a state a short trace shows"),
-    ("twice-syscall", "two fast syscalls in a row, equally long, are what a loop of syscalls writes"),
-    ("twice-taskend", "user code may end a task twice; the runtime writes both ends"),
-    ("flip-utr19-2", "a character changed inside a function name"),
-    ("flip-http7-1", "a character changed inside a file name"),
-    ("flip-http7-0", "a timestamp delta changed (294 to 1318 ticks)"),
-    ("flip-http11-0", "a timestamp delta changed (5 to 13 ticks)"),
-    ("flip-http11-2", "a frame's PC changed"),
-];
+#[test]
+fn strict_rejects_every_damaged_file() {
+    let accepted: Vec<String> = common::damaged()
+        .into_iter()
+        .filter(|f| strict(&common::read(&f.path)).is_ok())
+        .map(|f| f.name)
+        .collect();
+    assert!(accepted.is_empty(), "damaged files strict mode accepts: {accepted:?}");
+}
 
 #[test]
-fn strict_rejects_every_damaged_file_but_the_well_formed_ones() {
-    let dir = root().join("damaged");
-    let tsv = std::fs::read_to_string(dir.join("verdicts.tsv")).unwrap();
-    let mut accepted = Vec::new();
-    let mut files = 0;
-    for line in tsv.lines().skip(1) {
-        let name = line.split('\t').next().unwrap();
-        files += 1;
-        if strict(&std::fs::read(dir.join(name)).unwrap()).is_ok() {
-            accepted.push(name);
+fn strict_accepts_every_well_formed_alteration() {
+    for f in common::altered() {
+        assert_eq!(f.go_exit, 0, "{}: Go rejects an alteration said to be well-formed", f.name);
+        if let Err(e) = strict(&common::read(&f.path)) {
+            panic!("{} ({}): strict says {e}", f.name, f.description);
         }
     }
-    assert!(files >= 80, "corpus/damaged holds {files} files");
-    let mut want: Vec<&str> = WELL_FORMED.iter().map(|(n, _)| *n).collect();
-    want.sort_unstable();
-    accepted.sort_unstable();
-    assert_eq!(accepted, want, "damaged files strict mode accepts");
 }
 
 /// The kind and offset of the strict verdict on a damaged file.
 fn verdict(name: &str) -> (ErrorKind, u64) {
-    let e = strict(&std::fs::read(root().join("damaged").join(name)).unwrap()).unwrap_err();
+    let e = strict(&std::fs::read(common::corpus_dir().join("damaged").join(name)).unwrap()).unwrap_err();
     (e.kind(), e.offset())
 }
 
@@ -69,7 +53,7 @@ fn each_check_on_the_damage_it_is_for() {
     // The damaged ProcStart: the one event of the file with a zero delta.
     let (kind, offset) = verdict("dt-zero-batch-start");
     assert_eq!(kind, ErrorKind::ZeroTimeDelta);
-    let data = std::fs::read(root().join("damaged/dt-zero-batch-start")).unwrap();
+    let data = std::fs::read(common::corpus_dir().join("damaged/dt-zero-batch-start")).unwrap();
     let zero: Vec<(u64, EventType)> = gotrace::parser::legacy::RawEvents::new(&data)
         .unwrap()
         .map(Result::unwrap)
@@ -88,7 +72,7 @@ fn each_check_on_the_damage_it_is_for() {
 fn strict_accepts_every_corpus_trace() {
     let mut n = 0;
     for dir in ["go-testdata", "recorded/go1.19", "recorded/go1.21"] {
-        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+        for entry in std::fs::read_dir(common::corpus_dir().join(dir)).unwrap() {
             let path = entry.unwrap().path();
             let name = path.file_name().unwrap().to_string_lossy().into_owned();
             if !path.is_file() || name == "LICENSE" || name.ends_with("_unordered") {

@@ -64,6 +64,52 @@ pub fn legacy_corpus() -> Vec<PathBuf> {
     all
 }
 
+/// A file of `corpus/damaged/` or `corpus/altered/` with Go's verdict on it, as the directory's
+/// `verdicts.tsv` gives it (`scripts/make-damaged.py` writes both directories).
+pub struct Verdict {
+    pub path: PathBuf,
+    pub name: String,
+    /// Exit status of Go's `go tool trace -d` (0: Go accepts the file).
+    pub go_exit: i32,
+    /// Go's `failed to parse trace: ...` text; empty when Go accepts.
+    pub go_message: String,
+    pub description: String,
+}
+
+fn verdicts(dir: &str, at_least: usize) -> Vec<Verdict> {
+    let dir = corpus_dir().join(dir);
+    let tsv = std::fs::read_to_string(dir.join("verdicts.tsv"))
+        .unwrap_or_else(|e| panic!("read {}/verdicts.tsv: {e}", dir.display()));
+    let rows: Vec<Verdict> = tsv
+        .lines()
+        .skip(1)
+        .map(|line| {
+            let f: Vec<&str> = line.split('\t').collect();
+            assert_eq!(f.len(), 6, "verdicts.tsv line {line:?}");
+            Verdict {
+                path: dir.join(f[0]),
+                name: f[0].to_string(),
+                go_exit: f[3].parse().unwrap(),
+                go_message: f[4].to_string(),
+                description: f[5].to_string(),
+            }
+        })
+        .collect();
+    assert!(rows.len() >= at_least, "{} holds {} files", dir.display(), rows.len());
+    rows
+}
+
+/// `corpus/damaged/`: legacy traces damaged in ways a reader can see (at least 40 files).
+pub fn damaged() -> Vec<Verdict> {
+    verdicts("damaged", 40)
+}
+
+/// `corpus/altered/`: legacy traces altered so that they stay well-formed, traces a runtime
+/// could have written (Go accepts them; so must strict mode).
+pub fn altered() -> Vec<Verdict> {
+    verdicts("altered", 8)
+}
+
 /// One go-testdata file by name.
 pub fn testdata(name: &str) -> Vec<u8> {
     read(&corpus_dir().join("go-testdata").join(name))
