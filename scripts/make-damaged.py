@@ -1,12 +1,17 @@
 #!/usr/bin/env python3
 """Makes corpus/damaged/: legacy corpus traces damaged in known ways, each with Go's verdict.
 
-    python3 scripts/make-damaged.py            # needs Go 1.19 and 1.21 (scripts/install-go-toolchains.sh)
+    python3 scripts/make-damaged.py            # needs Go 1.19, 1.21 and 1.27 (scripts/install-go-toolchains.sh)
 
 Record boundaries and values come from `gotrace dump --raw` (built first, or $GOTRACE). Every file is written
 to corpus/damaged/NAME; corpus/damaged/verdicts.tsv gets one line per file:
     name  base  go-version  go-exit  go-message  description
 where go-message is Go's `failed to parse trace: ...` text (empty when Go accepts).
+
+corpus/damaged-modern/ (and corpus/altered-modern/, for what Go reads) gets the same for modern
+traces (Go 1.22+), with the verdict of Go 1.27's
+`go tool trace -d=parsed` (the message is its whole error text, newlines and tabs written as \\n
+and \\t, backslashes as \\\\).
 
 A few alterations leave a well-formed trace a runtime could have written (a bit flipped inside a
 name or a timestamp delta, a record a program may write twice): no reader can see them. Those go
@@ -34,7 +39,9 @@ ALTERED = {
     "flip-http11-0": "a timestamp delta changed (5 to 13 ticks)",
     "flip-http11-2": "a frame's PC changed",
 }
-GO = {1019: "/usr/lib/go-1.19/bin/go", 1021: "/usr/lib/go-1.21/bin/go"}
+GO = {1019: "/usr/lib/go-1.19/bin/go", 1021: "/usr/lib/go-1.21/bin/go", 1027: "/opt/goext/usr/lib/go-1.27/bin/go"}
+OUT_MODERN = os.path.join(ROOT, "corpus", "damaged-modern")
+OUT_MODERN_ALTERED = os.path.join(ROOT, "corpus", "altered-modern")
 
 
 def uv(v, width=None):
@@ -222,6 +229,7 @@ def go_verdict(ver, path, binary=None):
 
 def main():
     tool = gotrace()
+    write_modern(tool)
     bases = {
         "utr19": "go-testdata/user_task_region_1_19_good",
         "ss19": "go-testdata/stress_start_stop_1_19_good",
@@ -438,6 +446,200 @@ def main():
         print(f"{name:32} go{gover} exit {code} {msg}")
     missing = set(ALTERED) - {r.split("\t")[0] for r in tables[OUT_ALTERED]}
     assert not missing, f"ALTERED names files no longer made: {sorted(missing)}"
+    for out, rows in tables.items():
+        with open(os.path.join(out, "verdicts.tsv"), "w") as f:
+            f.write("\n".join(["name\tbase\tgo\tgo_exit\tgo_message\tdescription"] + rows) + "\n")
+
+def modern_verdict(path):
+    """Go 1.27's `go tool trace -d=parsed`: exit status and its error text, escaped for the TSV."""
+    env = dict(os.environ, GOCACHE=os.path.join(tempfile.gettempdir(), "gotrace-gocache"))
+    p = subprocess.run([GO[1027], "tool", "trace", "-d=parsed", path], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, env=env)
+    msg = p.stderr.decode("utf-8", "replace")
+    if msg.endswith("\n"):
+        msg = msg[:-1]
+    return p.returncode, msg.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def batch_header(r, **change):
+    """An EventBatch header record with some fields changed (the size padded to 10 bytes, as the
+    runtime writes it)."""
+    v = dict(r["vals"])
+    v.update(change)
+    return bytes([1]) + uv(v["gen"]) + uv(v["m"]) + uv(v["time"]) + uv(v["size"], 10)
+
+
+def modern_cases(tool):
+    bases = {
+        "m22": "recorded/go1.22/annotations.trace",
+        "m23": "recorded/go1.23/timers.trace",
+        "m26": "recorded/go1.26/cpuprof.trace",
+        "m27": "recorded/go1.27/annotations.trace",
+    }
+    T = {k: Trace(tool, v) for k, v in bases.items()}
+    for t in T.values():
+        for r in t.recs:
+            if r["name"] == "EventBatch":
+                assert batch_header(r) == t.data[r["off"]:r["off"] + len(batch_header(r))], t.rel
+    cases = []
+
+    def add(name, key, data, desc):
+        if data is not None:
+            cases.append((name, key, data, desc))
+
+    def batches(t):
+        return [r for r in t.recs if r["name"] == "EventBatch"]
+
+    def batch_span(t, b):
+        """Start and end of a batch: its header and body."""
+        hdr = len(batch_header(b))
+        return b["off"], b["off"] + hdr + dict(b["vals"])["size"]
+
+    def batch_holding(t, name):
+        """The batch that holds the first record named `name`."""
+        r = t.find(name)
+        if r is None:
+            return None
+        return max((b for b in batches(t) if b["off"] < r["off"]), key=lambda b: b["off"])
+
+    def event_batch(t, nth=0):
+        """The nth batch of timed events (not a table, sync or frequency batch)."""
+        tables = {"Strings", "Stacks", "CPUSamples", "Frequency", "Sync", "EndOfGeneration"}
+        out = []
+        for i, r in enumerate(t.recs):
+            if r["name"] == "EventBatch" and i + 1 < len(t.recs) and t.recs[i + 1]["name"] not in tables:
+                out.append(r)
+        return out[nth] if len(out) > nth else None
+
+    m22, m23, m26, m27 = T["m22"], T["m23"], T["m26"], T["m27"]
+    # --- header
+    add("header-only", "m23", m23.data[:16], "the 16-byte header of a 1.23 trace and nothing else")
+    add("version-1.24", "m23", b"go 1.24 trace\0\0\0" + m23.data[16:], "header names 1.24, a version no Go wrote")
+    add("version-1.22-on-1.26", "m27", b"go 1.22 trace\0\0\0" + m27.data[16:], "a 1.26 body under a 1.22 header")
+    add("junk-before-batch", "m23", m23.data[:16] + b"\x42" + m23.data[16:], "a byte that starts no batch right after the header")
+    # --- truncation: inside records at several places, inside a batch header, at batch boundaries
+    for key in ["m22", "m23", "m27"]:
+        t = T[key]
+        for i, frac in enumerate([0.1, 0.3, 0.5, 0.7, 0.9]):
+            r = t.recs[int(len(t.recs) * frac)]
+            if r["end"] - r["off"] > 1:
+                mid = r["off"] + (r["end"] - r["off"]) // 2
+                add(f"cut-inside-record-{key}-{i}", key, t.data[:mid], f"cut inside a {r['name']} record at {mid}")
+        b = event_batch(t, 1)
+        add(f"cut-inside-batch-header-{key}", key, t.data[:b["off"] + 5], f"cut 5 bytes into the EventBatch header at {b['off']}")
+        add(f"cut-at-batch-{key}", key, t.data[:b["off"]], f"cut just before the EventBatch at {b['off']}")
+    # --- batch sizes and fields
+    b = event_batch(m23)
+    start, end = batch_span(m23, b)
+    hdr = len(batch_header(b))
+    for name, size in [("2p40", 2**40), ("2p63", 2**63), ("65537", 65537)]:
+        add(f"batch-size-{name}", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, size=size)), f"an EventBatch size of {size}")
+    add("batch-size-short", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, size=dict(b["vals"])["size"] - 1)), "an EventBatch one byte shorter than its events")
+    add("batch-gen-0", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, gen=0)), "an EventBatch of generation 0")
+    add("batch-gen-2", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, gen=2)), "one EventBatch moved to generation 2 (the others stay in 1)")
+    add("batch-gen-2p63", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, gen=2**63)), "an EventBatch of generation 2^63")
+    add("batch-time-0", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, time=0)), "an EventBatch whose base time is 0")
+    add("batch-m-other", "m23", m23.splice(b["off"], b["off"] + hdr, batch_header(b, m=12345)), "an EventBatch moved to a thread that never appears")
+    # --- batches deleted or doubled
+    for key in ["m23", "m27"]:
+        t = T[key]
+        for what, rec in [("frequency", "Frequency"), ("strings", "Strings"), ("stacks", "Stacks")]:
+            bb = batch_holding(t, rec)
+            if bb is not None:
+                s0, e0 = batch_span(t, bb)
+                add(f"batch-deleted-{what}-{key}", key, t.splice(s0, e0, b""), f"the batch of the {rec} record deleted")
+                add(f"batch-doubled-{what}-{key}", key, t.splice(e0, e0, t.data[s0:e0]), f"the batch of the {rec} record written twice")
+        s0, e0 = batch_span(t, event_batch(t, 1))
+        add(f"batch-deleted-events-{key}", key, t.splice(s0, e0, b""), "the second batch of events deleted")
+        add(f"batch-doubled-events-{key}", key, t.splice(e0, e0, t.data[s0:e0]), "the second batch of events written twice")
+    bb = batch_holding(m26, "CPUSamples")
+    if bb is not None:
+        s0, e0 = batch_span(m26, bb)
+        add("batch-doubled-cpusamples-m26", "m26", m26.splice(e0, e0, m26.data[s0:e0]), "the CPU-sample batch written twice")
+    eog = m27.find("EndOfGeneration")
+    if eog is not None:
+        add("end-of-generation-deleted", "m27", m27.splice(eog["off"], eog["end"], b""), "the EndOfGeneration record deleted")
+        add("end-of-generation-doubled", "m27", m27.splice(eog["end"], eog["end"], m27.bytes_of(eog)), "the EndOfGeneration record written twice")
+    # --- tables
+    st = m23.find("String")
+    sv = dict(st["vals"])
+    for name, n in [("2p40", 2**40), ("1025", 1025)]:
+        # type, id, then the length: only the length changes, the bytes stay.
+        body = m23.bytes_of(st)
+        idlen = len(uv(sv["id"]))
+        old_len_bytes = 1 + idlen
+        j, shift, old = old_len_bytes, 0, 0
+        while True:
+            c = body[j]
+            old |= (c & 0x7F) << shift
+            j += 1
+            shift += 7
+            if c < 0x80:
+                break
+        new = body[:old_len_bytes] + uv(n) + body[j:]
+        add(f"string-length-{name}", "m23", m23.splice(st["off"], st["end"], new), f"a String record whose length says {n}")
+    add("string-id-doubled", "m23", m23.splice(st["end"], st["end"], m23.bytes_of(st)), "a String record written twice in its batch")
+    sk = m23.find("Stack")
+    kv = dict(sk["vals"])
+    kbody = m23.bytes_of(sk)
+    head = 1 + len(uv(kv["id"]))
+    for name, n in [("129", 129), ("2p40", 2**40)]:
+        new = kbody[:head] + uv(n) + kbody[head + len(uv(kv["nframes"])):]
+        add(f"stack-frames-{name}", "m23", m23.splice(sk["off"], sk["end"], new), f"a Stack record claiming {n} frames")
+    add("stack-id-doubled", "m23", m23.splice(sk["end"], sk["end"], m23.bytes_of(sk)), "a Stack record written twice in its batch")
+    fr = m23.find("Frequency")
+    add("frequency-0", "m23", m23.splice(fr["off"], fr["end"], bytes([fr["type"]]) + uv(0)), "a frequency of 0")
+    # --- events
+    eb = event_batch(m23)
+    first = next(r for r in m23.recs if r["off"] > eb["off"])
+    add("unknown-event-type", "m23", m23.data[:first["off"]] + bytes([0x7E]) + m23.data[first["off"] + 1:], "the first event of a batch gets type 126, which no version defines")
+    for key, t in [("m23", m23), ("m27", m27)]:
+        for name, nth in [("GoStart", 3), ("GoBlock", 3), ("GoUnblock", 2), ("ProcStart", 2), ("GoCreate", 1)]:
+            r = t.find(name, nth)
+            if r is None:
+                continue
+            # Inside a batch, a record's bytes move and the batch size no longer fits: fix it.
+            bb = max((b for b in batches(t) if b["off"] < r["off"]), key=lambda b: b["off"])
+            size = dict(bb["vals"])["size"]
+            hl = len(batch_header(bb))
+            n = r["end"] - r["off"]
+            for what, delta, body in [("deleted", -n, b""), ("doubled", n, t.bytes_of(r) * 2)]:
+                d = t.data[:bb["off"]] + batch_header(bb, size=size + delta) + t.data[bb["off"] + hl:r["off"]] + body + t.data[r["end"]:]
+                add(f"{what}-{name.lower()}-{key}", key, d, f"a {name} record {what} (its batch's size adjusted)")
+    # --- deterministic bit flips
+    rng = random.Random(2)
+    for key in ["m22", "m23", "m26", "m27"]:
+        t = T[key]
+        for i in range(4):
+            r = rng.choice(t.recs[1:])
+            pos = rng.randrange(r["off"], r["end"])
+            bit = 1 << rng.randrange(8)
+            d = bytearray(t.data)
+            d[pos] ^= bit
+            add(f"flip-{key}-{i}", key, bytes(d), f"bit {bit:#04x} flipped at offset {pos} (in a {r['name']} record at {r['off']})")
+    return [(name, T[key].rel, data, desc) for name, key, data, desc in cases]
+
+
+def write_modern(tool):
+    """Writes the modern cases: those Go 1.27 rejects to corpus/damaged-modern/, those it reads
+    (the alteration left a well-formed trace) to corpus/altered-modern/."""
+    tables = {OUT_MODERN: [], OUT_MODERN_ALTERED: []}
+    for out in tables:
+        os.makedirs(out, exist_ok=True)
+        for f in os.listdir(out):
+            os.remove(os.path.join(out, f))
+    for name, rel, data, desc in modern_cases(tool):
+        path = os.path.join(OUT_MODERN, name)
+        with open(path, "wb") as f:
+            f.write(data)
+        code, msg = modern_verdict(path)
+        out = OUT_MODERN
+        if code == 0:
+            out = OUT_MODERN_ALTERED
+            os.rename(path, os.path.join(out, name))
+            desc += ": still a well-formed trace, one a runtime could have written"
+        tables[out].append("\t".join([name, rel, "1.27", str(code), msg, desc]))
+        print(f"{name:32} go1.27 exit {code} {msg[:100]}")
     for out, rows in tables.items():
         with open(os.path.join(out, "verdicts.tsv"), "w") as f:
             f.write("\n".join(["name\tbase\tgo\tgo_exit\tgo_message\tdescription"] + rows) + "\n")

@@ -88,8 +88,9 @@ pub enum ErrorKind {
     /// The first 16 bytes are not a trace header.
     #[error("not a trace file")]
     BadHeader,
-    /// A well-formed header of a version no Go release wrote, or one gotrace does not read.
-    #[error("unsupported trace file version {}.{} (update Go toolchain) {number}", number / 1000, number % 1000)]
+    /// A well-formed header of a version no Go release wrote, or one gotrace does not read. In
+    /// the words of the Go that reads its neighbours: Go 1.19's up to 1.21, Go 1.27's beyond.
+    #[error("{}", unsupported_version(*number))]
     UnsupportedVersion {
         /// `1000 * major + minor` as the header says.
         number: u32,
@@ -545,5 +546,16 @@ impl ErrorKind {
             Modern(kind) => kind.category(),
             _ => Category::Malformed,
         }
+    }
+}
+
+/// Go's message for a header of a version it does not read: Go 1.19's parser for numbers up to
+/// 1.21 (the legacy layout), Go 1.27's reader beyond.
+fn unsupported_version(number: u32) -> String {
+    let (major, minor) = (number / 1000, number % 1000);
+    if number <= 1021 {
+        format!("unsupported trace file version {major}.{minor} (update Go toolchain) {number}")
+    } else {
+        format!("unknown or unsupported trace version go {major}.{minor}")
     }
 }

@@ -71,7 +71,8 @@ pub struct Verdict {
     pub name: String,
     /// Exit status of Go's `go tool trace -d` (0: Go accepts the file).
     pub go_exit: i32,
-    /// Go's `failed to parse trace: ...` text; empty when Go accepts.
+    /// Go's `failed to parse trace: ...` text (modern: Go 1.27's whole error text, newlines,
+    /// tabs and backslashes escaped as `\n`, `\t` and `\\`); empty when Go accepts.
     pub go_message: String,
     pub description: String,
 }
@@ -108,6 +109,16 @@ pub fn damaged() -> Vec<Verdict> {
 /// could have written (Go accepts them; so must strict mode).
 pub fn altered() -> Vec<Verdict> {
     verdicts("altered", 8)
+}
+
+/// `corpus/damaged-modern/`: modern traces (Go 1.22+) damaged in ways Go 1.27's reader rejects.
+pub fn damaged_modern() -> Vec<Verdict> {
+    verdicts("damaged-modern", 40)
+}
+
+/// `corpus/altered-modern/`: modern traces altered so that Go 1.27's reader still reads them.
+pub fn altered_modern() -> Vec<Verdict> {
+    verdicts("altered-modern", 1)
 }
 
 /// One go-testdata file by name.

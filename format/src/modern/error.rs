@@ -644,10 +644,14 @@ pub enum OrderFault {
         /// The range's begin type.
         begin: EventType,
     },
-    /// No thread's next event can come next (Go also prints its state, omitted here).
-    #[error("broken trace: failed to advance: frontier:\n[gen={gen}]")]
+    /// No thread's next event can come next. `state` is Go's dump of the reader's state: each
+    /// thread's next event, then the goroutines, Ps and threads the ordering knows and the GC
+    /// (Go lists goroutines, Ps and threads in its maps' random order; ours is by id).
+    #[error("broken trace: failed to advance: frontier:\n[gen={gen}]\n\n{state}")]
     FailedToAdvance {
         /// The generation.
         gen: u64,
+        /// The state, as Go prints it (cut after 4 KiB).
+        state: &'static str,
     },
 }

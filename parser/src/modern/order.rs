@@ -250,6 +250,61 @@ impl Ordering {
         Ok(true)
     }
 
+    /// Go's dump of the ordering state after a failure to advance: the goroutines, Ps and threads
+    /// it knows, then the GC. Go lists each in its maps' random order; here ids increase.
+    #[cold]
+    pub(crate) fn write_state(&self, out: &mut String) {
+        use std::fmt::Write;
+        fn sorted<T>(map: &IdMap<T>) -> Vec<(i64, &T)> {
+            let mut all: Vec<(i64, &T)> = map.iter().collect();
+            all.sort_unstable_by_key(|&(id, _)| id);
+            all
+        }
+        let go_status = |s: u64| match s {
+            GO_RUNNABLE => "Runnable",
+            GO_RUNNING => "Running",
+            GO_SYSCALL => "Syscall",
+            GO_WAITING => "Waiting",
+            _ => "Bad",
+        };
+        let proc_status = |s: u64| match s {
+            PROC_RUNNING => "Running",
+            PROC_IDLE => "Idle",
+            PROC_SYSCALL => "Syscall",
+            PROC_SYSCALL_ABANDONED => "SyscallAbandoned",
+            _ => "Bad",
+        };
+        for (id, g) in sorted(&self.g) {
+            let _ = writeln!(
+                out,
+                "G {id} [status={} seq={} (gen={})]",
+                go_status(g.status),
+                g.seq.seq,
+                g.seq.gen
+            );
+        }
+        out.push('\n');
+        for (id, p) in sorted(&self.p) {
+            let _ = writeln!(
+                out,
+                "P {id} [status={} seq={} (gen={})]",
+                proc_status(p.status),
+                p.seq.seq,
+                p.seq.gen
+            );
+        }
+        out.push('\n');
+        for (id, m) in sorted(&self.m) {
+            let _ = writeln!(out, "M {id} [g={} p={}]", m.g, m.p);
+        }
+        let gc = match self.gc {
+            Gc::Undetermined => "Undetermined",
+            Gc::NotRunning => "NotRunning",
+            Gc::Running => "Running",
+        };
+        let _ = writeln!(out, "\nGC {} {gc}", self.gc_seq);
+    }
+
     /// The next queued event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {

@@ -9,6 +9,7 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
+use super::leak::leak_text;
 use super::order::{BaseEvent, Ordering};
 
 fn modern(offset: u64, kind: ModernError) -> Error {
@@ -361,20 +362,34 @@ impl<R: Read> Reader<R> {
                 }
             }
             if !success {
-                let offset = self.frontier[0].offset;
-                return Err(modern(
-                    offset,
-                    ModernError::Order(OrderFault::FailedToAdvance { gen: self.gen.gen }),
-                ));
+                return Err(self.failed_to_advance(self.frontier[0].offset));
             }
         }
         match self.order.pop() {
             Some(ev) => self.emit(ev, self.queued_offset),
-            None => Err(modern(
-                self.queued_offset,
-                ModernError::Order(OrderFault::FailedToAdvance { gen: self.gen.gen }),
-            )),
+            None => Err(self.failed_to_advance(self.queued_offset)),
         }
+    }
+
+    /// Go's "failed to advance" error, with its dump of the state: each thread's next event (the
+    /// frontier, by time), then the ordering's.
+    #[cold]
+    fn failed_to_advance(&self, offset: u64) -> Error {
+        use std::fmt::Write;
+        let mut state = String::new();
+        for c in &self.frontier {
+            let t = EventType::from_code(c.ev.code, Version::Go1_26).unwrap_or(EventType::EVENT_BATCH);
+            let _ = write!(state, "M {} [{} time={}", c.m, t.name(), c.ev.time);
+            for (name, value) in t.arg_names().iter().skip(1).zip(c.ev.args) {
+                let _ = write!(state, " {name}={value}");
+            }
+            state.push_str("]\n");
+        }
+        state.push('\n');
+        self.order.write_state(&mut state);
+        state.push('\n');
+        let gen = self.gen.gen;
+        modern(offset, ModernError::Order(OrderFault::FailedToAdvance { gen, state: leak_text(state) }))
     }
 
     fn try_advance(&mut self, i: usize) -> Result<bool, Error> {
