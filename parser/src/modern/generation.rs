@@ -11,7 +11,9 @@
 use std::io::{self, Read};
 
 use gotrace_format::modern::{BatchField, ErrorKind as ModernError, EventType, ReadFault};
-use gotrace_format::{Error, ErrorKind, Version};
+use gotrace_format::{Error, ErrorKind, Limit, Version};
+
+use crate::Limits;
 
 use super::hash::FastMap;
 use super::leak::leak_text;
@@ -120,6 +122,11 @@ impl<V: Copy> IdTable<V> {
                 Ok(())
             }
         }
+    }
+
+    /// Entries, as memory counts them (the dense vector's slots, used or not).
+    fn len(&self) -> usize {
+        self.dense.len() + self.sparse.len()
     }
 
     fn compactify(&mut self) {
@@ -297,6 +304,8 @@ pub(crate) struct Generation {
     /// CPU samples sorted by time.
     pub cpu_samples: Vec<CpuSample>,
     has_clock: bool,
+    /// The caps the reader was given.
+    limits: Limits,
 }
 
 /// A batch header as read.
@@ -514,17 +523,43 @@ pub(crate) struct GenerationReader<R> {
     spill: Option<(Header, u64, Vec<u8>)>,
     /// The buffer of a generation done with, reused for the next one's batches.
     spare: Vec<u8>,
+    limits: Limits,
+    /// Batch records read so far.
+    batches_read: u64,
 }
 
 impl<R: Read> GenerationReader<R> {
-    /// Reads the batches of `reader`, whose next byte is at `offset`, a trace of `version`.
-    pub fn new(reader: R, version: Version, offset: u64) -> GenerationReader<R> {
+    /// Reads the batches of `reader`, whose next byte is at `offset`, a trace of `version`,
+    /// within `limits`.
+    pub fn new(reader: R, version: Version, offset: u64, limits: Limits) -> GenerationReader<R> {
         GenerationReader {
             batches: BatchReader::new(reader, offset),
             version,
             spill: None,
             spare: Vec::new(),
+            limits,
+            batches_read: 0,
         }
+    }
+
+    /// Counts a batch against the limits: batches of the trace, bytes the generation holds with
+    /// this one's body.
+    fn admit(&mut self, g: &Generation, h: &Header, body: usize) -> Result<(), Error> {
+        self.batches_read += 1;
+        let max = self.limits.get_max_batches();
+        if self.batches_read > max {
+            let kind = ErrorKind::LimitExceeded { what: Limit::Batches, value: self.batches_read, max };
+            return Err(Error::new(h.offset, kind));
+        }
+        let held = g.bytes_held() + body as u64;
+        let max = self.limits.get_max_bytes_held();
+        if held > max {
+            return Err(Error::new(
+                h.offset,
+                ErrorKind::LimitExceeded { what: Limit::BytesHeld, value: held, max },
+            ));
+        }
+        Ok(())
     }
 
     /// File offset of the next unread byte.
@@ -541,7 +576,7 @@ impl<R: Read> GenerationReader<R> {
     }
 
     fn new_generation(&mut self) -> Generation {
-        Generation { data: std::mem::take(&mut self.spare), ..Generation::default() }
+        Generation { data: std::mem::take(&mut self.spare), limits: self.limits, ..Generation::default() }
     }
 
     /// True when a batch of the next generation has been read (before version 26).
@@ -577,6 +612,7 @@ impl<R: Read> GenerationReader<R> {
             if g.min_ts == 0 || h.time < g.min_ts {
                 g.min_ts = h.time;
             }
+            self.admit(&g, &h, end - start)?;
             let body = &self.batches.buf[start..end];
             g.add_batch(h, body, batch.body_offset, self.version)?;
         }
@@ -593,6 +629,7 @@ impl<R: Read> GenerationReader<R> {
         if let Some((h, body_offset, body)) = self.spill.take() {
             g.gen = h.gen;
             g.min_ts = h.time;
+            self.admit(&g, &h, body.len())?;
             g.add_batch(h, &body, body_offset, self.version)?;
         }
         let mut late = None;
@@ -625,6 +662,9 @@ impl<R: Read> GenerationReader<R> {
             if g.min_ts == 0 || h.time < g.min_ts {
                 g.min_ts = h.time;
             }
+            let size = end - start;
+            self.admit(&g, &h, size)?;
+            let body = &self.batches.buf[start..end];
             g.add_batch(h, body, batch.body_offset, self.version)?;
         }
         let at = self.offset();
@@ -634,6 +674,14 @@ impl<R: Read> GenerationReader<R> {
 }
 
 impl Generation {
+    /// The bytes the generation holds, as the limits count them: batch bodies, string bytes, 8
+    /// per PC and 32 per distinct frame, 16 per table entry and CPU sample.
+    fn bytes_held(&self) -> u64 {
+        let t = &self.tables;
+        let entries = t.strings.len() + t.stacks.len() + self.cpu_samples.len();
+        (self.data.len() + t.string_bytes.len() + 8 * t.pcs.len() + 32 * t.frames.len() + 16 * entries) as u64
+    }
+
     fn add_batch(&mut self, h: Header, body: &[u8], body_offset: u64, version: Version) -> Result<(), Error> {
         if h.exp != 0 {
             // Experimental data is opaque to the ordering; Go hands it to Sync events.
@@ -689,6 +737,13 @@ impl Generation {
             if len > gotrace_format::modern::MAX_STRING_LEN {
                 return Err(modern(at, ModernError::StringTooLong { len }));
             }
+            let max = self.limits.get_max_string_len();
+            if len > max {
+                return Err(Error::new(
+                    at,
+                    ErrorKind::LimitExceeded { what: Limit::StringLen, value: len, max },
+                ));
+            }
             let have = (r.data.len() - r.pos) as u64;
             if have < len {
                 return Err(modern(at, ModernError::StringTruncated { read: have, want: len }));
@@ -723,6 +778,13 @@ impl Generation {
             let frames = r.value(at)?;
             if frames > gotrace_format::modern::MAX_STACK_FRAMES {
                 return Err(modern(at, ModernError::StackTooDeep { frames }));
+            }
+            let max = self.limits.get_max_stack_frames();
+            if frames > max {
+                return Err(Error::new(
+                    at,
+                    ErrorKind::LimitExceeded { what: Limit::StackFrames, value: frames, max },
+                ));
             }
             let start = t.pcs.len();
             for frame in 1..=frames {

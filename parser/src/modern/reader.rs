@@ -11,6 +11,7 @@ use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
 use super::leak::leak_text;
 use super::order::{BaseEvent, Ordering};
+use crate::Limits;
 
 fn modern(offset: u64, kind: ModernError) -> Error {
     Error::new(offset, ErrorKind::Modern(kind))
@@ -217,7 +218,30 @@ pub struct Reader<R> {
 
 impl<R: Read> Reader<R> {
     /// Reads the header from `reader`; only modern versions are accepted.
-    pub fn new(mut reader: R) -> Result<Reader<R>, Error> {
+    pub fn new(reader: R) -> Result<Reader<R>, Error> {
+        Reader::with_limits(reader, Limits::default())
+    }
+
+    /// As [`Reader::new`], within `limits`: a string or stack over the caller's cap (Go's own
+    /// caps, 1024 bytes and 128 frames, apply anyway), more batch records than
+    /// [`Limits::max_batches`], or a generation whose batches and tables would hold more than
+    /// [`Limits::max_bytes_held`] bytes is a [`LimitExceeded`](gotrace_format::Category::LimitExceeded)
+    /// error at the record's offset.
+    ///
+    /// ```
+    /// use gotrace_parser::modern::Reader;
+    /// use gotrace_parser::Limits;
+    /// let data = std::fs::read("../corpus/recorded/go1.23/timers.trace")?;
+    /// let mut reader = Reader::with_limits(&data[..], Limits::default().max_bytes_held(4096))?;
+    /// let err = loop {
+    ///     if let Err(e) = reader.next_event() {
+    ///         break e;
+    ///     }
+    /// };
+    /// assert_eq!(err.kind().category(), gotrace_format::Category::LimitExceeded);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn with_limits(mut reader: R, limits: Limits) -> Result<Reader<R>, Error> {
         let mut header = [0u8; HEADER_LEN];
         let mut read = 0;
         while read < HEADER_LEN {
@@ -237,7 +261,7 @@ impl<R: Read> Reader<R> {
         }
         Ok(Reader {
             version,
-            gens: GenerationReader::new(reader, version, HEADER_LEN as u64),
+            gens: GenerationReader::new(reader, version, HEADER_LEN as u64, limits),
             gen: Generation::default(),
             have_gen: false,
             frontier: Vec::new(),
