@@ -199,6 +199,21 @@ def hand_built():
     return cases
 
 
+def bit_flips(T, keys, per_trace, seed, add):
+    """`per_trace` files per base trace of `keys`, each with one bit flipped in a record other
+    than the first, the record, byte and bit drawn from a generator seeded with `seed`."""
+    rng = random.Random(seed)
+    for key in keys:
+        t = T[key]
+        for i in range(per_trace):
+            r = rng.choice(t.recs[1:])
+            pos = rng.randrange(r["off"], r["end"])
+            bit = 1 << rng.randrange(8)
+            d = bytearray(t.data)
+            d[pos] ^= bit
+            add(f"flip-{key}-{i}", key, bytes(d), f"bit {bit:#04x} flipped at offset {pos} (in a {r['name']} record at {r['off']})")
+
+
 def dummy_binary():
     """A tiny program, for Go's tool, which refuses Go 1.5/1.6 traces without a binary (it only
     symbolises PCs with it)."""
@@ -413,16 +428,7 @@ def main():
         ev = [x for _, x in end["vals"]]
         add("region-end-renamed", "ann19", a19.splice(end["off"], end["end"], a19.encode(end, ev[:3] + [ev[3] + 1] + ev[4:])), "a UserRegion end naming another region")
     # --- deterministic bit flips in varints of small traces
-    rng = random.Random(1)
-    for key in ["utr19", "http21", "http7", "http11"]:
-        t = T[key]
-        for i in range(3):
-            r = rng.choice(t.recs[1:])
-            pos = rng.randrange(r["off"], r["end"])
-            bit = 1 << rng.randrange(8)
-            d = bytearray(t.data)
-            d[pos] ^= bit
-            add(f"flip-{key}-{i}", key, bytes(d), f"bit {bit:#04x} flipped at offset {pos} (in a {r['name']} record at {r['off']})")
+    bit_flips(T, ["utr19", "http21", "http7", "http11"], 3, 1, add)
 
     files = [(name, T[key].ver, T[key].rel, data, desc) for name, key, data, desc in cases]
     files += [(name, ver, "hand-built", data, desc) for name, ver, data, desc in hand_built()]
@@ -495,12 +501,14 @@ def modern_cases(tool):
         hdr = len(batch_header(b))
         return b["off"], b["off"] + hdr + dict(b["vals"])["size"]
 
+    def batch_of(t, r):
+        """The batch that holds record `r`."""
+        return max((b for b in batches(t) if b["off"] < r["off"]), key=lambda b: b["off"])
+
     def batch_holding(t, name):
         """The batch that holds the first record named `name`."""
         r = t.find(name)
-        if r is None:
-            return None
-        return max((b for b in batches(t) if b["off"] < r["off"]), key=lambda b: b["off"])
+        return None if r is None else batch_of(t, r)
 
     def event_batch(t, nth=0):
         """The nth batch of timed events (not a table, sync or frequency batch)."""
@@ -599,7 +607,7 @@ def modern_cases(tool):
             if r is None:
                 continue
             # Inside a batch, a record's bytes move and the batch size no longer fits: fix it.
-            bb = max((b for b in batches(t) if b["off"] < r["off"]), key=lambda b: b["off"])
+            bb = batch_of(t, r)
             size = dict(bb["vals"])["size"]
             hl = len(batch_header(bb))
             n = r["end"] - r["off"]
@@ -607,16 +615,7 @@ def modern_cases(tool):
                 d = t.data[:bb["off"]] + batch_header(bb, size=size + delta) + t.data[bb["off"] + hl:r["off"]] + body + t.data[r["end"]:]
                 add(f"{what}-{name.lower()}-{key}", key, d, f"a {name} record {what} (its batch's size adjusted)")
     # --- deterministic bit flips
-    rng = random.Random(2)
-    for key in ["m22", "m23", "m26", "m27"]:
-        t = T[key]
-        for i in range(4):
-            r = rng.choice(t.recs[1:])
-            pos = rng.randrange(r["off"], r["end"])
-            bit = 1 << rng.randrange(8)
-            d = bytearray(t.data)
-            d[pos] ^= bit
-            add(f"flip-{key}-{i}", key, bytes(d), f"bit {bit:#04x} flipped at offset {pos} (in a {r['name']} record at {r['off']})")
+    bit_flips(T, ["m22", "m23", "m26", "m27"], 4, 2, add)
     return [(name, T[key].rel, data, desc) for name, key, data, desc in cases]
 
 
