@@ -25,7 +25,7 @@ pub(crate) mod buffer;
 pub(crate) mod lockorder;
 pub(crate) mod pool;
 mod proc;
-mod state;
+pub(crate) mod state;
 mod tables;
 
 use std::io::Write;

@@ -308,7 +308,15 @@ impl<'t> Proc<'t> {
         }
         let g = self.shared.new_goroutine_id();
         let tick = self.put(ts, Event::GoCreate { g, start_stack: start.0, stack: stack.0 });
-        Ok(GoState { id: g, seq: 0, last_p: self.id_for_seq(), tick, assisting: false, regions: Vec::new() })
+        Ok(GoState {
+            id: g,
+            seq: 0,
+            last_p: self.id_for_seq(),
+            status_gen: 0,
+            tick,
+            assisting: false,
+            regions: Vec::new(),
+        })
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required: Go's tools

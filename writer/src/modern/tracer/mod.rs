@@ -39,7 +39,7 @@ use gotrace_format::Version;
 
 use self::batch::BatchBuffer;
 use self::state::PState;
-pub use self::state::{Proc, Runnable, SyscallProc, Waiting};
+pub use self::state::{Proc, SyscallProc};
 use self::tables::{Stacks, Strings};
 pub use self::thread::Thread;
 use self::thread::{MState, TYPES};
@@ -50,6 +50,7 @@ use crate::modern::encoder::{
 use crate::tracer::consume;
 use crate::tracer::lockorder::{Rank, RankedMutex};
 use crate::tracer::pool::Pool;
+pub use crate::tracer::state::{Runnable, Waiting};
 use crate::{BlockReason, Error, Frame, GcWorker, GoId, StackId, StringId};
 
 /// How to trace: the version, the numbers of threads and Ps, the clock, generations, buffers.

@@ -8,13 +8,14 @@ use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use super::batch::BatchBuffer;
-use super::state::{GoState, PState, Proc, Runnable, SyscallProc, Waiting};
+use super::state::{PState, Proc, SyscallProc};
 use super::tables::head;
 use super::{block_index, return_thread, Shared};
 use crate::modern::encoder::{
     max_string_len, put_event, put_string, Event, GoStatus, ProcStatus, Wire, MAX_EVENT_LEN, NO_THREAD,
 };
 use crate::tracer::lockorder::{self, Rank};
+use crate::tracer::state::{GoState, Runnable, Waiting, NO_LAST_P};
 use crate::{
     BlockReason, GcCycle, GcWorker, GoId, Refused, Region, StackId, StateError, StringId, Stw, Task, TaskId,
 };
@@ -339,7 +340,15 @@ impl<'t> Thread<'t> {
             Event::GoCreate { g, start_stack, stack }
         };
         let tick = st.put(shared, ts, &ev);
-        Ok(GoState { id: g, seq: 0, status_gen: st.gen, tick, assisting: false, regions: Vec::new() })
+        Ok(GoState {
+            id: g,
+            seq: 0,
+            last_p: NO_LAST_P,
+            status_gen: st.gen,
+            tick,
+            assisting: false,
+            regions: Vec::new(),
+        })
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required), created by
