@@ -26,7 +26,7 @@ use gotrace_format::legacy::StwReason;
 use gotrace_format::Version;
 
 use super::{Proc, Stats, SyscallProc, Thread, Tracer, TracerOptions};
-use crate::synth::workload::{drive, Names, Producer, Queues, Sched, World, G};
+use crate::synth::workload::{drive, same_operations, Names, Producer, Queues, Sched, World, G};
 use crate::synth::{Rng, Stacks, FREQUENCY};
 use crate::{
     BlockReason, Error, GcCycle, GcWorker, Region, Runnable, StackId, StringId, Stw, Task, TaskId, Waiting,
@@ -218,52 +218,14 @@ impl<W: Write + Send + 'static> M<'_, W> {
 impl<W: Write + Send + 'static> Producer for M<'_, W> {
     type Shared = Shared;
 
+    same_operations!(m);
+
     fn index(&self) -> u32 {
         self.m.id() as u32
     }
 
-    fn last_tick(&self) -> u64 {
-        self.m.last_tick()
-    }
-
-    fn events(&self) -> u64 {
-        self.m.events()
-    }
-
-    fn go_create(&mut self, ts: u64, start: StackId, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.m.go_create(ts, start, stack)?)
-    }
-
-    fn go_start(&mut self, ts: u64, g: Runnable) -> Result<(), Error> {
-        self.m.go_start(ts, g).map_err(|r| r.error.into())
-    }
-
-    fn go_start_label(&mut self, ts: u64, g: Runnable, worker: GcWorker) -> Result<(), Error> {
-        self.m.go_start_label(ts, g, worker).map_err(|r| r.error.into())
-    }
-
-    fn go_block(&mut self, ts: u64, reason: BlockReason, stack: StackId) -> Result<Waiting, Error> {
-        Ok(self.m.go_block(ts, reason, stack)?)
-    }
-
-    fn go_sleep(&mut self, ts: u64, stack: StackId) -> Result<Waiting, Error> {
-        Ok(self.m.go_sleep(ts, stack)?)
-    }
-
-    fn go_sched(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.m.go_sched(ts, stack)?)
-    }
-
-    fn go_preempt(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.m.go_preempt(ts, stack)?)
-    }
-
     fn go_end(&mut self, ts: u64) -> Result<(), Error> {
         Ok(self.m.go_destroy(ts)?)
-    }
-
-    fn go_unblock(&mut self, ts: u64, g: Waiting, stack: StackId) -> Runnable {
-        self.m.go_unblock(ts, g, stack)
     }
 
     /// This thread writes it: a modern `GoUnblock` needs no P.
@@ -319,29 +281,12 @@ impl<W: Write + Send + 'static> Producer for M<'_, W> {
         self.m.task_end(ts, task, stack).map_err(|r| r.error.into())
     }
 
-    fn region_begin(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        name: StringId,
-        stack: StackId,
-    ) -> Result<Region, Error> {
-        Ok(self.m.region_begin(ts, task, name, stack)?)
+    fn region_begin(&mut self, ts: u64, task: TaskId, name: StringId, at: StackId) -> Result<Region, Error> {
+        Ok(self.m.region_begin(ts, task, name, at)?)
     }
 
-    fn region_end(&mut self, ts: u64, region: Region, stack: StackId) -> Result<(), Error> {
-        self.m.region_end(ts, region, stack).map_err(|r| r.error.into())
-    }
-
-    fn log(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        key: StringId,
-        message: &str,
-        stack: StackId,
-    ) -> Result<(), Error> {
-        Ok(self.m.log(ts, task, key, message, stack)?)
+    fn log(&mut self, ts: u64, task: TaskId, key: StringId, text: &str, at: StackId) -> Result<(), Error> {
+        Ok(self.m.log(ts, task, key, text, at)?)
     }
 
     fn cpu_sample(&mut self, ts: u64, stack: StackId) {

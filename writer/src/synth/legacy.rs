@@ -7,7 +7,7 @@ use std::io::Write;
 
 use gotrace_format::legacy::StwReason;
 
-use super::workload::{take_due, Producer, Sched, G};
+use super::workload::{same_operations, take_due, Producer, Sched, G};
 use crate::{
     BlockReason, Error, GcCycle, GcWorker, InSyscall, Proc, Region, Runnable, StackId, StringId, Stw, Task,
     TaskId, Tracer, Waiting,
@@ -36,52 +36,14 @@ impl<'t, W: Write + Send + 'static> P<'t, W> {
 impl<W: Write + Send + 'static> Producer for P<'_, W> {
     type Shared = Shared;
 
+    same_operations!(p);
+
     fn index(&self) -> u32 {
         self.index
     }
 
-    fn last_tick(&self) -> u64 {
-        self.p.last_tick()
-    }
-
-    fn events(&self) -> u64 {
-        self.p.events()
-    }
-
-    fn go_create(&mut self, ts: u64, start: StackId, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.p.go_create(ts, start, stack)?)
-    }
-
-    fn go_start(&mut self, ts: u64, g: Runnable) -> Result<(), Error> {
-        self.p.go_start(ts, g).map_err(|r| r.error.into())
-    }
-
-    fn go_start_label(&mut self, ts: u64, g: Runnable, worker: GcWorker) -> Result<(), Error> {
-        self.p.go_start_label(ts, g, worker).map_err(|r| r.error.into())
-    }
-
-    fn go_block(&mut self, ts: u64, reason: BlockReason, stack: StackId) -> Result<Waiting, Error> {
-        Ok(self.p.go_block(ts, reason, stack)?)
-    }
-
-    fn go_sleep(&mut self, ts: u64, stack: StackId) -> Result<Waiting, Error> {
-        Ok(self.p.go_sleep(ts, stack)?)
-    }
-
-    fn go_sched(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.p.go_sched(ts, stack)?)
-    }
-
-    fn go_preempt(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
-        Ok(self.p.go_preempt(ts, stack)?)
-    }
-
     fn go_end(&mut self, ts: u64) -> Result<(), Error> {
         Ok(self.p.go_end(ts)?)
-    }
-
-    fn go_unblock(&mut self, ts: u64, g: Waiting, stack: StackId) -> Runnable {
-        self.p.go_unblock(ts, g, stack)
     }
 
     fn poller_unblock(&mut self, ts: u64, g: Waiting) -> Runnable {
@@ -141,29 +103,12 @@ impl<W: Write + Send + 'static> Producer for P<'_, W> {
         Ok(())
     }
 
-    fn region_begin(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        name: StringId,
-        stack: StackId,
-    ) -> Result<Region, Error> {
-        Ok(self.p.region_start(ts, task, name, stack)?)
+    fn region_begin(&mut self, ts: u64, task: TaskId, name: StringId, at: StackId) -> Result<Region, Error> {
+        Ok(self.p.region_start(ts, task, name, at)?)
     }
 
-    fn region_end(&mut self, ts: u64, region: Region, stack: StackId) -> Result<(), Error> {
-        self.p.region_end(ts, region, stack).map_err(|r| r.error.into())
-    }
-
-    fn log(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        key: StringId,
-        message: &str,
-        stack: StackId,
-    ) -> Result<(), Error> {
-        self.p.log(ts, task, key, message, stack);
+    fn log(&mut self, ts: u64, task: TaskId, key: StringId, text: &str, at: StackId) -> Result<(), Error> {
+        self.p.log(ts, task, key, text, at);
         Ok(())
     }
 

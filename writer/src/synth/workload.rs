@@ -179,24 +179,11 @@ pub(crate) trait Producer: Sized {
     /// The task ends.
     fn task_end(&mut self, ts: u64, task: Task, stack: StackId) -> Result<(), Error>;
     /// The running goroutine opens a region.
-    fn region_begin(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        name: StringId,
-        stack: StackId,
-    ) -> Result<Region, Error>;
+    fn region_begin(&mut self, ts: u64, task: TaskId, name: StringId, at: StackId) -> Result<Region, Error>;
     /// The running goroutine closes its innermost region.
     fn region_end(&mut self, ts: u64, region: Region, stack: StackId) -> Result<(), Error>;
     /// A user log message.
-    fn log(
-        &mut self,
-        ts: u64,
-        task: TaskId,
-        key: StringId,
-        message: &str,
-        stack: StackId,
-    ) -> Result<(), Error>;
+    fn log(&mut self, ts: u64, task: TaskId, key: StringId, text: &str, at: StackId) -> Result<(), Error>;
     /// A CPU profile sample of what runs here now.
     fn cpu_sample(&mut self, ts: u64, stack: StackId);
 
@@ -218,6 +205,57 @@ pub(crate) trait Producer: Sized {
     /// After the last round.
     fn finish(s: &mut Sched<'_, Self>) -> Result<(), Error>;
 }
+
+/// The [`Producer`] operations whose names and signatures are the same on both tracers'
+/// handles, forwarded to the handle in field `$h` (a refusal becomes its error).
+macro_rules! same_operations {
+    ($h:ident) => {
+        fn last_tick(&self) -> u64 {
+            self.$h.last_tick()
+        }
+
+        fn events(&self) -> u64 {
+            self.$h.events()
+        }
+
+        fn go_create(&mut self, ts: u64, start: StackId, stack: StackId) -> Result<Runnable, Error> {
+            Ok(self.$h.go_create(ts, start, stack)?)
+        }
+
+        fn go_start(&mut self, ts: u64, g: Runnable) -> Result<(), Error> {
+            self.$h.go_start(ts, g).map_err(|r| r.error.into())
+        }
+
+        fn go_start_label(&mut self, ts: u64, g: Runnable, worker: GcWorker) -> Result<(), Error> {
+            self.$h.go_start_label(ts, g, worker).map_err(|r| r.error.into())
+        }
+
+        fn go_block(&mut self, ts: u64, reason: BlockReason, stack: StackId) -> Result<Waiting, Error> {
+            Ok(self.$h.go_block(ts, reason, stack)?)
+        }
+
+        fn go_sleep(&mut self, ts: u64, stack: StackId) -> Result<Waiting, Error> {
+            Ok(self.$h.go_sleep(ts, stack)?)
+        }
+
+        fn go_sched(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
+            Ok(self.$h.go_sched(ts, stack)?)
+        }
+
+        fn go_preempt(&mut self, ts: u64, stack: StackId) -> Result<Runnable, Error> {
+            Ok(self.$h.go_preempt(ts, stack)?)
+        }
+
+        fn go_unblock(&mut self, ts: u64, g: Waiting, stack: StackId) -> Runnable {
+            self.$h.go_unblock(ts, g, stack)
+        }
+
+        fn region_end(&mut self, ts: u64, region: Region, stack: StackId) -> Result<(), Error> {
+            self.$h.region_end(ts, region, stack).map_err(|r| r.error.into())
+        }
+    };
+}
+pub(crate) use same_operations;
 
 /// Runs one scheduler loop per producer, each on a thread of its own, from tick `start`, each
 /// producer with its GC mark worker; returns the first error.
