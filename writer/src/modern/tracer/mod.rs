@@ -32,7 +32,6 @@ mod thread;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar};
-use std::thread::JoinHandle;
 
 use gotrace_format::modern::EventType;
 use gotrace_format::Version;
@@ -41,111 +40,24 @@ use self::batch::BatchBuffer;
 use self::state::PState;
 pub use self::state::{Proc, SyscallProc};
 use self::tables::{Stacks, Strings};
+use self::thread::MState;
 pub use self::thread::Thread;
-use self::thread::{MState, TYPES};
 use crate::modern::encoder::{
     max_stack_len, max_string_len, put_cpu_sample, put_frequency, put_stack, put_string, put_sync,
     ClockSnapshot, CpuSample, Encoder, CPU_SAMPLE_LEN, NO_THREAD, SYNC_BODY_LEN,
 };
-use crate::tracer::consume;
 use crate::tracer::lockorder::{Rank, RankedMutex};
 use crate::tracer::pool::Pool;
 pub use crate::tracer::state::{Runnable, Waiting};
-use crate::{BlockReason, Error, Frame, GcWorker, GoId, StackId, StringId};
+use crate::tracer::{consume, Consumer};
+use crate::{BlockReason, Error, Frame, GcWorker, GoId, StackId, StringId, TracerOptions};
 
-/// How to trace: the version, the numbers of threads and Ps, the clock, generations, buffers.
-///
-/// ```
-/// use gotrace_writer::modern::TracerOptions;
-/// use gotrace_format::Version;
-/// let o = TracerOptions::new(Version::Go1_26).threads(4).procs(2).generation_bytes(Some(1 << 20));
-/// assert_eq!(o.buffer_limit(), 2 * 4 + 8);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub struct TracerOptions {
-    version: Version,
-    threads: u32,
-    procs: u32,
-    frequency: u64,
-    generation_bytes: Option<u64>,
-    max_buffers: Option<usize>,
-}
-
-impl Default for TracerOptions {
-    /// Format 23, one thread, one P, the runtime's clock, generations of about 16 MiB.
-    fn default() -> TracerOptions {
-        TracerOptions::new(Version::Go1_23)
-    }
-}
-
-impl TracerOptions {
-    /// Options for a trace of `version` (Go 1.23 or 1.26): one thread, one P, 15 625 000
-    /// clock units per second (the runtime's `nanotime / 64`), generations of about 16 MiB.
-    pub fn new(version: Version) -> TracerOptions {
-        TracerOptions {
-            version,
-            threads: 1,
-            procs: 1,
-            frequency: 15_625_000,
-            generation_bytes: Some(16 << 20),
-            max_buffers: None,
-        }
-    }
-
-    /// The version written.
-    pub fn version(mut self, version: Version) -> TracerOptions {
-        self.version = version;
-        self
-    }
-
-    /// The number of threads (Ms): ids `0..threads` for [`Tracer::thread`].
-    pub fn threads(mut self, threads: u32) -> TracerOptions {
-        self.threads = threads;
-        self
-    }
-
-    /// The number of Ps (GOMAXPROCS): ids `0..procs` for [`Tracer::proc`].
-    pub fn procs(mut self, procs: u32) -> TracerOptions {
-        self.procs = procs;
-        self
-    }
-
-    /// Clock units per second: the unit of every `ts` given to the tracer.
-    pub fn frequency(mut self, units_per_second: u64) -> TracerOptions {
-        self.frequency = units_per_second;
-        self
-    }
-
-    /// Start a new generation once the threads have filled about this many bytes of buffers in
-    /// the current one (`None`: only on [`Tracer::advance`]).
-    pub fn generation_bytes(mut self, bytes: Option<u64>) -> TracerOptions {
-        self.generation_bytes = bytes;
-        self
-    }
-
-    /// The most buffers that may exist at once (see [`buffer_limit`](Self::buffer_limit)).
-    pub fn max_buffers(mut self, buffers: usize) -> TracerOptions {
-        self.max_buffers = Some(buffers);
-        self
-    }
-
-    /// The cap on buffers in existence: `max_buffers` if given (but at least `threads + 6`:
-    /// one per thread, the log strings, the CPU samples, the tables, the one being written out,
-    /// one to swap in), else `2 × threads + 8`.
-    #[must_use]
-    pub fn buffer_limit(&self) -> usize {
-        let floor = self.threads as usize + 6;
-        self.max_buffers.map_or(2 * self.threads as usize + 8, |m| m.max(floor))
-    }
-}
-
-/// Figures of a modern tracer.
+/// Figures of a modern tracer: [`crate::Stats`] counting by modern event types.
 ///
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
-/// use gotrace_format::modern::EventType;
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
+/// use gotrace_format::{modern::EventType, Version};
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
 /// let mut m = tracer.thread(0)?;
 /// m.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;
 /// drop(m);
@@ -154,39 +66,7 @@ impl TracerOptions {
 /// assert_eq!(stats.events(), 2); // and the P's ProcStatus
 /// # Ok::<(), gotrace_writer::Error>(())
 /// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Stats {
-    counts: [u64; TYPES],
-    /// Generations closed so far.
-    pub generations: u64,
-    /// CPU samples written.
-    pub cpu_samples: u64,
-    /// Buffers in existence now.
-    pub buffers: usize,
-    /// Most buffers in existence at once.
-    pub peak_buffers: usize,
-    /// The cap on buffers.
-    pub buffer_limit: usize,
-    /// Times a producer waited for the consumer to free a buffer.
-    pub buffer_waits: u64,
-    /// Bytes written to the sink so far.
-    pub bytes_written: u64,
-}
-
-impl Stats {
-    /// Timed events written (by the thread handles returned so far).
-    #[must_use]
-    pub fn events(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    /// Events of type `t` written.
-    #[must_use]
-    pub fn count(&self, t: EventType) -> u64 {
-        self.counts.get(usize::from(t.code())).copied().unwrap_or(0)
-    }
-}
+pub type Stats = crate::Stats<EventType>;
 
 /// A thread's slot: its state while no handle holds it.
 #[derive(Debug)]
@@ -535,7 +415,7 @@ impl Shared {
 #[derive(Debug)]
 pub struct Tracer<W: Write + Send + 'static> {
     shared: Arc<Shared>,
-    consumer: Option<JoinHandle<Result<W, Error>>>,
+    consumer: Consumer<W>,
 }
 
 impl<W: Write + Send + 'static> Tracer<W> {
@@ -580,14 +460,11 @@ impl<W: Write + Send + 'static> Tracer<W> {
             first.hand_over(&shared.pool);
         }
         let consumer_shared = Arc::clone(&shared);
-        let consumer = std::thread::Builder::new()
-            .name("gotrace-consumer".into())
-            .spawn(move || {
-                let header = consumer_shared.version.header();
-                consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
-            })
-            .map_err(Error::Io)?;
-        Ok(Tracer { shared, consumer: Some(consumer) })
+        let consumer = Consumer::spawn(move || {
+            let header = consumer_shared.version.header();
+            consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
+        })?;
+        Ok(Tracer { shared, consumer })
     }
 
     /// The version written.
@@ -689,21 +566,13 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// Figures so far (events of thread handles still held are counted once they are dropped).
     #[must_use]
     pub fn stats(&self) -> Stats {
-        let mut counts = [0u64; TYPES];
+        let mut stats = Stats::new(&self.shared.pool, self.shared.bytes_written.load(Ordering::Relaxed));
         for s in self.shared.slots.lock().iter().filter_map(|s| s.state.as_ref()) {
-            counts.iter_mut().zip(&s.counts).for_each(|(t, n)| *t += n);
+            stats.add(&s.counts);
         }
-        let pool = self.shared.pool.stats();
-        Stats {
-            counts,
-            generations: self.shared.gen.lock().generations,
-            cpu_samples: self.shared.cpu_samples.load(Ordering::Relaxed),
-            buffers: pool.allocated,
-            peak_buffers: pool.peak,
-            buffer_limit: self.shared.pool.max(),
-            buffer_waits: pool.waits,
-            bytes_written: self.shared.bytes_written.load(Ordering::Relaxed),
-        }
+        stats.generations = self.shared.gen.lock().generations;
+        stats.cpu_samples = self.shared.cpu_samples.load(Ordering::Relaxed);
+        stats
     }
 
     /// Closes the last generation (every handle has been dropped: they borrow the tracer),
@@ -711,15 +580,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// first error ([`Error::Io`], or [`Error::SinkPanicked`]).
     pub fn finish(mut self) -> Result<W, Error> {
         self.shared.close(true);
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<W, Error> {
-        self.shared.pool.shut_down();
-        match self.consumer.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) | None => Err(Error::SinkPanicked),
-        }
+        self.consumer.join(&self.shared.pool)
     }
 }
 
@@ -727,9 +588,7 @@ impl<W: Write + Send + 'static> Drop for Tracer<W> {
     /// A tracer dropped without [`finish`](Tracer::finish) stops its consumer (the last
     /// generation is lost).
     fn drop(&mut self) {
-        if self.consumer.is_some() {
-            let _ = self.join();
-        }
+        let _ = self.consumer.join(&self.shared.pool);
     }
 }
 

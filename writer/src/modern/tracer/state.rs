@@ -19,7 +19,7 @@ pub(crate) struct PState {
 ///
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().procs(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).procs(2))?;
 /// let p = tracer.proc(1)?;
 /// assert_eq!(p.id(), 1);
 /// let mut m = tracer.thread(0)?;
@@ -49,7 +49,7 @@ impl Proc {
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
 /// # use gotrace_writer::{Frame, StackId};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().threads(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).threads(2))?;
 /// let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
 /// let (mut m0, mut m1) = (tracer.thread(0)?, tracer.thread(1)?);
 /// m0.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;

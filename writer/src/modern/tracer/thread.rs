@@ -157,7 +157,7 @@ impl MState {
 /// ```
 /// use gotrace_writer::modern::{Tracer, TracerOptions};
 /// use gotrace_writer::{BlockReason, Frame, StackId};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().threads(2).procs(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).threads(2).procs(2))?;
 /// let start = tracer.stack(&[Frame { pc: 0x401000, func: "main.worker", file: "main.go", line: 10 }]);
 /// let (mut m0, mut m1) = (tracer.thread(0)?, tracer.thread(1)?);
 /// m0.proc_start(100, tracer.proc(0)?).map_err(|r| r.error)?;
@@ -238,7 +238,7 @@ impl<'t> Thread<'t> {
     ///
     /// ```
     /// # use gotrace_writer::modern::{Event, Tracer, TracerOptions};
-    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
+    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23))?;
     /// let mut m = tracer.thread(0)?;
     /// assert_eq!(m.emit(50, &Event::HeapAlloc { bytes: 4096 }), 50);
     /// assert_eq!(m.emit(40, &Event::HeapAlloc { bytes: 8192 }), 51); // never before the last
