@@ -1,9 +1,10 @@
 //! The synthetic workload of [`crate::synth`] (the same workload code), written as a modern
-//! trace through the modern [`Tracer`]: goroutines created and scheduled across Ps, blocking on channels, mutexes,
-//! condition variables, `select`, the network and sleeps, coroutine switches, syscalls that
-//! return fast and syscalls that block and lose their P to a steal, GC cycles with
-//! stop-the-world phases, mark workers, assists and sweeps, heap figures, user tasks, regions
-//! and logs, CPU samples, and several generations.
+//! trace through the modern [`Tracer`]: goroutines created and scheduled across Ps, blocking
+//! on channels, mutexes, condition variables, `select`, the network and sleeps, coroutine
+//! switches, syscalls that return fast and syscalls that block and lose their P to a steal,
+//! cgo callbacks on threads without a P (goroutines created in a syscall, and destroyed in
+//! one), GC cycles with stop-the-world phases, mark workers, assists and sweeps, heap figures,
+//! user tasks, regions and logs, CPU samples, and several generations.
 //!
 //! One producer thread per M runs at once: there is one M more than Ps, so that a thread can
 //! sit in a syscall while the others run every P. Ps move between threads (idle Ps are shared,
@@ -189,8 +190,28 @@ impl<W: Write + Send + 'static> M<'_, W> {
         }
     }
 
+    /// A cgo callback on a thread without a P: C calls Go, and the callback's goroutine, born in
+    /// a syscall, waits for a P (it is runnable) or returns to C at once.
+    fn callback(s: &mut Sched<'_, Self>) -> Result<(), Error> {
+        let t = s.tick(4);
+        s.p.m.go_create_syscall(t)?;
+        let t = s.tick(6);
+        if s.rng.chance(50) {
+            let h = s.p.m.go_syscall_end_blocked(t)?;
+            s.world.live.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            s.world.queues().runq.push_back(G { h, task: None });
+        } else {
+            s.p.m.go_destroy_syscall(t)?;
+        }
+        Ok(())
+    }
+
     /// A thread without a P: an idle P, else one left in a syscall (a steal), else wait.
+    /// Now and then, a cgo callback first.
     fn find_proc(s: &mut Sched<'_, Self>) -> Result<(), Error> {
+        if s.rng.chance(5) {
+            return M::callback(s);
+        }
         let (idle, stolen) = {
             let mut q = s.world.queues();
             let idle = q.own.idle.pop();

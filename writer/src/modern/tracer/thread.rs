@@ -592,6 +592,76 @@ impl<'t> Thread<'t> {
         Ok(Runnable(g))
     }
 
+    /// A thread the runtime did not create (a C thread calling into Go: a cgo callback) gets a
+    /// new goroutine, which starts in a syscall on it: `GoCreateSyscall`. Refused while the
+    /// thread holds a P or has a goroutine. Then
+    /// [`go_syscall_end_blocked`](Thread::go_syscall_end_blocked) makes it runnable (to run on a
+    /// P), or [`go_destroy_syscall`](Thread::go_destroy_syscall) ends it.
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// # use gotrace_format::Version;
+    /// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
+    /// let mut m = tracer.thread(0)?;
+    /// let g = m.go_create_syscall(10)?; // C calls Go
+    /// assert_eq!(m.running(), Some(g));
+    /// let g = m.go_syscall_end_blocked(11)?; // the callback waits for a P
+    /// m.proc_start(12, tracer.proc(0)?).map_err(|r| r.error)?;
+    /// m.go_start(13, g).map_err(|r| r.error)?;
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn go_create_syscall(&mut self, ts: u64) -> Result<GoId, StateError> {
+        let shared = self.shared;
+        let st = st!(self);
+        st.enter(shared);
+        if st.p.is_some() {
+            return Err(StateError::ProcStarted);
+        }
+        if let Some(g) = &st.g {
+            return Err(StateError::GoroutineRunning { g: g.id });
+        }
+        let g = shared.new_goroutine_id();
+        let tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
+        st.g = Some(GoState {
+            id: g,
+            seq: 0,
+            last_p: NO_LAST_P,
+            status_gen: st.gen,
+            tick,
+            assisting: false,
+            regions: Vec::new(),
+        });
+        st.syscall = true;
+        Ok(GoId(g))
+    }
+
+    /// The goroutine in a syscall on this thread goes away as the thread returns to C (the end
+    /// of a cgo callback, or the C thread exits): `GoDestroySyscall`. Refused while the thread
+    /// holds a P ([`go_syscall_release`](Thread::go_syscall_release) it first: Go's reader then
+    /// takes the P for abandoned, and only a [`proc_steal`](Thread::proc_steal) brings it back).
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// # use gotrace_format::Version;
+    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
+    /// let mut m = tracer.thread(0)?;
+    /// m.go_create_syscall(10)?;
+    /// m.go_destroy_syscall(11)?;
+    /// assert_eq!(m.running(), None);
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn go_destroy_syscall(&mut self, ts: u64) -> Result<(), StateError> {
+        let shared = self.shared;
+        let st = self.in_syscall()?;
+        if st.p.is_some() {
+            return Err(StateError::ProcStarted);
+        }
+        st.put(shared, ts, &Event::GoDestroySyscall);
+        st.g = None;
+        st.syscall = false;
+        Ok(())
+    }
+
     // ---- GC ----------------------------------------------------------------------------
 
     /// A GC mark phase begins: `GCBegin` with the next GC sequence number (by a running
