@@ -11,7 +11,8 @@
 //!   buffer over and waits until every thread handle in use has done so (or been dropped, or
 //!   called [`Thread::safe_point`]); the last one closes the generation: it hands over the
 //!   buffers of the threads not in use, the log strings and CPU samples, writes the string
-//!   and stack tables, the frequency batch (23) or the `EndOfGeneration` byte and the next
+//!   and stack tables (of what the generation used: each thread marks the ids its events
+//!   refer to in a bit set of its own), the frequency batch (23) or the `EndOfGeneration` byte and the next
 //!   generation's sync batch (26), and lets the others go on. A generation without events is
 //!   not closed.
 //! - Status: a thread's first event of a generation is preceded by the `ProcStatus` of its P
@@ -39,7 +40,7 @@ use gotrace_format::Version;
 use self::batch::BatchBuffer;
 use self::state::PState;
 pub use self::state::{Proc, SyscallProc};
-use self::tables::{Stacks, Strings};
+use self::tables::{Stacks, Strings, UsedIds};
 use self::thread::MState;
 pub use self::thread::Thread;
 use crate::modern::encoder::{
@@ -102,6 +103,8 @@ struct GenState {
     acked: usize,
     /// Events of the acknowledged threads in this generation.
     events: u64,
+    /// Stacks and strings the events of the acknowledged threads use.
+    used: UsedIds,
     generations: u64,
 }
 
@@ -110,6 +113,8 @@ struct GenState {
 pub(crate) struct Shelf {
     pub(crate) batch: BatchBuffer,
     pub(crate) gen: u64,
+    /// Stacks its records use.
+    pub(crate) used: UsedIds,
 }
 
 /// The strings the runtime registers at the start of each generation, by use.
@@ -254,6 +259,7 @@ impl Shared {
         m.batch.hand_over(&self.pool);
         let mut st = self.gen.lock();
         st.events += std::mem::take(&mut m.gen_events);
+        st.used.take_from(&mut m.used);
         st.acked += 1;
         let epoch = st.epoch;
         if st.acked == st.taken {
@@ -288,17 +294,19 @@ impl Shared {
     /// Closes the current generation (every thread handle in use has acknowledged): see the
     /// module docs. `last`: at the end of the trace, nothing is opened.
     fn close(&self, last: bool) {
-        let (gen, epoch, mut events) = {
-            let st = self.gen.lock();
-            (st.gen, st.epoch, st.events)
+        let (gen, epoch, mut events, mut used) = {
+            let mut st = self.gen.lock();
+            (st.gen, st.epoch, st.events, std::mem::take(&mut st.used))
         };
         let mut logs = self.logs.lock();
         let mut samples = self.samples.lock();
         let mut slots = self.slots.lock();
         for s in slots.iter_mut().filter_map(|s| s.state.as_mut()) {
             events += std::mem::take(&mut s.gen_events);
+            used.take_from(&mut s.used);
             self.clock.fetch_max(s.last, Ordering::Relaxed);
         }
+        used.take_from(&mut samples.used);
         let advance = events > 0;
         let next = if advance { gen + 1 } else { gen };
         if advance || last {
@@ -310,7 +318,7 @@ impl Shared {
             let mut tail = BatchBuffer::default();
             let time = self.clock.load(Ordering::Relaxed) + 1;
             if advance {
-                self.write_tables(&mut tail, gen, time);
+                self.write_tables(&mut tail, gen, time, &mut used);
             }
             if self.version >= Version::Go1_26 {
                 tail.put_loose(&self.pool, &[EventType::END_OF_GENERATION.code()]);
@@ -331,7 +339,9 @@ impl Shared {
         samples.gen = next;
         drop((slots, samples, logs));
         self.filled.store(0, Ordering::Relaxed);
+        used.clear();
         let mut st = self.gen.lock();
+        st.used = used;
         st.gen = next;
         st.closed = epoch;
         st.advancing = false;
@@ -343,18 +353,26 @@ impl Shared {
         self.opened.notify_all();
     }
 
-    /// Generation `gen`'s string and stack tables (every string and stack interned so far)
-    /// and, in 23, its frequency batch.
-    fn write_tables(&self, tail: &mut BatchBuffer, gen: u64, time: u64) {
+    /// Generation `gen`'s string and stack tables (the strings and stacks its events and CPU
+    /// samples use, `used`, and the names of those stacks' frames) and, in 23, its frequency
+    /// batch.
+    fn write_tables(&self, tail: &mut BatchBuffer, gen: u64, time: u64, used: &mut UsedIds) {
         let pool = &self.pool;
-        self.strings.each(|id, text| {
+        let UsedIds { stacks, strings } = used;
+        self.stacks.each_used(stacks, |_, frames| {
+            for f in frames {
+                strings.mark(f.func);
+                strings.mark(f.file);
+            }
+        });
+        self.strings.each_used(strings, |id, text| {
             let text = text.as_bytes();
             let need = max_string_len(text.len());
             tail.room(pool, need, gen, NO_THREAD, time, Some(EventType::STRINGS.code()));
             tail.buf.put(|dst| put_string(dst, id, text));
         });
         tail.close();
-        self.stacks.each(|id, frames| {
+        self.stacks.each_used(stacks, |id, frames| {
             let need = max_stack_len(frames.len());
             tail.room(pool, need, gen, NO_THREAD, time, Some(EventType::STACKS.code()));
             tail.buf.put(|dst| put_stack(dst, id, frames));
@@ -430,7 +448,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
         let procs = (0..options.procs)
             .map(|id| Some(PState { id, seq: 0, status_gen: 0, tick: 0, sweeping: false }))
             .collect();
-        let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1 };
+        let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1, used: UsedIds::new() };
         let shared = Arc::new(Shared {
             version,
             frequency: options.frequency,
@@ -442,7 +460,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
             slots: RankedMutex::new(Rank::Slots, slots),
             procs: RankedMutex::new(Rank::Slots, procs),
             world: RankedMutex::new(Rank::World, World::default()),
-            gen: RankedMutex::new(Rank::World, GenState { gen: 1, ..GenState::default() }),
+            gen: RankedMutex::new(
+                Rank::World,
+                GenState { gen: 1, used: UsedIds::new(), ..GenState::default() },
+            ),
             opened: Condvar::new(),
             epoch: AtomicU64::new(0),
             logs: RankedMutex::new(Rank::NoP, shelf()),
@@ -519,13 +540,15 @@ impl<W: Write + Send + 'static> Tracer<W> {
 
     /// The id of the stack `frames` (innermost first; at most 128 are kept, function and file
     /// names keep their last 1024 bytes, as the runtime keeps them), interned for the whole
-    /// trace and written in every generation's stack table. No frames: [`StackId::NONE`].
+    /// trace (the id stays valid in every generation) and written in the stack table of each
+    /// generation whose events use it. No frames: [`StackId::NONE`].
     pub fn stack(&self, frames: &[Frame<'_>]) -> StackId {
         self.shared.stacks.intern(&self.shared.strings, frames)
     }
 
-    /// The id of `text` (its first 1024 bytes), interned for the whole trace and written in
-    /// every generation's string table.
+    /// The id of `text` (its first 1024 bytes), interned for the whole trace (the id stays
+    /// valid in every generation) and written in the string table of each generation whose
+    /// events use it.
     pub fn string(&self, text: &str) -> StringId {
         self.shared.strings.intern(text)
     }
@@ -541,6 +564,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
             stack: stack.get(),
         };
         let mut shelf = self.shared.samples.lock();
+        shelf.used.stacks.mark(sample.stack);
         let gen = shelf.gen;
         shelf.batch.room(
             &self.shared.pool,

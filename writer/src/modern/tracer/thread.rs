@@ -9,7 +9,7 @@ use gotrace_format::Version;
 
 use super::batch::BatchBuffer;
 use super::state::{PState, Proc, SyscallProc};
-use super::tables::head;
+use super::tables::{head, UsedIds};
 use super::{block_index, return_thread, Shared};
 use crate::modern::encoder::{
     max_string_len, put_event, put_string, Event, GoStatus, ProcStatus, Wire, MAX_EVENT_LEN, NO_THREAD,
@@ -39,6 +39,8 @@ pub(crate) struct MState {
     pub(crate) gen_events: u64,
     /// Statuses of its P and goroutine are due before the next event.
     pub(crate) prelude: bool,
+    /// Stacks and strings its events in `gen` use.
+    pub(crate) used: UsedIds,
     p: Option<PState>,
     g: Option<GoState>,
     /// The goroutine is in a syscall.
@@ -59,6 +61,7 @@ impl MState {
             counts: [0; TYPES],
             gen_events: 0,
             prelude: false,
+            used: UsedIds::new(),
             p: None,
             g: None,
             syscall: false,
@@ -115,6 +118,7 @@ impl MState {
         }
         let dt = tick - self.last;
         self.batch.buf.put(|dst| put_event(dst, dt, &wire));
+        self.used.mark(event.refs());
         self.last = tick;
         self.counts[usize::from(wire.event_type.code())] += 1;
         self.gen_events += 1;

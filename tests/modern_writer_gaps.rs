@@ -1,14 +1,20 @@
-//! The modern tracer's goroutines of cgo callbacks: `GoCreateSyscall` (a C thread calls into
-//! Go: the goroutine is born in a syscall on a thread without a P) and `GoDestroySyscall` (it
-//! returns to C), across a generation boundary, with the P left in the syscall abandoned and
-//! stolen. Our raw reader reads every event back as written (checked by hand below, against
-//! the order of the operations); Go 1.24's `-d=parsed` (required in CI) and Go 1.27's
-//! (optional) read the trace to the end, and `gotrace dump` prints exactly what Go 1.27 prints.
-//! The synth workload writes such callbacks too, and its trace is read the same way.
+//! What the modern tracer once simplified, against our raw reader and Go's tools.
+//!
+//! - Goroutines of cgo callbacks: `GoCreateSyscall` (a C thread calls into Go: the goroutine is
+//!   born in a syscall on a thread without a P) and `GoDestroySyscall` (it returns to C), across
+//!   a generation boundary, with the P left in the syscall abandoned and stolen. Our raw reader
+//!   reads every event back as written (checked by hand below, against the order of the
+//!   operations). The synth workload writes such callbacks too.
+//! - Each generation's string and stack tables hold exactly what its events use (and the names
+//!   of those stacks' frames), as the runtime's do: computed from the events by our raw reader.
+//!
+//! Each trace: Go 1.24's `-d=parsed` (required in CI; format 23 only) and Go 1.27's (optional)
+//! read it to the end, and `gotrace dump` prints exactly what Go 1.27 prints.
 
 mod common;
 mod gotool;
 
+use std::collections::BTreeSet;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,7 +23,7 @@ use gotrace::format::Version;
 use gotrace::parser::modern::RawEvents;
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Tracer, TracerOptions};
-use gotrace::writer::{BlockReason, Frame, StackId, StateError};
+use gotrace::writer::{BlockReason, Frame, StackId, StateError, TaskId};
 
 /// The events of a trace, in file order, by our raw reader: name and arguments (batch headers,
 /// tables and clock snapshots left out).
@@ -192,5 +198,118 @@ fn synth_writes_cgo_callbacks() {
             assert_eq!(n, stats.count(t), "{version}: {} read back", t.name());
         }
         go_reads(&trace, version, &format!("synth-{version}"));
+    }
+}
+
+/// Per generation, in file order: the stack and string ids its tables define, and those its
+/// events (CPU samples included) and its stacks' frames use; by our raw reader.
+#[derive(Debug, Default)]
+struct GenTables {
+    stacks: BTreeSet<u64>,
+    strings: BTreeSet<u64>,
+    used_stacks: BTreeSet<u64>,
+    used_strings: BTreeSet<u64>,
+}
+
+fn tables(trace: &[u8]) -> Vec<GenTables> {
+    let mut gens: Vec<(u64, GenTables)> = Vec::new();
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            let gen = r.arg(0).unwrap();
+            if gens.last().map(|g| g.0) != Some(gen) {
+                gens.push((gen, GenTables::default()));
+            }
+            continue;
+        }
+        let Some((_, g)) = gens.last_mut() else { continue };
+        if t == EventType::STACK {
+            g.stacks.insert(r.arg(0).unwrap());
+            for [_, func, file, _] in r.frames() {
+                g.used_strings.extend([func, file]);
+            }
+        } else if t == EventType::STRING {
+            g.strings.insert(r.arg(0).unwrap());
+        } else {
+            for (i, name) in t.arg_names().iter().enumerate() {
+                let Some(v) = r.arg(i).filter(|&v| v != 0) else { continue };
+                if *name == "stack" || *name == "new_stack" {
+                    g.used_stacks.insert(v);
+                } else if name.ends_with("_string") {
+                    g.used_strings.insert(v);
+                }
+            }
+        }
+    }
+    gens.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Every generation of `trace` defines exactly the stacks and strings it uses.
+fn tables_hold_what_is_used(trace: &[u8], label: &str) -> Vec<GenTables> {
+    let gens = tables(trace);
+    for (i, g) in gens.iter().enumerate() {
+        assert_eq!(g.stacks, g.used_stacks, "{label}: generation {}'s stacks", i + 1);
+        assert_eq!(g.strings, g.used_strings, "{label}: generation {}'s strings", i + 1);
+    }
+    gens
+}
+
+/// A stack and a string used in generation 1 only are not in generation 2's tables, and come
+/// back, with the same ids, in generation 3, which uses them again.
+#[test]
+fn each_generation_holds_only_its_strings_and_stacks() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).generation_bytes(None)).unwrap();
+        let a = tracer.stack(&[Frame { pc: 1, func: "main.a", file: "a.go", line: 1 }]);
+        let b = tracer.stack(&[Frame { pc: 2, func: "main.b", file: "b.go", line: 2 }]);
+        let unused = tracer.stack(&[Frame { pc: 3, func: "main.unused", file: "u.go", line: 3 }]);
+        let region = tracer.string("region a");
+        let mut m = tracer.thread(0).unwrap();
+        m.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+        let g = m.go_create(11, a, StackId::NONE).unwrap();
+        m.go_start(12, g).unwrap();
+        let r = m.region_begin(13, TaskId::BACKGROUND, region, a).unwrap();
+        m.region_end(14, r, a).unwrap();
+        tracer.advance();
+        m.heap_alloc(20, 1 << 20).unwrap();
+        m.go_syscall_begin(21, b).unwrap();
+        m.go_syscall_end(22).unwrap();
+        tracer.advance();
+        let r = m.region_begin(30, TaskId::BACKGROUND, region, a).unwrap();
+        m.region_end(31, r, StackId::NONE).unwrap();
+        drop(m);
+        let trace = tracer.finish().unwrap();
+        let label = format!("tables-{version}");
+        let gens = tables_hold_what_is_used(&trace, &label);
+        assert_eq!(gens.len(), 3, "{label}");
+        let (a, b, unused, region) = (a.get(), b.get(), unused.get(), region.get());
+        assert!(gens.iter().all(|g| !g.stacks.contains(&unused)), "{label}: an unused stack written");
+        assert_eq!(gens[0].stacks, BTreeSet::from([a]), "{label}");
+        assert_eq!(gens[1].stacks, BTreeSet::from([b]), "{label}");
+        assert_eq!(gens[2].stacks, BTreeSet::from([a]), "{label}");
+        assert!(gens[0].strings.contains(&region) && gens[2].strings.contains(&region), "{label}");
+        assert!(!gens[1].strings.contains(&region), "{label}: generation 2 does not use the region name");
+        go_reads(&trace, version, &label);
+    }
+}
+
+/// The synth workload's generations, each with the tables of what it uses.
+#[test]
+fn synth_tables_hold_what_is_used() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = SynthOptions {
+            procs: 3,
+            goroutines: 60,
+            events: 200_000,
+            version,
+            seed: 11,
+            generation_bytes: Some(32 << 10),
+        };
+        let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
+        let label = format!("synth-tables-{version}");
+        let gens = tables_hold_what_is_used(&trace, &label);
+        assert_eq!(gens.len() as u64, stats.generations + 1, "{label}");
+        assert!(gens.len() >= 3, "{label}: {} generations", gens.len());
+        go_reads(&trace, version, &label);
     }
 }
