@@ -55,6 +55,14 @@ pub(crate) struct GoState {
     pub(crate) regions: Vec<(u64, u64)>,
 }
 
+impl GoState {
+    /// A goroutine just created, at `tick`: legacy, on P `last_p`; modern, with its status
+    /// known in generation `status_gen`.
+    pub(crate) fn new(id: u64, last_p: i64, status_gen: u64, tick: u64) -> GoState {
+        GoState { id, seq: 0, last_p, status_gen, tick, assisting: false, regions: Vec::new() }
+    }
+}
+
 macro_rules! handle {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*

@@ -344,15 +344,7 @@ impl<'t> Thread<'t> {
             Event::GoCreate { g, start_stack, stack }
         };
         let tick = st.put(shared, ts, &ev);
-        Ok(GoState {
-            id: g,
-            seq: 0,
-            last_p: NO_LAST_P,
-            status_gen: st.gen,
-            tick,
-            assisting: false,
-            regions: Vec::new(),
-        })
+        Ok(GoState::new(g, NO_LAST_P, st.gen, tick))
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required), created by
@@ -530,16 +522,24 @@ impl<'t> Thread<'t> {
         Ok(st)
     }
 
-    /// The syscall returns and the goroutine keeps its P: `GoSyscallEnd`.
-    pub fn go_syscall_end(&mut self, ts: u64) -> Result<(), StateError> {
+    /// Ends the syscall of the thread's goroutine with `ev`, the thread holding its P
+    /// (`with_p`) or not (else refused).
+    fn leave_syscall(&mut self, ts: u64, ev: &Event, with_p: bool) -> Result<&mut MState, StateError> {
         let shared = self.shared;
         let st = self.in_syscall()?;
-        if st.p.is_none() {
-            return Err(StateError::ProcNotStarted);
+        match (st.p.is_some(), with_p) {
+            (false, true) => return Err(StateError::ProcNotStarted),
+            (true, false) => return Err(StateError::ProcStarted),
+            _ => {}
         }
-        st.put(shared, ts, &Event::GoSyscallEnd);
+        st.put(shared, ts, ev);
         st.syscall = false;
-        Ok(())
+        Ok(st)
+    }
+
+    /// The syscall returns and the goroutine keeps its P: `GoSyscallEnd`.
+    pub fn go_syscall_end(&mut self, ts: u64) -> Result<(), StateError> {
+        self.leave_syscall(ts, &Event::GoSyscallEnd, true).map(drop)
     }
 
     /// The goroutine's syscall blocks: its P, still in the syscall, is handed out for another
@@ -626,15 +626,7 @@ impl<'t> Thread<'t> {
         }
         let g = shared.new_goroutine_id();
         let tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
-        st.g = Some(GoState {
-            id: g,
-            seq: 0,
-            last_p: NO_LAST_P,
-            status_gen: st.gen,
-            tick,
-            assisting: false,
-            regions: Vec::new(),
-        });
+        st.g = Some(GoState::new(g, NO_LAST_P, st.gen, tick));
         st.syscall = true;
         Ok(GoId(g))
     }
@@ -655,14 +647,7 @@ impl<'t> Thread<'t> {
     /// # Ok::<(), gotrace_writer::Error>(())
     /// ```
     pub fn go_destroy_syscall(&mut self, ts: u64) -> Result<(), StateError> {
-        let shared = self.shared;
-        let st = self.in_syscall()?;
-        if st.p.is_some() {
-            return Err(StateError::ProcStarted);
-        }
-        st.put(shared, ts, &Event::GoDestroySyscall);
-        st.g = None;
-        st.syscall = false;
+        self.leave_syscall(ts, &Event::GoDestroySyscall, false)?.g = None;
         Ok(())
     }
 
