@@ -49,6 +49,6 @@ pub use error::{Error, Refused, StateError};
 pub use raw::RawWriter;
 pub use tracer::lockorder::holding_pool_lock;
 pub use tracer::{
-    BlockReason, Frame, GcCycle, GcWorker, GoId, InSyscall, Proc, Region, Runnable, StackId, Stats, StringId,
-    Stw, Task, TaskId, Tracer, TracerOptions, Waiting, BUFFER_SIZE,
+    BlockReason, EventKind, Frame, GcCycle, GcWorker, GoId, InSyscall, Proc, Region, Runnable, StackId,
+    Stats, StringId, Stw, Task, TaskId, Tracer, TracerOptions, Waiting, BUFFER_SIZE,
 };

@@ -255,6 +255,35 @@ impl Event {
     pub fn event_type(&self) -> EventType {
         Wire::of(self).event_type
     }
+
+    /// The ids of the generation's tables the event refers to: its stacks (two at most) and
+    /// its string (a reason, label, kind, name or log key); 0 for none. A log's value is a
+    /// string of its own, written with the log, not in the table.
+    #[inline(always)]
+    pub(crate) fn refs(&self) -> ([u64; 2], u64) {
+        use Event as E;
+        match *self {
+            E::ProcsChange { stack, .. }
+            | E::GoUnblock { stack, .. }
+            | E::GoSyscallBegin { stack, .. }
+            | E::GcBegin { stack, .. }
+            | E::GcSweepBegin { stack }
+            | E::GcMarkAssistBegin { stack }
+            | E::UserTaskEnd { stack, .. }
+            | E::GoStatusStack { stack, .. } => ([stack, 0], 0),
+            E::GoCreate { start_stack, stack, .. } | E::GoCreateBlocked { start_stack, stack, .. } => {
+                ([start_stack, stack], 0)
+            }
+            E::GoStop { reason, stack } | E::GoBlock { reason, stack } => ([stack, 0], reason),
+            E::StwBegin { kind, stack } => ([stack, 0], kind),
+            E::GoLabel { label } => ([0, 0], label),
+            E::UserTaskBegin { name, stack, .. }
+            | E::UserRegionBegin { name, stack, .. }
+            | E::UserRegionEnd { name, stack, .. } => ([stack, 0], name),
+            E::UserLog { key, stack, .. } => ([stack, 0], key),
+            _ => ([0, 0], 0),
+        }
+    }
 }
 
 /// Encodes a timed event (type byte, `dt`, the arguments) at the start of `dst`, which holds

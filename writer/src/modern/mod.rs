@@ -29,8 +29,9 @@ mod encoder;
 pub mod synth;
 mod tracer;
 
+pub use crate::TracerOptions;
 pub use encoder::{
     ClockSnapshot, CpuSample, Encoder, Event, GoStatus, OpenBatch, ProcStatus, MAX_BATCH_HEADER_LEN,
     MAX_EVENT_LEN, NO_THREAD,
 };
-pub use tracer::{Proc, Runnable, Stats, SyscallProc, Thread, Tracer, TracerOptions, Waiting};
+pub use tracer::{Proc, Runnable, Stats, SyscallProc, Thread, Tracer, Waiting};

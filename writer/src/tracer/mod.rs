@@ -23,9 +23,11 @@
 
 pub(crate) mod buffer;
 pub(crate) mod lockorder;
+mod options;
 pub(crate) mod pool;
 mod proc;
-mod state;
+pub(crate) mod state;
+mod stats;
 mod tables;
 
 use std::io::Write;
@@ -41,125 +43,19 @@ use gotrace_format::Version;
 use buffer::Buffer;
 pub use buffer::BUFFER_SIZE;
 use lockorder::{Rank, RankedMutex};
+pub use options::TracerOptions;
 use pool::Pool;
 pub use proc::Proc;
-use proc::{ProcState, TYPES};
+use proc::ProcState;
 pub use state::{
     BlockReason, GcCycle, GcWorker, GoId, InSyscall, Region, Runnable, Stw, Task, TaskId, Waiting,
 };
+pub use stats::{EventKind, Stats};
 pub use tables::{Frame, StackId, StringId};
 use tables::{Stacks, Strings};
 
 use crate::encoder::{put_frequency, Encoder, Event, StackFrame, Wire};
 use crate::{Error, StateError};
-
-/// How to trace: the version written, the number of Ps, the tick frequency, the buffer cap.
-///
-/// ```
-/// use gotrace_writer::TracerOptions;
-/// use gotrace_format::Version;
-/// let options = TracerOptions::new(Version::Go1_21).procs(8).frequency(15_625_000);
-/// assert_eq!(options.buffer_limit(), 2 * 8 + 8);
-/// assert_eq!(options.max_buffers(4).buffer_limit(), 8 + 4); // never below procs + 4
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub struct TracerOptions {
-    version: Version,
-    procs: u32,
-    frequency: u64,
-    max_buffers: Option<usize>,
-}
-
-impl Default for TracerOptions {
-    /// Go 1.19, one P, ticks of one nanosecond, the default buffer cap.
-    fn default() -> TracerOptions {
-        TracerOptions::new(Version::Go1_19)
-    }
-}
-
-impl TracerOptions {
-    /// Options for a trace of `version` (Go 1.19 or 1.21), one P, ticks of one nanosecond.
-    pub fn new(version: Version) -> TracerOptions {
-        TracerOptions { version, procs: 1, frequency: 1_000_000_000, max_buffers: None }
-    }
-
-    /// The version written.
-    pub fn version(mut self, version: Version) -> TracerOptions {
-        self.version = version;
-        self
-    }
-
-    /// The number of Ps (GOMAXPROCS): ids `0..procs` for [`Tracer::proc`].
-    pub fn procs(mut self, procs: u32) -> TracerOptions {
-        self.procs = procs;
-        self
-    }
-
-    /// Ticks per second, written in the footer: the unit of every `ts` given to the tracer.
-    pub fn frequency(mut self, ticks_per_second: u64) -> TracerOptions {
-        self.frequency = ticks_per_second;
-        self
-    }
-
-    /// The most buffers that may exist at once (see [`buffer_limit`](Self::buffer_limit)).
-    pub fn max_buffers(mut self, buffers: usize) -> TracerOptions {
-        self.max_buffers = Some(buffers);
-        self
-    }
-
-    /// The cap on buffers in existence: `max_buffers` if given (but at least `procs + 4`: one
-    /// per P, the no-P buffer, the CPU-sample buffer, the one being written out, one to swap
-    /// in), else `2 × procs + 8`. Memory for buffers stays within this × 64 KiB.
-    #[must_use]
-    pub fn buffer_limit(&self) -> usize {
-        let floor = self.procs as usize + 4;
-        self.max_buffers.map_or(2 * self.procs as usize + 8, |m| m.max(floor))
-    }
-}
-
-/// Figures of a tracer: events written (by the P handles returned so far, the no-P buffer and
-/// the CPU samples), buffers, bytes written.
-///
-/// ```
-/// # use gotrace_writer::{Tracer, TracerOptions};
-/// # use gotrace_format::legacy::EventType;
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
-/// tracer.proc(0)?.heap_alloc(10, 4096);
-/// let stats = tracer.stats();
-/// assert_eq!(stats.events(), 1);
-/// assert_eq!(stats.count(EventType::HEAP_ALLOC), 1);
-/// # Ok::<(), gotrace_writer::Error>(())
-/// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Stats {
-    counts: [u64; TYPES],
-    /// Buffers in existence now.
-    pub buffers: usize,
-    /// Most buffers in existence at once.
-    pub peak_buffers: usize,
-    /// The cap on buffers.
-    pub buffer_limit: usize,
-    /// Times a producer waited for the consumer to free a buffer.
-    pub buffer_waits: u64,
-    /// Bytes written to the sink so far.
-    pub bytes_written: u64,
-}
-
-impl Stats {
-    /// Events written (timestamped records: no batch, string, stack or frequency records).
-    #[must_use]
-    pub fn events(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    /// Events of type `t` written.
-    #[must_use]
-    pub fn count(&self, t: EventType) -> u64 {
-        self.counts[usize::from(t.code())]
-    }
-}
 
 #[derive(Debug)]
 struct Slot {
@@ -278,7 +174,7 @@ impl Shared {
 #[derive(Debug)]
 pub struct Tracer<W: Write + Send + 'static> {
     shared: Arc<Shared>,
-    consumer: Option<JoinHandle<Result<W, Error>>>,
+    consumer: Consumer<W>,
 }
 
 impl<W: Write + Send + 'static> Tracer<W> {
@@ -303,14 +199,11 @@ impl<W: Write + Send + 'static> Tracer<W> {
             bytes_written: AtomicU64::new(0),
         });
         let consumer_shared = Arc::clone(&shared);
-        let consumer = std::thread::Builder::new()
-            .name("gotrace-consumer".into())
-            .spawn(move || {
-                let header = consumer_shared.version.header();
-                consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
-            })
-            .map_err(Error::Io)?;
-        Ok(Tracer { shared, consumer: Some(consumer) })
+        let consumer = Consumer::spawn(move || {
+            let header = consumer_shared.version.header();
+            consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
+        })?;
+        Ok(Tracer { shared, consumer })
     }
 
     /// The version written.
@@ -387,24 +280,16 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// Figures so far (events of P handles still held are counted once they are dropped).
     #[must_use]
     pub fn stats(&self) -> Stats {
-        let mut counts = [0u64; TYPES];
-        let mut add = |c: &[u64; TYPES]| counts.iter_mut().zip(c).for_each(|(t, n)| *t += n);
+        let mut stats = Stats::new(&self.shared.pool, self.shared.bytes_written.load(Ordering::Relaxed));
         for slot in self.shared.slots.lock().iter() {
             if let Some(st) = &slot.saved {
-                add(&st.counts);
+                stats.add(&st.counts);
             }
         }
-        add(&self.shared.no_p.lock().counts);
-        add(&self.shared.profile.lock().counts);
-        let pool = self.shared.pool.stats();
-        Stats {
-            counts,
-            buffers: pool.allocated,
-            peak_buffers: pool.peak,
-            buffer_limit: self.shared.pool.max(),
-            buffer_waits: pool.waits,
-            bytes_written: self.shared.bytes_written.load(Ordering::Relaxed),
-        }
+        stats.add(&self.shared.no_p.lock().counts);
+        stats.add(&self.shared.profile.lock().counts);
+        stats.cpu_samples = stats.count(EventType::CPU_SAMPLE);
+        stats
     }
 
     /// Queues every buffer (the Ps' in P order, then the no-P and CPU-sample buffers), writes
@@ -453,16 +338,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
             dump.write_stack(shared, index as u64 + 1, &ids);
         }
         shared.pool.give_back(std::mem::take(&mut dump.buf));
-        self.join()
-    }
-
-    /// Shuts the consumer down and waits for it.
-    fn join(&mut self) -> Result<W, Error> {
-        self.shared.pool.shut_down();
-        match self.consumer.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) | None => Err(Error::SinkPanicked),
-        }
+        self.consumer.join(&self.shared.pool)
     }
 }
 
@@ -470,8 +346,31 @@ impl<W: Write + Send + 'static> Drop for Tracer<W> {
     /// A tracer dropped without [`finish`](Tracer::finish) stops its consumer (the trace
     /// lacks its footer).
     fn drop(&mut self) {
-        if self.consumer.is_some() {
-            let _ = self.join();
+        let _ = self.consumer.join(&self.shared.pool);
+    }
+}
+
+/// The consumer thread of a tracer, legacy or modern, until joined.
+#[derive(Debug)]
+pub(crate) struct Consumer<W>(Option<JoinHandle<Result<W, Error>>>);
+
+impl<W: Send + 'static> Consumer<W> {
+    /// Spawns the consumer thread running `run` (a [`consume`]). Errors: [`Error::Io`] if the
+    /// thread cannot be spawned.
+    pub(crate) fn spawn(
+        run: impl FnOnce() -> Result<W, Error> + Send + 'static,
+    ) -> Result<Consumer<W>, Error> {
+        let handle = std::thread::Builder::new().name("gotrace-consumer".into()).spawn(run);
+        Ok(Consumer(Some(handle.map_err(Error::Io)?)))
+    }
+
+    /// Shuts `pool` down and waits for the consumer; returns its result the first time
+    /// ([`Error::SinkPanicked`] after).
+    pub(crate) fn join(&mut self, pool: &Pool) -> Result<W, Error> {
+        pool.shut_down();
+        match self.0.take().map(JoinHandle::join) {
+            Some(Ok(result)) => result,
+            Some(Err(_)) | None => Err(Error::SinkPanicked),
         }
     }
 }

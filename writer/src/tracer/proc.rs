@@ -308,7 +308,7 @@ impl<'t> Proc<'t> {
         }
         let g = self.shared.new_goroutine_id();
         let tick = self.put(ts, Event::GoCreate { g, start_stack: start.0, stack: stack.0 });
-        Ok(GoState { id: g, seq: 0, last_p: self.id_for_seq(), tick, assisting: false, regions: Vec::new() })
+        Ok(GoState::new(g, self.id_for_seq(), 0, tick))
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required: Go's tools

@@ -1,12 +1,14 @@
-//! The writer's state model: handles for goroutines, GC cycles, stops, tasks and regions.
+//! The writers' state model: handles for goroutines, GC cycles, stops, tasks and regions,
+//! shared by the legacy and the modern tracer.
 //!
 //! A goroutine's state is a type: [`Runnable`], [`Waiting`] and [`InSyscall`] are owned
-//! handles that the [`Proc`](crate::Proc) operations consume and return, and a running
-//! goroutine is held by the P that runs it. Each handle carries what the runtime keeps in its
-//! `g` for tracing — the sequence number, the P of the goroutine's last sequenced event (to
-//! choose the `Local` event variants as the runtime does) — and the tick of its last event, so
-//! that an event on another P is never stamped before the event it follows (a Lamport clock):
-//! whatever clocks the caller gives, the merged order Go computes is consistent.
+//! handles that the [`Proc`](crate::Proc) and [`Thread`](crate::modern::Thread) operations
+//! consume and return, and a running goroutine is held by the P or thread that runs it. Each
+//! handle carries what the runtime keeps in its `g` for tracing — the sequence number, the P of
+//! the goroutine's last sequenced event (legacy: to choose the `Local` event variants as the
+//! runtime does), the generation of its last status (modern) — and the tick of its last event,
+//! so that an event on another P is never stamped before the event it follows (a Lamport
+//! clock): whatever clocks the caller gives, the merged order Go computes is consistent.
 
 /// A goroutine id (ids are handed out by the tracer, from 1; 0 is "no goroutine").
 ///
@@ -37,16 +39,28 @@ pub(crate) const NO_LAST_P: i64 = i64::MIN;
 #[derive(Debug)]
 pub(crate) struct GoState {
     pub(crate) id: u64,
-    /// Sequenced events so far (the next `GoStart`/`GoUnblock`/`GoSysExit` writes `seq + 1`).
+    /// Sequenced events so far (modern: in `status_gen`); the next `GoStart`/`GoUnblock`/
+    /// `GoSysExit` writes `seq + 1`.
     pub(crate) seq: u64,
-    /// P of its last sequenced event.
+    /// Legacy: P of its last sequenced event ([`NO_LAST_P`] in modern traces).
     pub(crate) last_p: i64,
+    /// Modern: generation of its last status (creation counts): before its first event of a
+    /// later generation, a `GoStatus` is written (0 in legacy traces).
+    pub(crate) status_gen: u64,
     /// Tick of its last event.
     pub(crate) tick: u64,
     /// In a mark assist.
     pub(crate) assisting: bool,
     /// Open regions, innermost last: (task, name).
     pub(crate) regions: Vec<(u64, u64)>,
+}
+
+impl GoState {
+    /// A goroutine just created, at `tick`: legacy, on P `last_p`; modern, with its status
+    /// known in generation `status_gen`.
+    pub(crate) fn new(id: u64, last_p: i64, status_gen: u64, tick: u64) -> GoState {
+        GoState { id, seq: 0, last_p, status_gen, tick, assisting: false, regions: Vec::new() }
+    }
 }
 
 macro_rules! handle {
@@ -68,13 +82,15 @@ macro_rules! handle {
 
 handle! {
     /// A goroutine that may run: created, preempted, yielded, unblocked or back from a
-    /// syscall. [`Proc::go_start`](crate::Proc::go_start) runs it.
+    /// syscall. [`Proc::go_start`](crate::Proc::go_start) (legacy) or
+    /// [`Thread::go_start`](crate::modern::Thread::go_start) (modern) runs it.
     Runnable
 }
 
 handle! {
-    /// A blocked or sleeping goroutine. [`Proc::go_unblock`](crate::Proc::go_unblock) makes
-    /// it runnable.
+    /// A blocked or sleeping goroutine. [`Proc::go_unblock`](crate::Proc::go_unblock) or
+    /// [`Thread::go_unblock`](crate::modern::Thread::go_unblock) (on any thread) makes it
+    /// runnable.
     Waiting
 }
 

@@ -11,7 +11,8 @@
 //!   buffer over and waits until every thread handle in use has done so (or been dropped, or
 //!   called [`Thread::safe_point`]); the last one closes the generation: it hands over the
 //!   buffers of the threads not in use, the log strings and CPU samples, writes the string
-//!   and stack tables, the frequency batch (23) or the `EndOfGeneration` byte and the next
+//!   and stack tables (of what the generation used: each thread marks the ids its events
+//!   refer to in a bit set of its own), the frequency batch (23) or the `EndOfGeneration` byte and the next
 //!   generation's sync batch (26), and lets the others go on. A generation without events is
 //!   not closed.
 //! - Status: a thread's first event of a generation is preceded by the `ProcStatus` of its P
@@ -32,119 +33,32 @@ mod thread;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar};
-use std::thread::JoinHandle;
 
 use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use self::batch::BatchBuffer;
 use self::state::PState;
-pub use self::state::{Proc, Runnable, SyscallProc, Waiting};
-use self::tables::{Stacks, Strings};
+pub use self::state::{Proc, SyscallProc};
+use self::tables::{Stacks, Strings, UsedIds};
+use self::thread::MState;
 pub use self::thread::Thread;
-use self::thread::{MState, TYPES};
 use crate::modern::encoder::{
     max_stack_len, max_string_len, put_cpu_sample, put_frequency, put_stack, put_string, put_sync,
     ClockSnapshot, CpuSample, Encoder, CPU_SAMPLE_LEN, NO_THREAD, SYNC_BODY_LEN,
 };
-use crate::tracer::consume;
 use crate::tracer::lockorder::{Rank, RankedMutex};
 use crate::tracer::pool::Pool;
-use crate::{BlockReason, Error, Frame, GcWorker, GoId, StackId, StringId};
+pub use crate::tracer::state::{Runnable, Waiting};
+use crate::tracer::{consume, Consumer};
+use crate::{BlockReason, Error, Frame, GcWorker, GoId, StackId, StringId, TracerOptions};
 
-/// How to trace: the version, the numbers of threads and Ps, the clock, generations, buffers.
-///
-/// ```
-/// use gotrace_writer::modern::TracerOptions;
-/// use gotrace_format::Version;
-/// let o = TracerOptions::new(Version::Go1_26).threads(4).procs(2).generation_bytes(Some(1 << 20));
-/// assert_eq!(o.buffer_limit(), 2 * 4 + 8);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[must_use]
-pub struct TracerOptions {
-    version: Version,
-    threads: u32,
-    procs: u32,
-    frequency: u64,
-    generation_bytes: Option<u64>,
-    max_buffers: Option<usize>,
-}
-
-impl Default for TracerOptions {
-    /// Format 23, one thread, one P, the runtime's clock, generations of about 16 MiB.
-    fn default() -> TracerOptions {
-        TracerOptions::new(Version::Go1_23)
-    }
-}
-
-impl TracerOptions {
-    /// Options for a trace of `version` (Go 1.23 or 1.26): one thread, one P, 15 625 000
-    /// clock units per second (the runtime's `nanotime / 64`), generations of about 16 MiB.
-    pub fn new(version: Version) -> TracerOptions {
-        TracerOptions {
-            version,
-            threads: 1,
-            procs: 1,
-            frequency: 15_625_000,
-            generation_bytes: Some(16 << 20),
-            max_buffers: None,
-        }
-    }
-
-    /// The version written.
-    pub fn version(mut self, version: Version) -> TracerOptions {
-        self.version = version;
-        self
-    }
-
-    /// The number of threads (Ms): ids `0..threads` for [`Tracer::thread`].
-    pub fn threads(mut self, threads: u32) -> TracerOptions {
-        self.threads = threads;
-        self
-    }
-
-    /// The number of Ps (GOMAXPROCS): ids `0..procs` for [`Tracer::proc`].
-    pub fn procs(mut self, procs: u32) -> TracerOptions {
-        self.procs = procs;
-        self
-    }
-
-    /// Clock units per second: the unit of every `ts` given to the tracer.
-    pub fn frequency(mut self, units_per_second: u64) -> TracerOptions {
-        self.frequency = units_per_second;
-        self
-    }
-
-    /// Start a new generation once the threads have filled about this many bytes of buffers in
-    /// the current one (`None`: only on [`Tracer::advance`]).
-    pub fn generation_bytes(mut self, bytes: Option<u64>) -> TracerOptions {
-        self.generation_bytes = bytes;
-        self
-    }
-
-    /// The most buffers that may exist at once (see [`buffer_limit`](Self::buffer_limit)).
-    pub fn max_buffers(mut self, buffers: usize) -> TracerOptions {
-        self.max_buffers = Some(buffers);
-        self
-    }
-
-    /// The cap on buffers in existence: `max_buffers` if given (but at least `threads + 6`:
-    /// one per thread, the log strings, the CPU samples, the tables, the one being written out,
-    /// one to swap in), else `2 × threads + 8`.
-    #[must_use]
-    pub fn buffer_limit(&self) -> usize {
-        let floor = self.threads as usize + 6;
-        self.max_buffers.map_or(2 * self.threads as usize + 8, |m| m.max(floor))
-    }
-}
-
-/// Figures of a modern tracer.
+/// Figures of a modern tracer: [`crate::Stats`] counting by modern event types.
 ///
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
-/// use gotrace_format::modern::EventType;
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
+/// use gotrace_format::{modern::EventType, Version};
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
 /// let mut m = tracer.thread(0)?;
 /// m.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;
 /// drop(m);
@@ -153,39 +67,7 @@ impl TracerOptions {
 /// assert_eq!(stats.events(), 2); // and the P's ProcStatus
 /// # Ok::<(), gotrace_writer::Error>(())
 /// ```
-#[derive(Clone, Debug)]
-#[non_exhaustive]
-pub struct Stats {
-    counts: [u64; TYPES],
-    /// Generations closed so far.
-    pub generations: u64,
-    /// CPU samples written.
-    pub cpu_samples: u64,
-    /// Buffers in existence now.
-    pub buffers: usize,
-    /// Most buffers in existence at once.
-    pub peak_buffers: usize,
-    /// The cap on buffers.
-    pub buffer_limit: usize,
-    /// Times a producer waited for the consumer to free a buffer.
-    pub buffer_waits: u64,
-    /// Bytes written to the sink so far.
-    pub bytes_written: u64,
-}
-
-impl Stats {
-    /// Timed events written (by the thread handles returned so far).
-    #[must_use]
-    pub fn events(&self) -> u64 {
-        self.counts.iter().sum()
-    }
-
-    /// Events of type `t` written.
-    #[must_use]
-    pub fn count(&self, t: EventType) -> u64 {
-        self.counts.get(usize::from(t.code())).copied().unwrap_or(0)
-    }
-}
+pub type Stats = crate::Stats<EventType>;
 
 /// A thread's slot: its state while no handle holds it.
 #[derive(Debug)]
@@ -221,6 +103,8 @@ struct GenState {
     acked: usize,
     /// Events of the acknowledged threads in this generation.
     events: u64,
+    /// Stacks and strings the events of the acknowledged threads use.
+    used: UsedIds,
     generations: u64,
 }
 
@@ -229,6 +113,8 @@ struct GenState {
 pub(crate) struct Shelf {
     pub(crate) batch: BatchBuffer,
     pub(crate) gen: u64,
+    /// Stacks its records use.
+    pub(crate) used: UsedIds,
 }
 
 /// The strings the runtime registers at the start of each generation, by use.
@@ -373,6 +259,7 @@ impl Shared {
         m.batch.hand_over(&self.pool);
         let mut st = self.gen.lock();
         st.events += std::mem::take(&mut m.gen_events);
+        st.used.take_from(&mut m.used);
         st.acked += 1;
         let epoch = st.epoch;
         if st.acked == st.taken {
@@ -407,17 +294,19 @@ impl Shared {
     /// Closes the current generation (every thread handle in use has acknowledged): see the
     /// module docs. `last`: at the end of the trace, nothing is opened.
     fn close(&self, last: bool) {
-        let (gen, epoch, mut events) = {
-            let st = self.gen.lock();
-            (st.gen, st.epoch, st.events)
+        let (gen, epoch, mut events, mut used) = {
+            let mut st = self.gen.lock();
+            (st.gen, st.epoch, st.events, std::mem::take(&mut st.used))
         };
         let mut logs = self.logs.lock();
         let mut samples = self.samples.lock();
         let mut slots = self.slots.lock();
         for s in slots.iter_mut().filter_map(|s| s.state.as_mut()) {
             events += std::mem::take(&mut s.gen_events);
+            used.take_from(&mut s.used);
             self.clock.fetch_max(s.last, Ordering::Relaxed);
         }
+        used.take_from(&mut samples.used);
         let advance = events > 0;
         let next = if advance { gen + 1 } else { gen };
         if advance || last {
@@ -429,7 +318,7 @@ impl Shared {
             let mut tail = BatchBuffer::default();
             let time = self.clock.load(Ordering::Relaxed) + 1;
             if advance {
-                self.write_tables(&mut tail, gen, time);
+                self.write_tables(&mut tail, gen, time, &mut used);
             }
             if self.version >= Version::Go1_26 {
                 tail.put_loose(&self.pool, &[EventType::END_OF_GENERATION.code()]);
@@ -450,7 +339,9 @@ impl Shared {
         samples.gen = next;
         drop((slots, samples, logs));
         self.filled.store(0, Ordering::Relaxed);
+        used.clear();
         let mut st = self.gen.lock();
+        st.used = used;
         st.gen = next;
         st.closed = epoch;
         st.advancing = false;
@@ -462,18 +353,26 @@ impl Shared {
         self.opened.notify_all();
     }
 
-    /// Generation `gen`'s string and stack tables (every string and stack interned so far)
-    /// and, in 23, its frequency batch.
-    fn write_tables(&self, tail: &mut BatchBuffer, gen: u64, time: u64) {
+    /// Generation `gen`'s string and stack tables (the strings and stacks its events and CPU
+    /// samples use, `used`, and the names of those stacks' frames) and, in 23, its frequency
+    /// batch.
+    fn write_tables(&self, tail: &mut BatchBuffer, gen: u64, time: u64, used: &mut UsedIds) {
         let pool = &self.pool;
-        self.strings.each(|id, text| {
+        let UsedIds { stacks, strings } = used;
+        self.stacks.each_used(stacks, |_, frames| {
+            for f in frames {
+                strings.mark(f.func);
+                strings.mark(f.file);
+            }
+        });
+        self.strings.each_used(strings, |id, text| {
             let text = text.as_bytes();
             let need = max_string_len(text.len());
             tail.room(pool, need, gen, NO_THREAD, time, Some(EventType::STRINGS.code()));
             tail.buf.put(|dst| put_string(dst, id, text));
         });
         tail.close();
-        self.stacks.each(|id, frames| {
+        self.stacks.each_used(stacks, |id, frames| {
             let need = max_stack_len(frames.len());
             tail.room(pool, need, gen, NO_THREAD, time, Some(EventType::STACKS.code()));
             tail.buf.put(|dst| put_stack(dst, id, frames));
@@ -534,7 +433,7 @@ impl Shared {
 #[derive(Debug)]
 pub struct Tracer<W: Write + Send + 'static> {
     shared: Arc<Shared>,
-    consumer: Option<JoinHandle<Result<W, Error>>>,
+    consumer: Consumer<W>,
 }
 
 impl<W: Write + Send + 'static> Tracer<W> {
@@ -549,7 +448,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
         let procs = (0..options.procs)
             .map(|id| Some(PState { id, seq: 0, status_gen: 0, tick: 0, sweeping: false }))
             .collect();
-        let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1 };
+        let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1, used: UsedIds::new() };
         let shared = Arc::new(Shared {
             version,
             frequency: options.frequency,
@@ -561,7 +460,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
             slots: RankedMutex::new(Rank::Slots, slots),
             procs: RankedMutex::new(Rank::Slots, procs),
             world: RankedMutex::new(Rank::World, World::default()),
-            gen: RankedMutex::new(Rank::World, GenState { gen: 1, ..GenState::default() }),
+            gen: RankedMutex::new(
+                Rank::World,
+                GenState { gen: 1, used: UsedIds::new(), ..GenState::default() },
+            ),
             opened: Condvar::new(),
             epoch: AtomicU64::new(0),
             logs: RankedMutex::new(Rank::NoP, shelf()),
@@ -579,14 +481,11 @@ impl<W: Write + Send + 'static> Tracer<W> {
             first.hand_over(&shared.pool);
         }
         let consumer_shared = Arc::clone(&shared);
-        let consumer = std::thread::Builder::new()
-            .name("gotrace-consumer".into())
-            .spawn(move || {
-                let header = consumer_shared.version.header();
-                consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
-            })
-            .map_err(Error::Io)?;
-        Ok(Tracer { shared, consumer: Some(consumer) })
+        let consumer = Consumer::spawn(move || {
+            let header = consumer_shared.version.header();
+            consume(&consumer_shared.pool, &header, &consumer_shared.bytes_written, out)
+        })?;
+        Ok(Tracer { shared, consumer })
     }
 
     /// The version written.
@@ -641,13 +540,15 @@ impl<W: Write + Send + 'static> Tracer<W> {
 
     /// The id of the stack `frames` (innermost first; at most 128 are kept, function and file
     /// names keep their last 1024 bytes, as the runtime keeps them), interned for the whole
-    /// trace and written in every generation's stack table. No frames: [`StackId::NONE`].
+    /// trace (the id stays valid in every generation) and written in the stack table of each
+    /// generation whose events use it. No frames: [`StackId::NONE`].
     pub fn stack(&self, frames: &[Frame<'_>]) -> StackId {
         self.shared.stacks.intern(&self.shared.strings, frames)
     }
 
-    /// The id of `text` (its first 1024 bytes), interned for the whole trace and written in
-    /// every generation's string table.
+    /// The id of `text` (its first 1024 bytes), interned for the whole trace (the id stays
+    /// valid in every generation) and written in the string table of each generation whose
+    /// events use it.
     pub fn string(&self, text: &str) -> StringId {
         self.shared.strings.intern(text)
     }
@@ -663,6 +564,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
             stack: stack.get(),
         };
         let mut shelf = self.shared.samples.lock();
+        shelf.used.stacks.mark(sample.stack);
         let gen = shelf.gen;
         shelf.batch.room(
             &self.shared.pool,
@@ -688,21 +590,13 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// Figures so far (events of thread handles still held are counted once they are dropped).
     #[must_use]
     pub fn stats(&self) -> Stats {
-        let mut counts = [0u64; TYPES];
+        let mut stats = Stats::new(&self.shared.pool, self.shared.bytes_written.load(Ordering::Relaxed));
         for s in self.shared.slots.lock().iter().filter_map(|s| s.state.as_ref()) {
-            counts.iter_mut().zip(&s.counts).for_each(|(t, n)| *t += n);
+            stats.add(&s.counts);
         }
-        let pool = self.shared.pool.stats();
-        Stats {
-            counts,
-            generations: self.shared.gen.lock().generations,
-            cpu_samples: self.shared.cpu_samples.load(Ordering::Relaxed),
-            buffers: pool.allocated,
-            peak_buffers: pool.peak,
-            buffer_limit: self.shared.pool.max(),
-            buffer_waits: pool.waits,
-            bytes_written: self.shared.bytes_written.load(Ordering::Relaxed),
-        }
+        stats.generations = self.shared.gen.lock().generations;
+        stats.cpu_samples = self.shared.cpu_samples.load(Ordering::Relaxed);
+        stats
     }
 
     /// Closes the last generation (every handle has been dropped: they borrow the tracer),
@@ -710,15 +604,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// first error ([`Error::Io`], or [`Error::SinkPanicked`]).
     pub fn finish(mut self) -> Result<W, Error> {
         self.shared.close(true);
-        self.join()
-    }
-
-    fn join(&mut self) -> Result<W, Error> {
-        self.shared.pool.shut_down();
-        match self.consumer.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            Some(Err(_)) | None => Err(Error::SinkPanicked),
-        }
+        self.consumer.join(&self.shared.pool)
     }
 }
 
@@ -726,9 +612,7 @@ impl<W: Write + Send + 'static> Drop for Tracer<W> {
     /// A tracer dropped without [`finish`](Tracer::finish) stops its consumer (the last
     /// generation is lost).
     fn drop(&mut self) {
-        if self.consumer.is_some() {
-            let _ = self.join();
-        }
+        let _ = self.consumer.join(&self.shared.pool);
     }
 }
 

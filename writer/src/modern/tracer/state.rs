@@ -1,55 +1,8 @@
-//! The modern state model's handles: goroutines and Ps as owned values whose type is their
-//! state, each carrying what the runtime keeps for tracing — its sequence number in the current
-//! generation and the generation of its last status event — and the tick of its last event, so
-//! that an event on another thread is never stamped before the event it follows.
-
-use crate::GoId;
-
-/// What the tracer knows of a goroutine.
-#[derive(Debug)]
-pub(crate) struct GoState {
-    pub(crate) id: u64,
-    /// Sequenced events in `status_gen` (the next `GoStart`/`GoUnblock` writes `seq + 1`).
-    pub(crate) seq: u64,
-    /// Generation of its last status (creation counts): before its first event of a later
-    /// generation, a `GoStatus` is written.
-    pub(crate) status_gen: u64,
-    /// Tick of its last event.
-    pub(crate) tick: u64,
-    /// In a mark assist.
-    pub(crate) assisting: bool,
-    /// Open regions, innermost last: (task, name).
-    pub(crate) regions: Vec<(u64, u64)>,
-}
-
-macro_rules! handle {
-    ($(#[$doc:meta])* $name:ident) => {
-        $(#[$doc])*
-        #[derive(Debug)]
-        #[must_use = "a goroutine handle dropped leaves the goroutine in its state for good"]
-        pub struct $name(pub(crate) GoState);
-
-        impl $name {
-            /// The goroutine's id.
-            #[must_use]
-            pub fn id(&self) -> GoId {
-                GoId(self.0.id)
-            }
-        }
-    };
-}
-
-handle! {
-    /// A goroutine that may run: created, yielded, preempted, unblocked or back from a
-    /// syscall. [`Thread::go_start`](crate::modern::Thread::go_start) runs it.
-    Runnable
-}
-
-handle! {
-    /// A blocked or sleeping goroutine. [`Thread::go_unblock`](crate::modern::Thread::go_unblock)
-    /// (on any thread) makes it runnable.
-    Waiting
-}
+//! The modern state model's P handles (the goroutine handles are the legacy tracer's): Ps as
+//! owned values whose type is their state, each carrying what the runtime keeps for tracing —
+//! its sequence number in the current generation and the generation of its last status event —
+//! and the tick of its last event, so that an event on another thread is never stamped before
+//! the event it follows.
 
 /// What the tracer knows of a P.
 #[derive(Debug)]
@@ -66,7 +19,7 @@ pub(crate) struct PState {
 ///
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().procs(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).procs(2))?;
 /// let p = tracer.proc(1)?;
 /// assert_eq!(p.id(), 1);
 /// let mut m = tracer.thread(0)?;
@@ -96,7 +49,7 @@ impl Proc {
 /// ```
 /// # use gotrace_writer::modern::{Tracer, TracerOptions};
 /// # use gotrace_writer::{Frame, StackId};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().threads(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).threads(2))?;
 /// let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
 /// let (mut m0, mut m1) = (tracer.thread(0)?, tracer.thread(1)?);
 /// m0.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;

@@ -1,6 +1,7 @@
 //! The modern string and stack tables: interned once for the whole trace, each under its own
-//! lock held for the lookup or insert only, and written out whole in every generation (ids
-//! stay the same from one generation to the next, so handles never go stale).
+//! lock held for the lookup or insert only (ids stay the same from one generation to the next,
+//! so handles never go stale); each generation's tables hold only the strings and stacks its
+//! events use ([`Used`]), as the runtime's do.
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
@@ -29,6 +30,86 @@ fn tail(text: &str) -> &str {
         start += 1;
     }
     &text[start..]
+}
+
+/// A set of table ids (strings or stacks) used in a generation: a bit per id. Marking an id
+/// below the capacity it was made with allocates nothing.
+#[derive(Debug, Default)]
+pub(crate) struct Used(Vec<u64>);
+
+impl Used {
+    /// Room for ids below 4096 without allocating.
+    pub(crate) fn new() -> Used {
+        Used(vec![0; 64])
+    }
+
+    /// Marks `id` (0, no id, is never marked).
+    #[inline(always)]
+    pub(crate) fn mark(&mut self, id: u64) {
+        if id != 0 {
+            let word = (id / 64) as usize;
+            if word >= self.0.len() {
+                self.grow(word);
+            }
+            self.0[word] |= 1 << (id % 64);
+        }
+    }
+
+    #[cold]
+    fn grow(&mut self, word: usize) {
+        self.0.resize((word + 1).next_power_of_two(), 0);
+    }
+
+    pub(crate) fn contains(&self, id: u64) -> bool {
+        self.0.get((id / 64) as usize).is_some_and(|w| w & (1 << (id % 64)) != 0)
+    }
+
+    /// Adds the ids of `other`, which is left empty (its room kept).
+    pub(crate) fn take_from(&mut self, other: &mut Used) {
+        if other.0.len() > self.0.len() {
+            self.0.resize(other.0.len(), 0);
+        }
+        for (w, o) in self.0.iter_mut().zip(other.0.iter_mut()) {
+            *w |= std::mem::take(o);
+        }
+    }
+
+    /// Empties the set (its room kept).
+    pub(crate) fn clear(&mut self) {
+        self.0.iter_mut().for_each(|w| *w = 0);
+    }
+}
+
+/// The ids a generation's events use: stacks and strings.
+#[derive(Debug, Default)]
+pub(crate) struct UsedIds {
+    pub(crate) stacks: Used,
+    pub(crate) strings: Used,
+}
+
+impl UsedIds {
+    pub(crate) fn new() -> UsedIds {
+        UsedIds { stacks: Used::new(), strings: Used::new() }
+    }
+
+    /// Marks what an event refers to ([`Event::refs`](crate::modern::Event)).
+    #[inline(always)]
+    pub(crate) fn mark(&mut self, (stacks, string): ([u64; 2], u64)) {
+        self.stacks.mark(stacks[0]);
+        self.stacks.mark(stacks[1]);
+        self.strings.mark(string);
+    }
+
+    /// Adds the ids of `other`, which is left empty.
+    pub(crate) fn take_from(&mut self, other: &mut UsedIds) {
+        self.stacks.take_from(&mut other.stacks);
+        self.strings.take_from(&mut other.strings);
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.stacks.clear();
+        self.strings.clear();
+    }
 }
 
 /// Strings by text, and fresh ids for log messages (which the runtime never de-duplicates).
@@ -63,10 +144,11 @@ impl Strings {
         self.next.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// Calls `f` with every interned string and its id (the table lock held meanwhile).
-    pub(crate) fn each(&self, mut f: impl FnMut(u64, &str)) {
+    /// Calls `f` with every interned string in `used` and its id (the table lock held
+    /// meanwhile).
+    pub(crate) fn each_used(&self, used: &Used, mut f: impl FnMut(u64, &str)) {
         let index = self.index.lock();
-        for (text, &id) in index.iter() {
+        for (text, &id) in index.iter().filter(|(_, &id)| used.contains(id)) {
             f(id, text);
         }
     }
@@ -122,11 +204,14 @@ impl Stacks {
         StackId(id)
     }
 
-    /// Calls `f` with every stack and its id (the table lock held meanwhile).
-    pub(crate) fn each(&self, mut f: impl FnMut(u64, &[StackFrame])) {
+    /// Calls `f` with every stack in `used` and its id (the table lock held meanwhile).
+    pub(crate) fn each_used(&self, used: &Used, mut f: impl FnMut(u64, &[StackFrame])) {
         let t = self.table.lock();
         for (i, frames) in t.stacks.iter().enumerate() {
-            f(i as u64 + 1, frames);
+            let id = i as u64 + 1;
+            if used.contains(id) {
+                f(id, frames);
+            }
         }
     }
 }

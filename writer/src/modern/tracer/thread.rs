@@ -8,13 +8,14 @@ use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use super::batch::BatchBuffer;
-use super::state::{GoState, PState, Proc, Runnable, SyscallProc, Waiting};
-use super::tables::head;
+use super::state::{PState, Proc, SyscallProc};
+use super::tables::{head, UsedIds};
 use super::{block_index, return_thread, Shared};
 use crate::modern::encoder::{
     max_string_len, put_event, put_string, Event, GoStatus, ProcStatus, Wire, MAX_EVENT_LEN, NO_THREAD,
 };
 use crate::tracer::lockorder::{self, Rank};
+use crate::tracer::state::{GoState, Runnable, Waiting, NO_LAST_P};
 use crate::{
     BlockReason, GcCycle, GcWorker, GoId, Refused, Region, StackId, StateError, StringId, Stw, Task, TaskId,
 };
@@ -38,6 +39,8 @@ pub(crate) struct MState {
     pub(crate) gen_events: u64,
     /// Statuses of its P and goroutine are due before the next event.
     pub(crate) prelude: bool,
+    /// Stacks and strings its events in `gen` use.
+    pub(crate) used: UsedIds,
     p: Option<PState>,
     g: Option<GoState>,
     /// The goroutine is in a syscall.
@@ -58,6 +61,7 @@ impl MState {
             counts: [0; TYPES],
             gen_events: 0,
             prelude: false,
+            used: UsedIds::new(),
             p: None,
             g: None,
             syscall: false,
@@ -114,6 +118,7 @@ impl MState {
         }
         let dt = tick - self.last;
         self.batch.buf.put(|dst| put_event(dst, dt, &wire));
+        self.used.mark(event.refs());
         self.last = tick;
         self.counts[usize::from(wire.event_type.code())] += 1;
         self.gen_events += 1;
@@ -156,7 +161,7 @@ impl MState {
 /// ```
 /// use gotrace_writer::modern::{Tracer, TracerOptions};
 /// use gotrace_writer::{BlockReason, Frame, StackId};
-/// let tracer = Tracer::new(Vec::new(), TracerOptions::default().threads(2).procs(2))?;
+/// let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23).threads(2).procs(2))?;
 /// let start = tracer.stack(&[Frame { pc: 0x401000, func: "main.worker", file: "main.go", line: 10 }]);
 /// let (mut m0, mut m1) = (tracer.thread(0)?, tracer.thread(1)?);
 /// m0.proc_start(100, tracer.proc(0)?).map_err(|r| r.error)?;
@@ -237,7 +242,7 @@ impl<'t> Thread<'t> {
     ///
     /// ```
     /// # use gotrace_writer::modern::{Event, Tracer, TracerOptions};
-    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::default())?;
+    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::new(gotrace_format::Version::Go1_23))?;
     /// let mut m = tracer.thread(0)?;
     /// assert_eq!(m.emit(50, &Event::HeapAlloc { bytes: 4096 }), 50);
     /// assert_eq!(m.emit(40, &Event::HeapAlloc { bytes: 8192 }), 51); // never before the last
@@ -339,7 +344,7 @@ impl<'t> Thread<'t> {
             Event::GoCreate { g, start_stack, stack }
         };
         let tick = st.put(shared, ts, &ev);
-        Ok(GoState { id: g, seq: 0, status_gen: st.gen, tick, assisting: false, regions: Vec::new() })
+        Ok(GoState::new(g, NO_LAST_P, st.gen, tick))
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required), created by
@@ -517,16 +522,24 @@ impl<'t> Thread<'t> {
         Ok(st)
     }
 
-    /// The syscall returns and the goroutine keeps its P: `GoSyscallEnd`.
-    pub fn go_syscall_end(&mut self, ts: u64) -> Result<(), StateError> {
+    /// Ends the syscall of the thread's goroutine with `ev`, the thread holding its P
+    /// (`with_p`) or not (else refused).
+    fn leave_syscall(&mut self, ts: u64, ev: &Event, with_p: bool) -> Result<&mut MState, StateError> {
         let shared = self.shared;
         let st = self.in_syscall()?;
-        if st.p.is_none() {
-            return Err(StateError::ProcNotStarted);
+        match (st.p.is_some(), with_p) {
+            (false, true) => return Err(StateError::ProcNotStarted),
+            (true, false) => return Err(StateError::ProcStarted),
+            _ => {}
         }
-        st.put(shared, ts, &Event::GoSyscallEnd);
+        st.put(shared, ts, ev);
         st.syscall = false;
-        Ok(())
+        Ok(st)
+    }
+
+    /// The syscall returns and the goroutine keeps its P: `GoSyscallEnd`.
+    pub fn go_syscall_end(&mut self, ts: u64) -> Result<(), StateError> {
+        self.leave_syscall(ts, &Event::GoSyscallEnd, true).map(drop)
     }
 
     /// The goroutine's syscall blocks: its P, still in the syscall, is handed out for another
@@ -581,6 +594,61 @@ impl<'t> Thread<'t> {
         let mut g = st.g.take().ok_or(StateError::NoRunningGoroutine)?;
         g.tick = tick;
         Ok(Runnable(g))
+    }
+
+    /// A thread the runtime did not create (a C thread calling into Go: a cgo callback) gets a
+    /// new goroutine, which starts in a syscall on it: `GoCreateSyscall`. Refused while the
+    /// thread holds a P or has a goroutine. Then
+    /// [`go_syscall_end_blocked`](Thread::go_syscall_end_blocked) makes it runnable (to run on a
+    /// P), or [`go_destroy_syscall`](Thread::go_destroy_syscall) ends it.
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// # use gotrace_format::Version;
+    /// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
+    /// let mut m = tracer.thread(0)?;
+    /// let g = m.go_create_syscall(10)?; // C calls Go
+    /// assert_eq!(m.running(), Some(g));
+    /// let g = m.go_syscall_end_blocked(11)?; // the callback waits for a P
+    /// m.proc_start(12, tracer.proc(0)?).map_err(|r| r.error)?;
+    /// m.go_start(13, g).map_err(|r| r.error)?;
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn go_create_syscall(&mut self, ts: u64) -> Result<GoId, StateError> {
+        let shared = self.shared;
+        let st = st!(self);
+        st.enter(shared);
+        if st.p.is_some() {
+            return Err(StateError::ProcStarted);
+        }
+        if let Some(g) = &st.g {
+            return Err(StateError::GoroutineRunning { g: g.id });
+        }
+        let g = shared.new_goroutine_id();
+        let tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
+        st.g = Some(GoState::new(g, NO_LAST_P, st.gen, tick));
+        st.syscall = true;
+        Ok(GoId(g))
+    }
+
+    /// The goroutine in a syscall on this thread goes away as the thread returns to C (the end
+    /// of a cgo callback, or the C thread exits): `GoDestroySyscall`. Refused while the thread
+    /// holds a P ([`go_syscall_release`](Thread::go_syscall_release) it first: Go's reader then
+    /// takes the P for abandoned, and only a [`proc_steal`](Thread::proc_steal) brings it back).
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// # use gotrace_format::Version;
+    /// # let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_23))?;
+    /// let mut m = tracer.thread(0)?;
+    /// m.go_create_syscall(10)?;
+    /// m.go_destroy_syscall(11)?;
+    /// assert_eq!(m.running(), None);
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn go_destroy_syscall(&mut self, ts: u64) -> Result<(), StateError> {
+        self.leave_syscall(ts, &Event::GoDestroySyscall, false)?.g = None;
+        Ok(())
     }
 
     // ---- GC ----------------------------------------------------------------------------

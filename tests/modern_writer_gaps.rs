@@ -1,0 +1,315 @@
+//! What the modern tracer once simplified, against our raw reader and Go's tools.
+//!
+//! - Goroutines of cgo callbacks: `GoCreateSyscall` (a C thread calls into Go: the goroutine is
+//!   born in a syscall on a thread without a P) and `GoDestroySyscall` (it returns to C), across
+//!   a generation boundary, with the P left in the syscall abandoned and stolen. Our raw reader
+//!   reads every event back as written (checked by hand below, against the order of the
+//!   operations). The synth workload writes such callbacks too.
+//! - Each generation's string and stack tables hold exactly what its events use (and the names
+//!   of those stacks' frames), as the runtime's do: computed from the events by our raw reader.
+//!
+//! Each trace: Go 1.24's `-d=parsed` (required in CI; format 23 only) and Go 1.27's (optional)
+//! read it to the end, and `gotrace dump` prints exactly what Go 1.27 prints.
+
+mod common;
+mod gotool;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+use std::time::Duration;
+
+use gotrace::format::modern::EventType;
+use gotrace::format::Version;
+use gotrace::parser::modern::RawEvents;
+use gotrace::writer::modern::synth::{self, SynthOptions};
+use gotrace::writer::modern::{Tracer, TracerOptions};
+use gotrace::writer::{BlockReason, Frame, StackId, StateError, TaskId};
+
+/// The events of a trace, in file order, by our raw reader: name and arguments (batch headers,
+/// tables and clock snapshots left out).
+fn events(trace: &[u8]) -> Vec<String> {
+    RawEvents::new(trace)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .filter(|r| r.event_type().is_timed() && r.event_type() != EventType::CLOCK_SNAPSHOT)
+        .map(|r| {
+            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
+            format!("{} {}", r.name(), args.join(" "))
+        })
+        .collect()
+}
+
+/// Go `version`'s `go tool trace -d=parsed` of `trace`: its stdout (it must exit 0 with nothing
+/// on stderr); `None` if that Go is not installed (and not `required`).
+fn go_parsed(trace: &[u8], version: &str, required: bool, label: &str) -> Option<String> {
+    let go = gotool::require_go(version, required)?;
+    let dir =
+        std::env::temp_dir().join(format!("gotrace-modern-cgo-{label}-{version}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.trace");
+    std::fs::write(&file, trace).unwrap();
+    let mut cmd = gotool::go_command(&go, version, &dir);
+    cmd.args(["tool", "trace", "-d=parsed"]).arg(&file);
+    let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace");
+    let _ = std::fs::remove_dir_all(&dir);
+    gotool::check(&out, &format!("go {version} tool trace -d=parsed ({label})"));
+    assert!(out.stderr.is_empty(), "go {version}: {}", String::from_utf8_lossy(&out.stderr));
+    Some(String::from_utf8(out.stdout).unwrap())
+}
+
+/// `gotrace dump FILE` of `trace`.
+fn our_dump(trace: &[u8], label: &str) -> String {
+    let dir = std::env::temp_dir().join(format!("gotrace-modern-cgo-ours-{label}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("t.trace");
+    std::fs::write(&file, trace).unwrap();
+    let out = Command::new(common::gotrace_bin()).arg("dump").arg(&file).output().unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(out.status.success(), "gotrace dump: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// Go's tools read `trace`, and our dump is Go 1.27's (format 26: Go 1.24 cannot read it).
+fn go_reads(trace: &[u8], version: Version, label: &str) {
+    if version == Version::Go1_23 {
+        go_parsed(trace, "1.24", true, label);
+    }
+    if let Some(go) = go_parsed(trace, "1.27", false, label) {
+        assert_eq!(our_dump(trace, label), go, "{label}: our dump differs from Go 1.27's -d=parsed");
+    }
+}
+
+/// A callback's goroutine born in a syscall on thread 1 (no P) waits across a generation
+/// boundary (its `GoStatus` Syscall on thread 1 opens generation 2), gets a P, runs, enters a
+/// syscall, releases its P and returns to C; thread 0 steals the abandoned P. A second
+/// callback returns to C at once. The refusals of the state model come first.
+fn callbacks(version: Version) -> Vec<u8> {
+    let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).threads(2).procs(2)).unwrap();
+    let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
+    let (mut m0, mut m1) = (tracer.thread(0).unwrap(), tracer.thread(1).unwrap());
+    m0.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+    let main = m0.go_create(11, f, StackId::NONE).unwrap();
+    m0.go_start(12, main).unwrap();
+    // Refused: a thread with a P, a thread whose goroutine is not in a syscall.
+    assert_eq!(m0.go_create_syscall(13), Err(StateError::ProcStarted));
+    assert_eq!(m0.go_destroy_syscall(13), Err(StateError::NoRunningGoroutine));
+    let main = m0.go_block(14, BlockReason::Recv, f).unwrap();
+
+    let cb = m1.go_create_syscall(15).unwrap();
+    assert_eq!(m1.running(), Some(cb));
+    assert_eq!(m1.go_create_syscall(16), Err(StateError::GoroutineRunning { g: cb.get() }));
+    tracer.advance();
+    let (m0, cb) = std::thread::scope(|s| {
+        // Thread 0, idle, acknowledges the new generation while thread 1 writes in it.
+        let waiting = s.spawn(move || {
+            m0.safe_point();
+            m0
+        });
+        let cb = m1.go_syscall_end_blocked(20).unwrap();
+        (waiting.join().unwrap(), cb)
+    });
+    let mut m0 = m0;
+    assert_eq!((m0.generation(), m1.generation()), (2, 2));
+    m1.proc_start(21, tracer.proc(1).unwrap()).unwrap();
+    m1.go_start(22, cb).unwrap();
+    let main = m1.go_unblock(23, main, f);
+    m1.go_syscall_begin(24, f).unwrap();
+    assert_eq!(m1.go_destroy_syscall(25), Err(StateError::ProcStarted));
+    let p1 = m1.go_syscall_release().unwrap();
+    m1.go_destroy_syscall(26).unwrap();
+    assert_eq!(m1.running(), None);
+    let p1 = m0.proc_steal(27, p1);
+    m0.go_start(28, main).unwrap();
+    m0.go_destroy(29).unwrap();
+    let p0 = m0.proc_stop(30).unwrap();
+    assert_eq!(p0.id(), 0);
+    assert_eq!(m0.proc_stop(31).unwrap_err(), StateError::ProcNotStarted);
+    m0.proc_start(32, p1).unwrap();
+    // A callback that returns at once.
+    m1.go_create_syscall(33).unwrap();
+    m1.go_destroy_syscall(34).unwrap();
+    drop((m0, m1, p0));
+    tracer.finish().unwrap()
+}
+
+#[test]
+fn cgo_callbacks_go1_23_and_go1_26() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let trace = callbacks(version);
+        let got = events(&trace);
+        // By hand, from the operations above: per thread in order, generation 1 then 2.
+        let want = [
+            // Generation 1, thread 0.
+            "ProcStatus 0 2",
+            "ProcStart 0 1",
+            "GoCreate 1 1 0",
+            "GoStart 1 1",
+            "GoBlock 3 1",
+            // Generation 1, thread 1: the callback's goroutine, in a syscall.
+            "GoCreateSyscall 2",
+            // Generation 2, thread 1: the goroutine restated (in a syscall on thread 1).
+            "GoStatus 2 1 3",
+            "GoSyscallEndBlocked ",
+            "ProcStatus 1 2",
+            "ProcStart 1 1",
+            "GoStart 2 1",
+            "GoStatus 1 18446744073709551615 4",
+            "GoUnblock 1 1 1",
+            "GoSyscallBegin 2 1",
+            "GoDestroySyscall ",
+            "GoCreateSyscall 3",
+            "GoDestroySyscall ",
+            // Generation 2, thread 0: its P (running, without a goroutine), the steal of the
+            // abandoned P 1.
+            "ProcStatus 0 1",
+            "ProcSteal 1 3 1",
+            "GoStart 1 2",
+            "GoDestroy ",
+            "ProcStop ",
+            "ProcStart 1 4",
+        ];
+        let mut sorted = got.clone();
+        sorted.sort();
+        let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+        want.sort();
+        assert_eq!(sorted, want, "{version}: {got:#?}");
+        go_reads(&trace, version, &format!("callbacks-{version}"));
+    }
+}
+
+/// The synth workload's callbacks: its trace has both events, Go reads it, our dump agrees.
+#[test]
+fn synth_writes_cgo_callbacks() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = SynthOptions {
+            procs: 2,
+            goroutines: 40,
+            events: 60_000,
+            version,
+            seed: 7,
+            generation_bytes: Some(64 << 10),
+        };
+        let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
+        assert!(stats.count(EventType::GO_CREATE_SYSCALL) > 0, "{version}: no GoCreateSyscall");
+        assert!(stats.count(EventType::GO_DESTROY_SYSCALL) > 0, "{version}: no GoDestroySyscall");
+        let ours = events(&trace);
+        for t in [EventType::GO_CREATE_SYSCALL, EventType::GO_DESTROY_SYSCALL] {
+            let n = ours.iter().filter(|e| e.split(' ').next() == Some(t.name())).count() as u64;
+            assert_eq!(n, stats.count(t), "{version}: {} read back", t.name());
+        }
+        go_reads(&trace, version, &format!("synth-{version}"));
+    }
+}
+
+/// Per generation, in file order: the stack and string ids its tables define, and those its
+/// events (CPU samples included) and its stacks' frames use; by our raw reader.
+#[derive(Debug, Default)]
+struct GenTables {
+    stacks: BTreeSet<u64>,
+    strings: BTreeSet<u64>,
+    used_stacks: BTreeSet<u64>,
+    used_strings: BTreeSet<u64>,
+}
+
+fn tables(trace: &[u8]) -> Vec<GenTables> {
+    let mut gens: Vec<(u64, GenTables)> = Vec::new();
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            let gen = r.arg(0).unwrap();
+            if gens.last().map(|g| g.0) != Some(gen) {
+                gens.push((gen, GenTables::default()));
+            }
+            continue;
+        }
+        let Some((_, g)) = gens.last_mut() else { continue };
+        if t == EventType::STACK {
+            g.stacks.insert(r.arg(0).unwrap());
+            for [_, func, file, _] in r.frames() {
+                g.used_strings.extend([func, file]);
+            }
+        } else if t == EventType::STRING {
+            g.strings.insert(r.arg(0).unwrap());
+        } else {
+            for (i, name) in t.arg_names().iter().enumerate() {
+                let Some(v) = r.arg(i).filter(|&v| v != 0) else { continue };
+                if *name == "stack" || *name == "new_stack" {
+                    g.used_stacks.insert(v);
+                } else if name.ends_with("_string") {
+                    g.used_strings.insert(v);
+                }
+            }
+        }
+    }
+    gens.into_iter().map(|(_, g)| g).collect()
+}
+
+/// Every generation of `trace` defines exactly the stacks and strings it uses.
+fn tables_hold_what_is_used(trace: &[u8], label: &str) -> Vec<GenTables> {
+    let gens = tables(trace);
+    for (i, g) in gens.iter().enumerate() {
+        assert_eq!(g.stacks, g.used_stacks, "{label}: generation {}'s stacks", i + 1);
+        assert_eq!(g.strings, g.used_strings, "{label}: generation {}'s strings", i + 1);
+    }
+    gens
+}
+
+/// A stack and a string used in generation 1 only are not in generation 2's tables, and come
+/// back, with the same ids, in generation 3, which uses them again.
+#[test]
+fn each_generation_holds_only_its_strings_and_stacks() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).generation_bytes(None)).unwrap();
+        let a = tracer.stack(&[Frame { pc: 1, func: "main.a", file: "a.go", line: 1 }]);
+        let b = tracer.stack(&[Frame { pc: 2, func: "main.b", file: "b.go", line: 2 }]);
+        let unused = tracer.stack(&[Frame { pc: 3, func: "main.unused", file: "u.go", line: 3 }]);
+        let region = tracer.string("region a");
+        let mut m = tracer.thread(0).unwrap();
+        m.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+        let g = m.go_create(11, a, StackId::NONE).unwrap();
+        m.go_start(12, g).unwrap();
+        let r = m.region_begin(13, TaskId::BACKGROUND, region, a).unwrap();
+        m.region_end(14, r, a).unwrap();
+        tracer.advance();
+        m.heap_alloc(20, 1 << 20).unwrap();
+        m.go_syscall_begin(21, b).unwrap();
+        m.go_syscall_end(22).unwrap();
+        tracer.advance();
+        let r = m.region_begin(30, TaskId::BACKGROUND, region, a).unwrap();
+        m.region_end(31, r, StackId::NONE).unwrap();
+        drop(m);
+        let trace = tracer.finish().unwrap();
+        let label = format!("tables-{version}");
+        let gens = tables_hold_what_is_used(&trace, &label);
+        assert_eq!(gens.len(), 3, "{label}");
+        let (a, b, unused, region) = (a.get(), b.get(), unused.get(), region.get());
+        assert!(gens.iter().all(|g| !g.stacks.contains(&unused)), "{label}: an unused stack written");
+        assert_eq!(gens[0].stacks, BTreeSet::from([a]), "{label}");
+        assert_eq!(gens[1].stacks, BTreeSet::from([b]), "{label}");
+        assert_eq!(gens[2].stacks, BTreeSet::from([a]), "{label}");
+        assert!(gens[0].strings.contains(&region) && gens[2].strings.contains(&region), "{label}");
+        assert!(!gens[1].strings.contains(&region), "{label}: generation 2 does not use the region name");
+        go_reads(&trace, version, &label);
+    }
+}
+
+/// The synth workload's generations, each with the tables of what it uses.
+#[test]
+fn synth_tables_hold_what_is_used() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = SynthOptions {
+            procs: 3,
+            goroutines: 60,
+            events: 200_000,
+            version,
+            seed: 11,
+            generation_bytes: Some(32 << 10),
+        };
+        let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
+        let label = format!("synth-tables-{version}");
+        let gens = tables_hold_what_is_used(&trace, &label);
+        assert_eq!(gens.len() as u64, stats.generations + 1, "{label}");
+        assert!(gens.len() >= 3, "{label}: {} generations", gens.len());
+        go_reads(&trace, version, &label);
+    }
+}
