@@ -205,27 +205,26 @@ const FREE_PAGES: u64 = 16;
 /// One more page allowed per this many accesses.
 const ACCESSES_PER_PAGE: u64 = 128;
 
-/// A page slot of an [`IdMap`].
-#[derive(Clone, Debug)]
-enum Page<T> {
-    /// Every id of the page holds the default.
-    Empty,
-    Present(Box<[T; PAGE]>),
-    /// The page's ids live in the hash map (the page budget was spent when it was needed).
-    Spilled,
-}
+/// A page slot of an [`IdMap`] whose ids all hold the default.
+const EMPTY: u32 = u32::MAX;
+/// A page slot of an [`IdMap`] whose ids live in the hash map (the page budget was spent when
+/// it was needed).
+const SPILLED: u32 = u32::MAX - 1;
 
 /// A map from `u64` ids to small `Copy` records, every id present with a default value.
 ///
 /// Ids the runtime hands out are dense from 0 or 1 (goroutines, strings, stacks, tasks),
 /// possibly with gaps (a trace started in a long-running process): pages of 256 records are
-/// allocated on first touch. Memory stays proportional to use: a page is allocated only while
-/// pages number fewer than 16 plus one per 128 accesses (ids spread thin, as hostile input can
-/// spread them, would otherwise cost a page each); the ids of pages not allocated, and huge
-/// ids, go to a hash map.
+/// allocated on first touch, one after the other in one vector. Memory stays proportional to
+/// use: a page is allocated only while pages number fewer than 16 plus one per 128 accesses
+/// (ids spread thin, as hostile input can spread them, would otherwise cost a page each); the
+/// ids of pages not allocated, and huge ids, go to a hash map.
 #[derive(Clone, Debug)]
 pub(crate) struct IdMap<T> {
-    pages: Vec<Page<T>>,
+    /// Per page of ids, where its records start in `records` (in pages), or [`EMPTY`] or
+    /// [`SPILLED`].
+    pages: Vec<u32>,
+    records: Vec<T>,
     allocated: u64,
     accesses: u64,
     far: HashMap<u64, T>,
@@ -235,18 +234,38 @@ pub(crate) struct IdMap<T> {
 impl<T: Copy> IdMap<T> {
     /// A map where every id holds `default`.
     pub fn new(default: T) -> IdMap<T> {
-        IdMap { pages: Vec::new(), allocated: 0, accesses: 0, far: HashMap::new(), default }
+        IdMap {
+            pages: Vec::new(),
+            records: Vec::new(),
+            allocated: 0,
+            accesses: 0,
+            far: HashMap::new(),
+            default,
+        }
+    }
+
+    /// The slot of the page of `id`: where its records start, [`EMPTY`] or [`SPILLED`].
+    #[inline]
+    fn slot(&self, id: u64) -> u32 {
+        if id < DIRECT_LIMIT {
+            match self.pages.get((id >> PAGE_BITS) as usize) {
+                Some(&s) => s,
+                None => EMPTY,
+            }
+        } else {
+            SPILLED
+        }
     }
 
     /// The record of `id`.
     #[inline]
     pub fn get(&self, id: u64) -> T {
-        if id < DIRECT_LIMIT {
-            match self.pages.get((id >> PAGE_BITS) as usize) {
-                Some(Page::Present(p)) => return p[id as usize & (PAGE - 1)],
-                Some(Page::Spilled) => {}
-                _ => return self.default,
-            }
+        let s = self.slot(id);
+        if s < SPILLED {
+            return self.records[s as usize * PAGE + (id as usize & (PAGE - 1))];
+        }
+        if s == EMPTY {
+            return self.default;
         }
         self.far.get(&id).copied().unwrap_or(self.default)
     }
@@ -255,14 +274,12 @@ impl<T: Copy> IdMap<T> {
     #[inline]
     pub fn get_mut(&mut self, id: u64) -> &mut T {
         self.accesses += 1;
-        if id < DIRECT_LIMIT {
-            let page = (id >> PAGE_BITS) as usize;
-            if !matches!(self.pages.get(page), Some(Page::Present(_))) {
-                self.add_page(page);
-            }
-            if let Page::Present(p) = &mut self.pages[page] {
-                return &mut p[id as usize & (PAGE - 1)];
-            }
+        let mut s = self.slot(id);
+        if s == EMPTY {
+            s = self.add_page((id >> PAGE_BITS) as usize);
+        }
+        if s < SPILLED {
+            return &mut self.records[s as usize * PAGE + (id as usize & (PAGE - 1))];
         }
         self.far.entry(id).or_insert(self.default)
     }
@@ -277,25 +294,25 @@ impl<T: Copy> IdMap<T> {
     /// key, the value and one control byte per bucket, buckets at the map's capacity).
     pub fn bytes_held(&self) -> usize {
         let record = std::mem::size_of::<T>();
-        self.pages.capacity() * std::mem::size_of::<Page<T>>()
-            + self.allocated as usize * PAGE * record
-            + self.far.capacity() * (8 + record + 1)
+        self.pages.capacity() * 4 + self.records.capacity() * record + self.far.capacity() * (8 + record + 1)
     }
 
-    /// Allocates page `page` if it is empty and the budget allows; else the page spills.
+    /// Allocates page `page` (of ids below [`DIRECT_LIMIT`], empty) if the budget allows, else
+    /// the page spills; returns its slot.
     #[cold]
-    fn add_page(&mut self, page: usize) {
+    fn add_page(&mut self, page: usize) -> u32 {
         if page >= self.pages.len() {
-            self.pages.resize_with(page + 1, || Page::Empty);
+            self.pages.resize(page + 1, EMPTY);
         }
-        if matches!(self.pages[page], Page::Empty) {
-            self.pages[page] = if self.allocated < FREE_PAGES + self.accesses / ACCESSES_PER_PAGE {
-                self.allocated += 1;
-                Page::Present(Box::new([self.default; PAGE]))
-            } else {
-                Page::Spilled
-            };
-        }
+        let s = if self.allocated < FREE_PAGES + self.accesses / ACCESSES_PER_PAGE {
+            self.allocated += 1;
+            self.records.resize(self.records.len() + PAGE, self.default);
+            (self.records.len() / PAGE - 1) as u32
+        } else {
+            SPILLED
+        };
+        self.pages[page] = s;
+        s
     }
 }
 
