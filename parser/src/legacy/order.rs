@@ -19,12 +19,13 @@
 //! into the output, so the lists and the output together stay near one copy of the events.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::BTreeSet;
+use std::collections::BinaryHeap;
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::dense::{Chunked, Cursor, IdMap, Pool};
+use super::dense::{Chunked, Cursor, FastMap, IdMap, Pool};
 use super::event::{Event, PROFILE_P, SYSCALL_P, TIMER_P};
 use super::structure::{List, Parts};
 
@@ -220,13 +221,13 @@ struct Blocked {
     /// Lists waiting on each key (to skip the look-ups when none).
     on_key: IdMap<u32>,
     /// The first list of each chain, linked through `next`.
-    first: HashMap<(u64, u64, u8), u32>,
+    first: FastMap<(u64, u64, u8), u32>,
     next: Vec<u32>,
 }
 
 impl Blocked {
     fn new(lists: usize) -> Blocked {
-        Blocked { on_key: IdMap::new(0), first: HashMap::new(), next: vec![NO_LIST; lists] }
+        Blocked { on_key: IdMap::new(0), first: FastMap::default(), next: vec![NO_LIST; lists] }
     }
 
     fn push(&mut self, t: &Transition, i: u32) {
@@ -343,37 +344,30 @@ pub(crate) struct Merger<S> {
     open: Option<InSyscall>,
 }
 
-/// The goroutines in a syscall: by the time of their block, and that time by goroutine
-/// ([`NOT_IN_SYSCALL`] when none); the oldest block's time (`i64::MAX` when none).
+/// The goroutines in a syscall: by the time of their block, and that time by goroutine; the
+/// oldest block's time (`i64::MAX` when none).
 struct InSyscall {
     by_time: BTreeSet<(i64, u64)>,
-    by_g: IdMap<i64>,
+    by_g: FastMap<u64, i64>,
     oldest: i64,
 }
 
-/// The block time of a goroutine not in a syscall. A block at this very time (hostile input
-/// only) is never seen to end: the floor then stays there, which holds events in the window
-/// longer, never wrongly.
-const NOT_IN_SYSCALL: i64 = i64::MIN;
-
 impl InSyscall {
     fn new() -> InSyscall {
-        InSyscall { by_time: BTreeSet::new(), by_g: IdMap::new(NOT_IN_SYSCALL), oldest: i64::MAX }
+        InSyscall { by_time: BTreeSet::new(), by_g: FastMap::default(), oldest: i64::MAX }
     }
 
     /// Goroutine `g` blocked in a syscall at `ts`.
     fn block(&mut self, g: u64, ts: i64) {
         self.exit(g);
-        self.by_g.set(g, ts);
+        self.by_g.insert(g, ts);
         self.by_time.insert((ts, g));
         self.oldest = self.oldest.min(ts);
     }
 
     /// Goroutine `g` left its syscall (if it was in one).
     fn exit(&mut self, g: u64) {
-        let ts = self.by_g.get(g);
-        if ts != NOT_IN_SYSCALL {
-            self.by_g.set(g, NOT_IN_SYSCALL);
+        if let Some(ts) = self.by_g.remove(&g) {
             self.by_time.remove(&(ts, g));
             if ts == self.oldest {
                 self.oldest = self.by_time.first().map_or(i64::MAX, |&(t, _)| t);
@@ -521,7 +515,7 @@ impl<S: EventSource> Merger<S> {
             + m.blocked.bytes_held()
             + m.sources.capacity() * std::mem::size_of::<Source<S>>()
             + m.frontier.bytes_held()
-            + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.bytes_held())
+            + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.capacity() * 17)
     }
 }
 

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version, Violation};
 
-use super::dense::{Chunked, IdMap};
+use super::dense::{Chunked, FastMap, IdMap};
 use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
 use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
@@ -110,10 +110,9 @@ pub(crate) struct Validator {
     gs: IdMap<GDesc>,
     ps: IdMap<PDesc>,
     /// Goroutines created and not started yet: the stack of their start function.
-    /// Read only while the goroutine's `created` is set.
-    start_fns: IdMap<u64>,
+    start_fns: FastMap<u64, u64>,
     /// Open tasks: the creating event (its index, and itself for the error of a conflict).
-    tasks: Tasks,
+    tasks: FastMap<u64, (u32, Event)>,
     regions: Regions,
     gc: u32,
     stw: u32,
@@ -128,8 +127,8 @@ impl Validator {
             version,
             gs,
             ps: IdMap::new(NEW_P),
-            start_fns: IdMap::new(0),
-            tasks: Tasks::new(),
+            start_fns: FastMap::default(),
+            tasks: FastMap::default(),
             regions: Regions::new(),
             gc: NONE,
             stw: NONE,
@@ -141,8 +140,8 @@ impl Validator {
     pub fn bytes_held(&self) -> usize {
         self.gs.bytes_held()
             + self.ps.bytes_held()
-            + self.start_fns.bytes_held()
-            + self.tasks.bytes_held()
+            + self.start_fns.capacity() * (8 + 8 + 1)
+            + self.tasks.capacity() * (8 + std::mem::size_of::<(u32, Event)>() + 1)
             + self.regions.bytes_held()
     }
 
@@ -268,7 +267,7 @@ impl Validator {
                 let created =
                     GDesc { exists: true, state: RUNNABLE, ev: idx, ev_type: t, created: true, ..NEW_G };
                 self.gs.set(ev.args[0], created);
-                self.start_fns.set(ev.args[0], ev.args[1]);
+                self.start_fns.insert(ev.args[0], ev.args[1]);
             }
             EventType::GO_START | EventType::GO_START_LABEL => {
                 if g.state != RUNNABLE {
@@ -281,7 +280,7 @@ impl Validator {
                 g.start = idx;
                 p.g = ev.g;
                 if g.created {
-                    let start_fn = self.start_fns.get(ev.g);
+                    let start_fn = self.start_fns.remove(&ev.g).unwrap_or(0);
                     ev.stack = if version < Version::Go1_7 {
                         // The start PC, plus one: Go's symboliser takes return addresses.
                         tables.stacks.synthetic(start_fn.wrapping_add(1))
@@ -372,7 +371,7 @@ impl Validator {
             }
             EventType::USER_TASK_CREATE => {
                 let id = ev.args[0];
-                if let Some((_, previous)) = self.tasks.get(id) {
+                if let Some((_, previous)) = self.tasks.get(&id) {
                     let text = |e: &Event| quoted_line(e, tables);
                     return Err(Error::new(
                         ev.offset(),
@@ -382,7 +381,7 @@ impl Validator {
                 self.tasks.insert(id, (idx, *ev));
             }
             EventType::USER_TASK_END => {
-                if let Some((create, _)) = self.tasks.remove(ev.args[0]) {
+                if let Some((create, _)) = self.tasks.remove(&ev.args[0]) {
                     link(create);
                 }
             }
@@ -419,58 +418,6 @@ impl Validator {
         // Go writes the P's record back under the event's final P (GCP, NetpollP).
         self.ps.set(u64::from(ev.p_code()), p);
         Ok(())
-    }
-}
-
-/// The open tasks (Go's `tasks`): by task id, the slot of its creating event (index and
-/// event) in an arena whose slots are reused once the task ends.
-struct Tasks {
-    slot: IdMap<u32>,
-    open: Vec<(u32, Event)>,
-    free: Vec<u32>,
-}
-
-impl Tasks {
-    fn new() -> Tasks {
-        Tasks { slot: IdMap::new(NONE), open: Vec::new(), free: Vec::new() }
-    }
-
-    fn bytes_held(&self) -> usize {
-        self.slot.bytes_held()
-            + self.open.capacity() * std::mem::size_of::<(u32, Event)>()
-            + self.free.capacity() * 4
-    }
-
-    /// The creating event of open task `id`.
-    fn get(&self, id: u64) -> Option<&(u32, Event)> {
-        let s = self.slot.get(id);
-        (s != NONE).then(|| &self.open[s as usize])
-    }
-
-    /// Opens task `id` (not open).
-    fn insert(&mut self, id: u64, create: (u32, Event)) {
-        let s = match self.free.pop() {
-            Some(s) => {
-                self.open[s as usize] = create;
-                s
-            }
-            None => {
-                self.open.push(create);
-                self.open.len() as u32 - 1
-            }
-        };
-        self.slot.set(id, s);
-    }
-
-    /// Ends task `id`: its creating event, if it was open.
-    fn remove(&mut self, id: u64) -> Option<(u32, Event)> {
-        let s = self.slot.get(id);
-        if s == NONE {
-            return None;
-        }
-        self.slot.set(id, NONE);
-        self.free.push(s);
-        Some(self.open[s as usize])
     }
 }
 
