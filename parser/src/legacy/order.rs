@@ -19,12 +19,13 @@
 //! into the output, so the lists and the output together stay near one copy of the events.
 
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, BinaryHeap, HashMap};
+use std::collections::BTreeSet;
+use std::collections::BinaryHeap;
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::dense::{Chunked, Cursor, IdMap, Pool};
+use super::dense::{Chunked, Cursor, FastMap, IdMap, Pool};
 use super::event::{Event, PROFILE_P, SYSCALL_P, TIMER_P};
 use super::structure::{List, Parts};
 
@@ -139,12 +140,19 @@ struct Source<S> {
 /// A plain array scanned for the minimum while lists are few (the usual case: one per P plus
 /// two), a binary heap beyond.
 pub(crate) enum Frontier {
-    Few(Vec<(i64, u64, u32)>),
+    /// Keys as one number each ([`few_key`]), and the list.
+    Few(Vec<(u128, u32)>),
     Many(BinaryHeap<Reverse<(i64, u64, u32)>>),
 }
 
 /// Lists up to which the frontier is a plain array.
 const FEW_LISTS: usize = 16;
+
+/// The (time, offset) key of a frontier entry as one number of the same order.
+#[inline]
+fn few_key(ts: i64, offset: u64) -> u128 {
+    u128::from(ts as u64 ^ 1 << 63) << 64 | u128::from(offset)
+}
 
 impl Frontier {
     pub fn new(lists: usize) -> Frontier {
@@ -158,7 +166,7 @@ impl Frontier {
     #[inline]
     pub fn push(&mut self, entry: (i64, u64, u32)) {
         match self {
-            Frontier::Few(v) => v.push(entry),
+            Frontier::Few(v) => v.push((few_key(entry.0, entry.1), entry.2)),
             Frontier::Many(h) => h.push(Reverse(entry)),
         }
     }
@@ -169,16 +177,14 @@ impl Frontier {
         match self {
             Frontier::Few(v) => {
                 crate::steps::add(v.len());
-                let key = |e: &(i64, u64, u32)| u128::from(e.0 as u64 ^ 1 << 63) << 64 | u128::from(e.1);
-                let mut best = 0;
-                let mut best_key = v.first().map_or(0, key);
-                for (k, e) in v.iter().enumerate().skip(1) {
-                    let ek = key(e);
-                    if ek < best_key {
-                        (best, best_key) = (k, ek);
+                let (&first, rest) = v.split_first()?;
+                let (mut best, mut best_key) = (0, first.0);
+                for (k, e) in rest.iter().enumerate() {
+                    if e.0 < best_key {
+                        (best, best_key) = (k + 1, e.0);
                     }
                 }
-                (!v.is_empty()).then(|| v.swap_remove(best).2)
+                Some(v.swap_remove(best).1)
             }
             Frontier::Many(h) => {
                 crate::steps::add(1);
@@ -188,10 +194,9 @@ impl Frontier {
     }
 
     fn bytes_held(&self) -> usize {
-        let entry = std::mem::size_of::<(i64, u64, u32)>();
         match self {
-            Frontier::Few(v) => v.capacity() * entry,
-            Frontier::Many(h) => h.capacity() * entry,
+            Frontier::Few(v) => v.capacity() * std::mem::size_of::<(u128, u32)>(),
+            Frontier::Many(h) => h.capacity() * std::mem::size_of::<(i64, u64, u32)>(),
         }
     }
 }
@@ -216,13 +221,13 @@ struct Blocked {
     /// Lists waiting on each key (to skip the look-ups when none).
     on_key: IdMap<u32>,
     /// The first list of each chain, linked through `next`.
-    first: HashMap<(u64, u64, u8), u32>,
+    first: FastMap<(u64, u64, u8), u32>,
     next: Vec<u32>,
 }
 
 impl Blocked {
     fn new(lists: usize) -> Blocked {
-        Blocked { on_key: IdMap::new(0), first: HashMap::new(), next: vec![NO_LIST; lists] }
+        Blocked { on_key: IdMap::new(0), first: FastMap::default(), next: vec![NO_LIST; lists] }
     }
 
     fn push(&mut self, t: &Transition, i: u32) {
@@ -343,13 +348,13 @@ pub(crate) struct Merger<S> {
 /// oldest block's time (`i64::MAX` when none).
 struct InSyscall {
     by_time: BTreeSet<(i64, u64)>,
-    by_g: HashMap<u64, i64>,
+    by_g: FastMap<u64, i64>,
     oldest: i64,
 }
 
 impl InSyscall {
     fn new() -> InSyscall {
-        InSyscall { by_time: BTreeSet::new(), by_g: HashMap::new(), oldest: i64::MAX }
+        InSyscall { by_time: BTreeSet::new(), by_g: FastMap::default(), oldest: i64::MAX }
     }
 
     /// Goroutine `g` blocked in a syscall at `ts`.
@@ -523,6 +528,8 @@ impl<S: EventSource> Merger<S> {
 /// equal times, so the result is the same.
 struct SortedOut {
     events: Chunked<Event>,
+    /// The time of the last event (the latest so far).
+    last: i64,
     moves: usize,
     budget: usize,
     unsorted: bool,
@@ -530,14 +537,22 @@ struct SortedOut {
 
 impl SortedOut {
     fn new(total: usize) -> SortedOut {
-        SortedOut { events: Chunked::default(), moves: 0, budget: 16 * total + (1 << 20), unsorted: false }
+        SortedOut {
+            events: Chunked::default(),
+            last: i64::MIN,
+            moves: 0,
+            budget: 16 * total + (1 << 20),
+            unsorted: false,
+        }
     }
 
     #[inline]
     fn push(&mut self, ev: Event, pool: &mut Pool<Event>) {
         let n = self.events.len();
         self.events.push_with(ev, pool);
-        if n > 0 && !self.unsorted && self.events.at(n - 1).ts > ev.ts {
+        if ev.ts >= self.last {
+            self.last = ev.ts;
+        } else if !self.unsorted {
             self.walk_back(n, ev);
         }
     }

@@ -328,9 +328,10 @@ pub(crate) struct Structure {
     pool: Pool<Event>,
 }
 
-/// The largest number of values of an event record (Go 1.5's `GoCreate` and `GoSysExit`,
-/// `CPUSample`, `UserTaskCreate`: 5).
-pub(crate) const MAX_VALUES: usize = 6;
+/// Values of a record decoded at most: more than the largest number of values of an event
+/// record (Go 1.5's `GoCreate` and `GoSysExit`, `CPUSample`, `UserTaskCreate`: 5), and as many
+/// as 8 bytes can hold, so that the short records take the loop without checks.
+pub(crate) const MAX_VALUES: usize = 8;
 
 impl Structure {
     pub fn new(version: Version) -> Structure {
@@ -553,6 +554,24 @@ impl Structure {
 /// Bits beyond 64 in a 10-byte varint are dropped, as Go does.
 #[inline]
 pub(crate) fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
+    if bytes.len() <= MAX_VALUES {
+        // At most one value per byte, each of at most 8 bytes: no count or width to check.
+        let (mut n, mut value, mut shift) = (0, 0u64, 0u32);
+        for &b in bytes {
+            value |= u64::from(b & 0x7f) << shift;
+            shift += 7;
+            if b & 0x80 == 0 {
+                out[n] = value;
+                n += 1;
+                (value, shift) = (0, 0);
+            }
+        }
+        return n;
+    }
+    read_values_long(bytes, out)
+}
+
+fn read_values_long(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     let mut n = 0;
     let mut value = 0u64;
     let mut shift = 0u32;
@@ -586,5 +605,10 @@ mod tests {
             &mut out,
         );
         assert_eq!(&out[..n], [1, 300, u64::MAX]);
+        // The short path: at most 8 bytes, an unterminated varint at the end dropped.
+        let n = read_values(&[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0x7f], &mut out);
+        assert_eq!(&out[..n], [1, 300, (1 << 35) - 1]);
+        let n = read_values(&[0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x8c], &mut out);
+        assert_eq!(&out[..n], [5, 6, 7, 8, 9, 10, 11]);
     }
 }

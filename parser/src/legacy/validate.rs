@@ -2,13 +2,13 @@
 //! P replayed over the ordered events, Go's errors in Go's words, the links between events,
 //! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::sync::Mutex;
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version, Violation};
 
-use super::dense::{Chunked, IdMap};
+use super::dense::{Chunked, FastMap, IdMap};
 use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
 use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
@@ -110,9 +110,9 @@ pub(crate) struct Validator {
     gs: IdMap<GDesc>,
     ps: IdMap<PDesc>,
     /// Goroutines created and not started yet: the stack of their start function.
-    start_fns: HashMap<u64, u64>,
+    start_fns: FastMap<u64, u64>,
     /// Open tasks: the creating event (its index, and itself for the error of a conflict).
-    tasks: HashMap<u64, (u32, Event)>,
+    tasks: FastMap<u64, (u32, Event)>,
     regions: Regions,
     gc: u32,
     stw: u32,
@@ -127,8 +127,8 @@ impl Validator {
             version,
             gs,
             ps: IdMap::new(NEW_P),
-            start_fns: HashMap::new(),
-            tasks: HashMap::new(),
+            start_fns: FastMap::default(),
+            tasks: FastMap::default(),
             regions: Regions::new(),
             gc: NONE,
             stw: NONE,

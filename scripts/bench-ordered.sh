@@ -1,0 +1,93 @@
+#!/usr/bin/env bash
+# Times the ordered parse of a legacy trace (Go 1.5 - 1.21) against Go's own tool, in one run:
+# `gotrace dump` against Go 1.19's `go tool trace -d`, and the ordered parse alone in whole mode
+# (`gotrace validate`) and in bounded mode (`gotrace stats --ordered`). Rounds alternate between
+# the commands, so that the load of a shared machine falls on all of them alike; medians of wall
+# time, CPU time (user + sys) and peak RSS, from /usr/bin/time.
+#
+#   bash scripts/bench-ordered.sh FILE [RUNS] [GO_RUNS] [GO_VERSION]
+#
+# RUNS       rounds of our commands (default 5)
+# GO_RUNS    rounds that also run Go's tool (default 3: it takes about a minute on 40 MB)
+# GO_VERSION the Go toolchain whose `go tool trace -d` is timed (default 1.19; 0 skips it)
+#
+# Make a large trace first with `bash scripts/make-big-trace.sh 1.19 40`. Read the medians,
+# never one run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+file=${1:?usage: bench-ordered.sh FILE [RUNS] [GO_RUNS] [GO_VERSION]}
+runs=${2:-5}
+go_runs=${3:-3}
+go_version=${4:-1.19}
+
+# find_go V: print the go command of Go V, or fail if it is not installed.
+find_go() {
+	local dir
+	for dir in "/usr/lib/go-$1" "/opt/goext/usr/lib/go-$1"; do
+		if [ -x "$dir/bin/go" ]; then
+			echo "$dir/bin/go"
+			return 0
+		fi
+	done
+	return 1
+}
+
+go=
+if [ "$go_version" != 0 ]; then
+	if ! go=$(find_go "$go_version"); then
+		echo "bench-ordered: Go $go_version not installed: its tool is not timed" >&2
+		go=
+	fi
+fi
+
+cargo build --release -q -p gotrace-cli
+bin=target/release/gotrace
+size=$(stat -c %s "$file")
+events=$("$bin" stats --ordered --json "$file" | grep -o '"events":[0-9]*' | cut -d: -f2)
+echo "file: $file ($size bytes, $events ordered events), $runs rounds ($go_runs with Go $go_version)"
+
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+# run NAME CMD...: one timed run, its "wall cpu rss_kib" appended to $tmp/NAME.
+run() {
+	local name=$1
+	shift
+	/usr/bin/time -f '%e %U %S %M' -o "$tmp/t" "$@" >/dev/null 2>"$tmp/err" || {
+		echo "bench-ordered: $name failed:" >&2
+		cat "$tmp/err" >&2
+		exit 1
+	}
+	awk '{printf "%s %.2f %s\n", $1, $2 + $3, $4}' "$tmp/t" >>"$tmp/$name"
+}
+
+for r in $(seq "$runs"); do
+	run dump "$bin" dump "$file"
+	run validate "$bin" validate "$file"
+	run bounded "$bin" stats --ordered "$file"
+	if [ -n "$go" ] && [ "$r" -le "$go_runs" ]; then
+		run go "$go" tool trace -d "$file"
+	fi
+done
+
+median() { sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+# col NAME K: the median of column K of NAME's runs.
+col() { awk -v k="$2" '{print $k}' "$tmp/$1" | median; }
+
+printf '%-34s %9s %9s %10s %9s %12s\n' command "wall s" "CPU s" "RSS MiB" "MB/s CPU" "events/s CPU"
+report() {
+	local name=$1 label=$2 wall cpu rss
+	wall=$(col "$name" 1)
+	cpu=$(col "$name" 2)
+	rss=$(col "$name" 3)
+	awk -v l="$label" -v w="$wall" -v c="$cpu" -v r="$rss" -v b="$size" -v e="$events" 'BEGIN {
+		printf "%-34s %9.2f %9.2f %10.1f %9.1f %12.3g\n", l, w, c, r / 1024, b / c / 1e6, e / c }'
+}
+report dump "gotrace dump"
+report validate "gotrace validate (whole)"
+report bounded "gotrace stats --ordered (bounded)"
+if [ -s "$tmp/go" ]; then
+	report go "go $go_version tool trace -d"
+	awk -v gw="$(col go 1)" -v gc="$(col go 2)" -v w="$(col dump 1)" -v c="$(col dump 2)" 'BEGIN {
+		printf "go tool trace -d / gotrace dump: %.1fx wall, %.1fx CPU\n", gw / w, gc / c }'
+fi
