@@ -227,6 +227,12 @@ impl Tables {
         Some(&self.pcs[start as usize..(start + len) as usize])
     }
 
+    /// True when the generation defines stack `id` (0 always).
+    #[inline]
+    pub(crate) fn has_stack(&self, id: u64) -> bool {
+        id == 0 || self.stacks.get(id).is_some()
+    }
+
     /// The frames of stack `id`, innermost first (none for an unknown id).
     pub fn frames(&self, id: super::StackId) -> impl Iterator<Item = Frame<'_>> + '_ {
         self.stack_pcs(id.get()).unwrap_or(&[]).iter().map(move |&pc| {
