@@ -36,6 +36,9 @@ pub fn open(path: &Path) -> Result<RawReader<File>, Failure> {
     Ok(RawReader::new(file)?)
 }
 
+/// Bytes formatted before they are written.
+const FLUSH_AT: usize = 1 << 16;
+
 fn stdout_failure(e: std::io::Error) -> Failure {
     Failure::Io(format!("stdout: {e}"))
 }
@@ -79,18 +82,26 @@ pub fn dump_wire(path: &Path) -> Result<(), Failure> {
     let mut reader = open(path)?;
     let version = reader.version();
     with_stdout(|out| {
-        let mut text = String::new();
-        while let Some(event) = reader.next_event()? {
+        let mut text = String::with_capacity(2 * FLUSH_AT);
+        let result = loop {
+            let event = match reader.next_event() {
+                Ok(Some(event)) => event,
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Failure::from(e)),
+            };
             if !event.event_type().in_go_wire_table(version) {
                 let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
-                return Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
+                break Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
             }
-            text.clear();
             write_text(&mut text, &event, EmptyData::Omit);
             text.push('\n');
-            out.write_all(text.as_bytes()).map_err(stdout_failure)?;
-        }
-        Ok(())
+            if text.len() >= FLUSH_AT {
+                out.write_all(text.as_bytes()).map_err(stdout_failure)?;
+                text.clear();
+            }
+        };
+        out.write_all(text.as_bytes()).map_err(stdout_failure)?;
+        result
     })
 }
 

@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod decimal;
 mod error;
 pub mod legacy;
 pub mod modern;

@@ -3,8 +3,7 @@
 //! frames on tab-indented lines of their own, a string's or an experimental batch's bytes on a
 //! tab-indented `data="..."` line. A text trace starts with the line `Trace Go1.N`.
 
-use std::fmt::Write;
-
+use crate::decimal::Decimal;
 use crate::modern::{RawEvent, FRAME_FIELDS};
 use crate::quote::quote_to;
 use crate::Version;
@@ -48,11 +47,16 @@ pub fn write_text(out: &mut String, event: &RawEvent<'_>, empty: EmptyData) {
     let names = t.arg_names();
     let mut args = event.args();
     for (name, value) in names.iter().zip(args.by_ref()) {
-        let _ = write!(out, " {name}={value}");
+        out.push(' ');
+        out.push_str(name);
+        out.push('=');
+        Decimal::new(value).push_to(out);
     }
     for (i, value) in args.enumerate() {
-        let sep = if i % 4 == 0 { "\n\t" } else { " " };
-        let _ = write!(out, "{sep}{}={value}", FRAME_FIELDS[i % 4]);
+        out.push_str(if i % 4 == 0 { "\n\t" } else { " " });
+        out.push_str(FRAME_FIELDS[i % 4]);
+        out.push('=');
+        Decimal::new(value).push_to(out);
     }
     if let Some(data) = event.data() {
         if !data.is_empty() || empty == EmptyData::Write {

@@ -10,6 +10,7 @@
 use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
+use gotrace_format::decimal::Decimal;
 use gotrace_format::modern::EventType;
 use gotrace_format::quote::quote_to;
 
@@ -831,35 +832,10 @@ impl StackText {
     }
 }
 
-/// Two decimal digits for each value below 100.
-static DIGITS: [[u8; 2]; 100] = {
-    let mut t = [[0u8; 2]; 100];
-    let mut i = 0;
-    while i < 100 {
-        t[i] = [b'0' + (i / 10) as u8, b'0' + (i % 10) as u8];
-        i += 1;
-    }
-    t
-};
-
-/// Appends the decimal digits of `v`, two at a time.
+/// Appends the decimal digits of `v`.
 #[inline]
-fn push_u64(out: &mut Vec<u8>, mut v: u64) {
-    let mut buf = [0u8; 20];
-    let mut i = buf.len();
-    while v >= 100 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGITS[(v % 100) as usize]);
-        v /= 100;
-    }
-    if v >= 10 {
-        i -= 2;
-        buf[i..i + 2].copy_from_slice(&DIGITS[v as usize]);
-    } else {
-        i -= 1;
-        buf[i] = b'0' + v as u8;
-    }
-    out.extend_from_slice(&buf[i..]);
+fn push_u64(out: &mut Vec<u8>, v: u64) {
+    Decimal::new(v).push_to_vec(out);
 }
 
 #[inline]

@@ -197,6 +197,9 @@ pub struct Tables {
     extra_ids: FastMap<Box<[u8]>, u64>,
     /// Nanoseconds per clock tick.
     freq: f64,
+    /// `k` when `freq` is `2^k` (`k < 8`, as Go's 64-ns ticks give), for a conversion without
+    /// floating point where it is exact.
+    freq_shift: Option<u32>,
     has_freq: bool,
     clock: Option<(u64, u64, u64, u64)>,
 }
@@ -234,6 +237,12 @@ impl Tables {
         Some(&self.pcs[start as usize..(start + len) as usize])
     }
 
+    /// True when the generation defines stack `id` (0 always).
+    #[inline]
+    pub(crate) fn has_stack(&self, id: u64) -> bool {
+        id == 0 || self.stacks.get(id).is_some()
+    }
+
     /// The frames of stack `id`, innermost first (none for an unknown id).
     pub fn frames(&self, id: super::StackId) -> impl Iterator<Item = Frame<'_>> + '_ {
         self.stack_pcs(id.get()).unwrap_or(&[]).iter().map(move |&pc| {
@@ -261,7 +270,11 @@ impl Tables {
     /// Nanoseconds of a tick count, as Go converts them (through a `float64`).
     #[inline]
     pub(crate) fn ticks_to_ns(&self, ticks: u64) -> i64 {
-        (ticks as f64 * self.freq) as i64
+        match self.freq_shift {
+            // Below 2^53 ticks the float is the integer, and scaling by 2^k is exact.
+            Some(k) if ticks < 1 << 53 => (ticks << k) as i64,
+            _ => (ticks as f64 * self.freq) as i64,
+        }
     }
 
     /// An extra string's id (0 for the empty string).
@@ -845,6 +858,7 @@ impl Generation {
                 let f = r.value(at)?;
                 self.tables.freq = 1.0 / (f as f64 / 1e9);
                 self.tables.has_freq = self.tables.freq != 0.0;
+                self.tables.freq_shift = (0..8).find(|&k| self.tables.freq == f64::from(1u32 << k));
             } else if code == EventType::CLOCK_SNAPSHOT.code() && version >= Version::Go1_25 {
                 if self.has_clock {
                     return Err(modern(at, ModernError::MultipleClockSnapshot));

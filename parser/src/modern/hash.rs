@@ -190,6 +190,13 @@ impl<T> IdMap<T> {
         let near = self.slots.iter().enumerate().filter_map(|(id, v)| v.as_ref().map(|v| (id as i64, v)));
         near.chain(self.far.iter().map(|(&id, v)| (id, v)))
     }
+
+    /// Removes every entry (keeping the memory of the vector).
+    pub fn clear(&mut self) {
+        self.slots.clear();
+        self.in_slots = 0;
+        self.far.clear();
+    }
 }
 
 #[cfg(test)]
@@ -208,7 +215,7 @@ mod id_map_tests {
         );
         m.remove(3);
         m.remove(-1);
-        assert_eq!((m.get(3), m.get(-1), m.iter().count()), (None, None, 1));
+        assert_eq!((m.get(3), m.get(-1), m.get(1 << 40)), (None, None, Some(&'c')));
         // Ids spread thin end in the hash map: the vector stays near 4 slots per entry.
         let mut spread = IdMap::default();
         for k in 0..1000i64 {

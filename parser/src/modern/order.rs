@@ -5,8 +5,6 @@
 //! (and the synthetic ones some imply: a coroutine switch blocks one goroutine and starts
 //! another) are queued in order.
 
-use std::collections::VecDeque;
-
 use gotrace_format::modern::{EventType, OrderFault};
 
 use super::event::{go_state_of_status, proc_state_of_status, Event};
@@ -117,23 +115,45 @@ impl Ranges {
 pub(crate) struct Names {
     ids: FastMap<Box<[u8]>, u32>,
     all: Vec<Box<[u8]>>,
+    /// The serial of the tables the two caches below are for.
     serial: u64,
-    by_string_id: FastMap<u64, u32>,
+    /// The name of each string id of those tables met so far.
+    by_string_id: IdMap<u32>,
+    /// The extra string id (in those tables) of each name added to them.
+    extra_ids: IdMap<u64>,
 }
 
 impl Names {
-    /// The name of string `id` of `tables`, `None` if they define none.
-    fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
+    /// Empties the caches when `tables` are not those they were filled for.
+    #[inline]
+    fn caches_for(&mut self, tables: &Tables) {
         if self.serial != tables.serial() {
             self.serial = tables.serial();
             self.by_string_id.clear();
+            self.extra_ids.clear();
         }
-        if let Some(&name) = self.by_string_id.get(&id) {
+    }
+
+    /// The name of string `id` of `tables`, `None` if they define none.
+    fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
+        self.caches_for(tables);
+        if let Some(&name) = self.by_string_id.get(id as i64) {
             return Some(name);
         }
         let name = self.intern(tables.string(id)?);
-        self.by_string_id.insert(id, name);
+        self.by_string_id.insert(id as i64, name);
         Some(name)
+    }
+
+    /// The id of name `name` among the extra strings of `tables` (added on first use).
+    fn extra_id(&mut self, tables: &mut Tables, name: u32) -> u64 {
+        self.caches_for(tables);
+        if let Some(&id) = self.extra_ids.get(i64::from(name)) {
+            return id;
+        }
+        let id = tables.add_extra(self.get(name));
+        self.extra_ids.insert(i64::from(name), id);
+        id
     }
 
     fn intern(&mut self, s: &[u8]) -> u32 {
@@ -176,6 +196,48 @@ struct MState {
     p: i64,
 }
 
+/// The threads the ordering has met, each in a slot that stays its own for the whole trace: a
+/// cursor keeps the slot of its thread, so an event's own thread is found without hashing its
+/// (large, OS-given) id.
+#[derive(Debug, Default)]
+struct Threads {
+    /// Per slot: the thread's id and state (`None`: not met by the ordering yet).
+    slots: Vec<(i64, Option<MState>)>,
+    index: FastMap<i64, u32>,
+}
+
+impl Threads {
+    /// The slot of thread `m`, made (with no state) on first use.
+    fn slot(&mut self, m: i64) -> usize {
+        let next = self.slots.len() as u32;
+        let slot = *self.index.entry(m).or_insert(next) as usize;
+        if slot == self.slots.len() {
+            self.slots.push((m, None));
+        }
+        slot
+    }
+
+    fn get(&self, m: i64) -> Option<&MState> {
+        let &slot = self.index.get(&m)?;
+        self.slots[slot as usize].1.as_ref()
+    }
+
+    fn get_mut(&mut self, m: i64) -> Option<&mut MState> {
+        let &slot = self.index.get(&m)?;
+        self.slots[slot as usize].1.as_mut()
+    }
+
+    fn insert(&mut self, m: i64, state: MState) {
+        let slot = self.slot(m);
+        self.slots[slot].1 = Some(state);
+    }
+
+    /// Every thread met, with its state.
+    fn iter(&self) -> impl Iterator<Item = (i64, &MState)> + '_ {
+        self.slots.iter().filter_map(|(m, s)| s.as_ref().map(|s| (*m, s)))
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Gc {
     Undetermined,
@@ -204,13 +266,17 @@ const PROC_IDLE_STATE: u64 = 3;
 pub(crate) struct Ordering {
     g: IdMap<GState>,
     p: IdMap<PState>,
-    m: IdMap<MState>,
+    m: Threads,
+    /// The slot of the thread whose event `advance` is deciding on.
+    slot: usize,
     tasks: FastMap<u64, (u32, u64)>,
     names: Names,
     gc_seq: u64,
     gc: Gc,
     initial_gen: u64,
-    queue: VecDeque<Event>,
+    /// Accepted events not yet taken: `queue[head..]`.
+    queue: Vec<Event>,
+    head: usize,
 }
 
 impl Default for Ordering {
@@ -218,13 +284,15 @@ impl Default for Ordering {
         Ordering {
             g: IdMap::default(),
             p: IdMap::default(),
-            m: IdMap::default(),
+            m: Threads::default(),
+            slot: 0,
             tasks: FastMap::default(),
             names: Names::default(),
             gc_seq: 0,
             gc: Gc::Undetermined,
             initial_gen: 0,
-            queue: VecDeque::new(),
+            queue: Vec::new(),
+            head: 0,
         }
     }
 }
@@ -242,7 +310,7 @@ impl Ordering {
     #[inline]
     fn accept(&mut self, new: Ctx) -> Step {
         if new.m != NONE {
-            if let Some(ms) = self.m.get_mut(new.m) {
+            if let Some(ms) = &mut self.m.slots[self.slot].1 {
                 ms.g = new.g;
                 ms.p = new.p;
             }
@@ -255,8 +323,8 @@ impl Ordering {
     #[cold]
     pub(crate) fn write_state(&self, out: &mut String) {
         use std::fmt::Write;
-        fn sorted<T>(map: &IdMap<T>) -> Vec<(i64, &T)> {
-            let mut all: Vec<(i64, &T)> = map.iter().collect();
+        fn sorted<'a, T: 'a>(all: impl Iterator<Item = (i64, &'a T)>) -> Vec<(i64, &'a T)> {
+            let mut all: Vec<(i64, &T)> = all.collect();
             all.sort_unstable_by_key(|&(id, _)| id);
             all
         }
@@ -274,7 +342,7 @@ impl Ordering {
             PROC_SYSCALL_ABANDONED => "SyscallAbandoned",
             _ => "Bad",
         };
-        for (id, g) in sorted(&self.g) {
+        for (id, g) in sorted(self.g.iter()) {
             let _ = writeln!(
                 out,
                 "G {id} [status={} seq={} (gen={})]",
@@ -284,7 +352,7 @@ impl Ordering {
             );
         }
         out.push('\n');
-        for (id, p) in sorted(&self.p) {
+        for (id, p) in sorted(self.p.iter()) {
             let _ = writeln!(
                 out,
                 "P {id} [status={} seq={} (gen={})]",
@@ -294,7 +362,7 @@ impl Ordering {
             );
         }
         out.push('\n');
-        for (id, m) in sorted(&self.m) {
+        for (id, m) in sorted(self.m.iter()) {
             let _ = writeln!(out, "M {id} [g={} p={}]", m.g, m.p);
         }
         let gc = match self.gc {
@@ -305,35 +373,54 @@ impl Ordering {
         let _ = writeln!(out, "\nGC {} {gc}", self.gc_seq);
     }
 
-    /// The next queued event.
+    /// True when no accepted event waits to be taken.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.head == self.queue.len()
+    }
+
+    /// Takes the next queued event.
     #[inline]
     pub fn pop(&mut self) -> Option<Event> {
-        self.queue.pop_front()
+        let ev = *self.queue.get(self.head)?;
+        self.head += 1;
+        if self.head == self.queue.len() {
+            self.queue.clear();
+            self.head = 0;
+        }
+        Some(ev)
+    }
+
+    /// Queues an event made outside the ordering (a `Sync`, a CPU sample).
+    #[inline]
+    pub fn push_event(&mut self, ev: Event) {
+        self.queue.push(ev);
     }
 
     #[inline]
     fn push(&mut self, ctx: Ctx, ev: &BaseEvent) {
-        self.queue.push_back(Event {
-            time: ev.time,
-            g: ctx.g,
-            p: ctx.p,
-            m: ctx.m,
-            args: ev.args,
-            code: ev.code,
-        });
+        self.queue.push(Event { time: ev.time, g: ctx.g, p: ctx.p, m: ctx.m, args: ev.args, code: ev.code });
     }
 
     fn push_made(&mut self, ctx: Ctx, code: u8, time: i64, args: [u64; 4]) {
-        self.queue.push_back(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
+        self.queue.push(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
     }
 
-    /// Offers `ev`, the next event of thread `m` in generation `gen`: `Ok(true)` when it was
-    /// accepted (and queued), `Ok(false)` when it has to wait.
+    /// The slot of thread `m` (not `-1`), to give [`Ordering::advance`] with each of its events.
+    pub fn thread_slot(&mut self, m: i64) -> usize {
+        self.m.slot(m)
+    }
+
+    /// Offers `ev`, the next event of thread `m` (whose slot is `slot` unless `m` is `-1`) in
+    /// generation `gen`: `Ok(true)` when it was accepted (and queued), `Ok(false)` when it has
+    /// to wait.
+    #[inline]
     pub fn advance(
         &mut self,
         ev: &mut BaseEvent,
         tables: &mut Tables,
         m: i64,
+        slot: usize,
         gen: u64,
     ) -> Result<bool, OrderFault> {
         if self.initial_gen == 0 {
@@ -342,13 +429,10 @@ impl Ordering {
         let cur = if m == NONE {
             Ctx { g: NONE, p: NONE, m }
         } else {
-            match self.m.get(m) {
-                Some(ms) => Ctx { g: ms.g, p: ms.p, m },
-                None => {
-                    self.m.insert(m, MState { g: NONE, p: NONE });
-                    Ctx { g: NONE, p: NONE, m }
-                }
-            }
+            self.slot = slot;
+            let state = &mut self.m.slots[slot].1;
+            let ms = state.get_or_insert(MState { g: NONE, p: NONE });
+            Ctx { g: ms.g, p: ms.p, m }
         };
         match ev.code {
             9 | 39 | 44 => self.annotation(ev, cur),
@@ -780,7 +864,7 @@ impl Ordering {
         match self.tasks.remove(&id) {
             Some((name, parent)) => {
                 ev.args[2] = parent;
-                ev.args[3] = tables.add_extra(self.names.get(name));
+                ev.args[3] = self.names.extra_id(tables, name);
             }
             None => {
                 ev.args[2] = u64::MAX;

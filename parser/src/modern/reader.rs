@@ -23,12 +23,28 @@ struct Cursor {
     /// Index of the thread in the generation.
     thread: usize,
     m: i64,
+    /// The ordering's slot of the thread (unused for thread `-1`).
+    slot: usize,
     last_ts: i64,
+    /// The batch being read (`usize::MAX` before the first).
     batch: usize,
+    /// The next event's first byte and the end of its batch, in the generation's buffer.
     pos: usize,
+    end: usize,
+    /// The batch's base time, in ticks.
+    batch_time: u64,
+    /// File offset minus buffer position within the batch (wrapping).
+    to_file: u64,
     ev: BaseEvent,
     /// File offset of `ev`.
     offset: u64,
+}
+
+/// A cursor in the frontier heap: the time of its event, and its index in the reader's cursors.
+#[derive(Clone, Copy, Debug)]
+struct Front {
+    time: i64,
+    cursor: usize,
 }
 
 /// For each type byte, the arguments of a timed event after its timestamp; [`UNTIMED`] for
@@ -72,40 +88,72 @@ impl Cursor {
         }
     }
 
+    /// A cursor before the first event of thread `thread` of `gen`.
+    fn new(gen: &Generation, thread: usize, slot: usize) -> Cursor {
+        Cursor {
+            thread,
+            m: gen.threads[thread].m,
+            slot,
+            last_ts: 0,
+            batch: usize::MAX,
+            pos: 0,
+            end: 0,
+            batch_time: 0,
+            to_file: 0,
+            ev: BaseEvent::default(),
+            offset: 0,
+        }
+    }
+
+    /// Moves to the next batch that has events; false when there is none. The first call
+    /// moves to the first batch.
+    #[cold]
+    fn next_batch(&mut self, gen: &Generation) -> bool {
+        let batches = &gen.threads[self.thread].batches;
+        let mut i = self.batch.wrapping_add(1);
+        while let Some(b) = batches.get(i) {
+            if b.end > b.start {
+                self.batch = i;
+                self.pos = b.start;
+                self.end = b.end;
+                self.batch_time = b.time;
+                self.to_file = b.offset.wrapping_sub(b.start as u64);
+                self.last_ts = 0;
+                return true;
+            }
+            i += 1;
+        }
+        self.batch = i;
+        false
+    }
+
     /// Reads the thread's next event; false when its batches are exhausted.
     #[inline]
     fn next(&mut self, gen: &Generation) -> Result<bool, Error> {
-        let batches = &gen.threads[self.thread].batches;
+        if self.pos == self.end && !self.next_batch(gen) {
+            return Ok(false);
+        }
         let t = &gen.tables;
-        while self.batch < batches.len() && batches[self.batch].end - batches[self.batch].start == self.pos {
-            self.batch += 1;
-            self.pos = 0;
-            self.last_ts = 0;
-        }
-        let Some(b) = batches.get(self.batch) else { return Ok(false) };
         if self.last_ts == 0 {
-            self.last_ts = t.ticks_to_ns(b.time);
+            self.last_ts = t.ticks_to_ns(self.batch_time);
         }
-        let data = &gen.data[b.start + self.pos..b.end];
-        let offset = b.offset + self.pos as u64;
+        let data = &gen.data[self.pos..self.end];
+        let offset = self.to_file.wrapping_add(self.pos as u64);
         let code = data[0];
         let count = ARG_COUNTS[usize::from(code)];
         if count >= UNTIMED {
             return Err(modern(offset, Cursor::bad_type(code)));
         }
-        let (dt, n) = uvarint(&data[1..]);
-        if n <= 0 {
+        let mut at = 1;
+        let Some(dt) = varint(data, &mut at) else {
             return Err(modern(offset, ModernError::CursorTimestamp));
-        }
-        let mut at = 1 + n as usize;
+        };
         let mut args = [0u64; 4];
         for arg in args.iter_mut().take(usize::from(count)) {
-            let (v, n) = uvarint(&data[at..]);
-            if n <= 0 {
+            let Some(v) = varint(data, &mut at) else {
                 return Err(modern(offset, ModernError::CursorArgument));
-            }
+            };
             *arg = v;
-            at += n as usize;
         }
         let time = t.ticks_to_ns(dt).wrapping_add(self.last_ts);
         self.ev = BaseEvent { code, time, args };
@@ -116,23 +164,50 @@ impl Cursor {
     }
 }
 
+/// The varint at `data[*at..]`, `*at` moved past it; `None` where `binary.Uvarint` fails (the
+/// data ends first, or the value overflows 64 bits).
+#[inline(always)]
+fn varint(data: &[u8], at: &mut usize) -> Option<u64> {
+    if let Some(bytes) = data.get(*at..*at + 10) {
+        // Ten bytes at hand: no bound to check per byte.
+        let mut x = 0u64;
+        for (i, &b) in bytes.iter().enumerate() {
+            if b < 0x80 {
+                if i == 9 && b > 1 {
+                    return None;
+                }
+                *at += i + 1;
+                return Some(x | u64::from(b) << (7 * i));
+            }
+            x |= u64::from(b & 0x7f) << (7 * i);
+        }
+        return None;
+    }
+    let (v, n) = uvarint(&data[(*at).min(data.len())..]);
+    if n <= 0 {
+        return None;
+    }
+    *at += n as usize;
+    Some(v)
+}
+
 /// Go's frontier heap: a binary min-heap on the time of each cursor's event, with Go's exact
 /// sift rules, so that ties between threads break as Go breaks them.
-fn sift_up(h: &mut [Cursor], mut i: usize) -> usize {
-    while i > 0 && h[(i - 1) / 2].ev.time > h[i].ev.time {
+fn sift_up(h: &mut [Front], mut i: usize) -> usize {
+    while i > 0 && h[(i - 1) / 2].time > h[i].time {
         h.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
     }
     i
 }
 
-fn sift_down(h: &mut [Cursor], mut i: usize) {
+fn sift_down(h: &mut [Front], mut i: usize) {
     loop {
         let mut m = i;
-        let mut min_t = if i < h.len() { h[i].ev.time } else { i64::MAX };
+        let mut min_t = if i < h.len() { h[i].time } else { i64::MAX };
         for c in [2 * i + 1, 2 * i + 2] {
-            if c < h.len() && h[c].ev.time < min_t {
-                min_t = h[c].ev.time;
+            if c < h.len() && h[c].time < min_t {
+                min_t = h[c].time;
                 m = c;
             }
         }
@@ -144,14 +219,14 @@ fn sift_down(h: &mut [Cursor], mut i: usize) {
     }
 }
 
-fn heap_update(h: &mut [Cursor], i: usize) {
+fn heap_update(h: &mut [Front], i: usize) {
     if sift_up(h, i) != i {
         return;
     }
     sift_down(h, i);
 }
 
-fn heap_remove(h: &mut Vec<Cursor>, mut i: usize) {
+fn heap_remove(h: &mut Vec<Front>, mut i: usize) {
     while i > 0 {
         h.swap((i - 1) / 2, i);
         i = (i - 1) / 2;
@@ -197,7 +272,9 @@ pub struct Reader<R> {
     gens: GenerationReader<R>,
     gen: Generation,
     have_gen: bool,
-    frontier: Vec<Cursor>,
+    frontier: Vec<Front>,
+    /// The cursors of the generation's threads, those in `frontier` and those done.
+    cursors: Vec<Cursor>,
     cpu_next: usize,
     order: Ordering,
     syncs: u64,
@@ -210,9 +287,6 @@ pub struct Reader<R> {
     finished: bool,
     /// File offset of the event the queued events come from.
     queued_offset: u64,
-    /// The event `step` produced, and its offset.
-    out: Event,
-    out_offset: u64,
     empty: Tables,
 }
 
@@ -265,6 +339,7 @@ impl<R: Read> Reader<R> {
             gen: Generation::default(),
             have_gen: false,
             frontier: Vec::new(),
+            cursors: Vec::new(),
             cpu_next: 0,
             order: Ordering::default(),
             syncs: 0,
@@ -274,8 +349,6 @@ impl<R: Read> Reader<R> {
             done: false,
             finished: false,
             queued_offset: 0,
-            out: Event { time: 0, g: -1, p: -1, m: -1, args: [0; 4], code: SYNC },
-            out_offset: 0,
             empty: Tables::default(),
         })
     }
@@ -302,32 +375,40 @@ impl<R: Read> Reader<R> {
         if self.done {
             return Ok(None);
         }
-        match self.step() {
-            Ok(true) => {}
-            Ok(false) => {
-                self.done = true;
-                return Ok(None);
-            }
-            Err(e) => {
-                self.done = true;
-                return Err(e);
+        if self.order.is_empty() {
+            match self.step() {
+                Ok(true) => {}
+                Ok(false) => {
+                    self.done = true;
+                    return Ok(None);
+                }
+                Err(e) => {
+                    self.done = true;
+                    return Err(e);
+                }
             }
         }
-        let (mut ev, offset) = (self.out, self.out_offset);
+        let Some(mut ev) = self.order.pop() else {
+            self.done = true;
+            return Ok(None);
+        };
         if ev.code != SYNC {
             let (stacks, strings) = Event::table_refs(ev.code);
             let t = &self.gen.tables;
-            let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
             for &i in stacks {
-                if t.stack_pcs(ev.args[i]).is_none() {
+                if !t.has_stack(ev.args[i]) {
                     self.done = true;
-                    return Err(modern(offset, ModernError::UndefinedStack { id: ev.args[i], event }));
+                    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
+                    let kind = ModernError::UndefinedStack { id: ev.args[i], event };
+                    return Err(modern(self.queued_offset, kind));
                 }
             }
             for &i in strings {
                 if t.string(ev.args[i]).is_none() {
                     self.done = true;
-                    return Err(modern(offset, ModernError::UndefinedString { id: ev.args[i], event }));
+                    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
+                    let kind = ModernError::UndefinedString { id: ev.args[i], event };
+                    return Err(modern(self.queued_offset, kind));
                 }
             }
         }
@@ -338,28 +419,18 @@ impl<R: Read> Reader<R> {
         Ok(Some(ev))
     }
 
-    /// Sets the next event to a `Sync`.
+    /// Queues a `Sync` as the next event.
     fn sync(&mut self, time: i64, with_tables: bool) -> Result<bool, Error> {
         self.syncs += 1;
         let ev =
             Event { time, g: -1, p: -1, m: -1, args: [self.syncs, u64::from(with_tables), 0, 0], code: SYNC };
-        let offset = self.gens.offset();
-        self.emit(ev, offset)
-    }
-
-    /// Sets the next event (kept in the reader: a large return value would be copied bytewise).
-    #[inline]
-    fn emit(&mut self, ev: Event, offset: u64) -> Result<bool, Error> {
-        self.out = ev;
-        self.out_offset = offset;
+        self.queued_offset = self.gens.offset();
+        self.order.push_event(ev);
         Ok(true)
     }
 
-    /// The next event before the table check and the time fix, with its file offset.
+    /// Queues the next events (the ordering's queue is empty): false at the end.
     fn step(&mut self) -> Result<bool, Error> {
-        if let Some(ev) = self.order.pop() {
-            return self.emit(ev, self.queued_offset);
-        }
         if self.finished {
             return Ok(false);
         }
@@ -369,15 +440,16 @@ impl<R: Read> Reader<R> {
         }
         if cpu_left {
             let s = self.gen.cpu_samples[self.cpu_next];
-            if self.frontier.is_empty() || s.time < self.frontier[0].ev.time {
+            if self.frontier.is_empty() || s.time < self.frontier[0].time {
                 self.cpu_next += 1;
                 let ev = Event { time: s.time, g: s.g, p: s.p, m: s.m, args: [s.stack, 0, 0, 0], code: 7 };
-                let offset = self.gens.offset();
-                return self.emit(ev, offset);
+                self.queued_offset = self.gens.offset();
+                self.order.push_event(ev);
+                return Ok(true);
             }
         }
         if !self.try_advance(0)? {
-            self.frontier.sort_by_key(|c| c.ev.time);
+            self.frontier.sort_by_key(|f| f.time);
             let mut success = false;
             for i in 1..self.frontier.len() {
                 if self.try_advance(i)? {
@@ -386,13 +458,13 @@ impl<R: Read> Reader<R> {
                 }
             }
             if !success {
-                return Err(self.failed_to_advance(self.frontier[0].offset));
+                return Err(self.failed_to_advance(self.cursors[self.frontier[0].cursor].offset));
             }
         }
-        match self.order.pop() {
-            Some(ev) => self.emit(ev, self.queued_offset),
-            None => Err(self.failed_to_advance(self.queued_offset)),
+        if self.order.is_empty() {
+            return Err(self.failed_to_advance(self.queued_offset));
         }
+        Ok(true)
     }
 
     /// Go's "failed to advance" error, with its dump of the state: each thread's next event (the
@@ -401,7 +473,8 @@ impl<R: Read> Reader<R> {
     fn failed_to_advance(&self, offset: u64) -> Error {
         use std::fmt::Write;
         let mut state = String::new();
-        for c in &self.frontier {
+        for f in &self.frontier {
+            let c = &self.cursors[f.cursor];
             let t = EventType::from_code(c.ev.code, Version::Go1_26).unwrap_or(EventType::EVENT_BATCH);
             let _ = write!(state, "M {} [{} time={}", c.m, t.name(), c.ev.time);
             for (name, value) in t.arg_names().iter().skip(1).zip(c.ev.args) {
@@ -416,18 +489,20 @@ impl<R: Read> Reader<R> {
         modern(offset, ModernError::Order(OrderFault::FailedToAdvance { gen, state: leak_text(state) }))
     }
 
+    #[inline]
     fn try_advance(&mut self, i: usize) -> Result<bool, Error> {
-        let c = &mut self.frontier[i];
+        let c = &mut self.cursors[self.frontier[i].cursor];
         let offset = c.offset;
         let accepted = self
             .order
-            .advance(&mut c.ev, &mut self.gen.tables, c.m, self.gen.gen)
+            .advance(&mut c.ev, &mut self.gen.tables, c.m, c.slot, self.gen.gen)
             .map_err(|f| modern(offset, ModernError::Order(f)))?;
         if !accepted {
             return Ok(false);
         }
         self.queued_offset = offset;
         if c.next(&self.gen)? {
+            self.frontier[i].time = c.ev.time;
             heap_update(&mut self.frontier, i);
         } else {
             heap_remove(&mut self.frontier, i);
@@ -439,6 +514,7 @@ impl<R: Read> Reader<R> {
         // Every event of the current generation is out: its batches' bytes can go (its tables
         // stay until the next generation's are installed).
         self.gen.threads.clear();
+        self.cursors.clear();
         self.gens.recycle(std::mem::take(&mut self.gen.data));
         if self.version >= Version::Go1_26 {
             if let Some(e) = self.late.take() {
@@ -490,12 +566,13 @@ impl<R: Read> Reader<R> {
         self.cpu_next = 0;
         for thread in 0..self.gen.threads.len() {
             let m = self.gen.threads[thread].m;
-            let mut c =
-                Cursor { thread, m, last_ts: 0, batch: 0, pos: 0, ev: BaseEvent::default(), offset: 0 };
+            let slot = if m == -1 { 0 } else { self.order.thread_slot(m) };
+            let mut c = Cursor::new(&self.gen, thread, slot);
             if !c.next(&self.gen)? {
                 continue;
             }
-            self.frontier.push(c);
+            self.frontier.push(Front { time: c.ev.time, cursor: self.cursors.len() });
+            self.cursors.push(c);
             let last = self.frontier.len() - 1;
             sift_up(&mut self.frontier, last);
         }
