@@ -5,8 +5,9 @@
 
 Record boundaries and values come from `gotrace dump --raw` (built first, or $GOTRACE). Every file is written
 to corpus/damaged/NAME; corpus/damaged/verdicts.tsv gets one line per file:
-    name  base  go-version  go-exit  go-message  description
-where go-message is Go's `failed to parse trace: ...` text (empty when Go accepts).
+    name  base  go-version  go-exit  go-message  description  gotrace  gotrace-strict
+where go-message is Go's `failed to parse trace: ...` text (empty when Go accepts), and the last two
+are what `gotrace validate` and `gotrace validate --strict` say (`ok`, or the error line).
 
 corpus/damaged-modern/ (and corpus/altered-modern/, for what Go reads) gets the same for modern
 traces (Go 1.22+), with the verdict of Go 1.27's
@@ -197,6 +198,26 @@ def hand_built():
         (0, 0, 100, [ps, ("CPUSample", 0, 1, [101, 0, 5, 0]), ("GoCreate", 0, 1, [5, 0, 0])]),
     ]), "1.19, hand-built: a CPU sample names g 5, then g 5 is created"))
     return cases
+
+
+HEADER = "name\tbase\tgo\tgo_exit\tgo_message\tdescription\tgotrace\tgotrace_strict"
+
+
+def escape(text):
+    """A text for a TSV field: backslashes, newlines and tabs as \\\\, \\n and \\t."""
+    return text.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+
+
+def our_verdicts(tool, path):
+    """What `gotrace validate` and `validate --strict` say: `ok`, or their error line."""
+    out = []
+    for args in [["validate"], ["validate", "--strict"]]:
+        p = subprocess.run([tool] + args + [path], capture_output=True)
+        if p.returncode not in (0, 1):
+            sys.exit(f"{path}: gotrace {' '.join(args)} exited {p.returncode}")
+        msg = p.stderr.decode("utf-8", "replace")
+        out.append("ok" if p.returncode == 0 else escape(msg[:-1] if msg.endswith("\n") else msg))
+    return out
 
 
 def bit_flips(T, keys, per_trace, seed, add):
@@ -438,7 +459,8 @@ def main():
     for out in tables:
         os.makedirs(out, exist_ok=True)
         for f in os.listdir(out):
-            os.remove(os.path.join(out, f))
+            if f != "verdicts-parsed.tsv":  # Go 1.27's verdicts, scripts/record-corpus.sh writes them
+                os.remove(os.path.join(out, f))
     for name, ver, rel, data, desc in files:
         out = OUT_ALTERED if name in ALTERED else OUT
         if name in ALTERED:
@@ -448,13 +470,13 @@ def main():
             f.write(data)
         code, msg = go_verdict(ver, path, binary)
         gover = "1.21" if ver == 1021 else "1.19"
-        tables[out].append("\t".join([name, rel, gover, str(code), msg, desc]))
+        tables[out].append("\t".join([name, rel, gover, str(code), msg, desc] + our_verdicts(tool, path)))
         print(f"{name:32} go{gover} exit {code} {msg}")
     missing = set(ALTERED) - {r.split("\t")[0] for r in tables[OUT_ALTERED]}
     assert not missing, f"ALTERED names files no longer made: {sorted(missing)}"
     for out, rows in tables.items():
         with open(os.path.join(out, "verdicts.tsv"), "w") as f:
-            f.write("\n".join(["name\tbase\tgo\tgo_exit\tgo_message\tdescription"] + rows) + "\n")
+            f.write("\n".join([HEADER] + rows) + "\n")
 
 def modern_verdict(path):
     """Go 1.27's `go tool trace -d=parsed`: exit status and its error text, escaped for the TSV."""
@@ -464,7 +486,7 @@ def modern_verdict(path):
     msg = p.stderr.decode("utf-8", "replace")
     if msg.endswith("\n"):
         msg = msg[:-1]
-    return p.returncode, msg.replace("\\", "\\\\").replace("\n", "\\n").replace("\t", "\\t")
+    return p.returncode, escape(msg)
 
 
 def batch_header(r, **change):
@@ -626,22 +648,24 @@ def write_modern(tool):
     for out in tables:
         os.makedirs(out, exist_ok=True)
         for f in os.listdir(out):
-            os.remove(os.path.join(out, f))
+            if f != "verdicts-parsed.tsv":  # Go 1.27's verdicts, scripts/record-corpus.sh writes them
+                os.remove(os.path.join(out, f))
     for name, rel, data, desc in modern_cases(tool):
         path = os.path.join(OUT_MODERN, name)
         with open(path, "wb") as f:
             f.write(data)
         code, msg = modern_verdict(path)
+        ours = our_verdicts(tool, path)
         out = OUT_MODERN
         if code == 0:
             out = OUT_MODERN_ALTERED
             os.rename(path, os.path.join(out, name))
             desc += ": still a well-formed trace, one a runtime could have written"
-        tables[out].append("\t".join([name, rel, "1.27", str(code), msg, desc]))
+        tables[out].append("\t".join([name, rel, "1.27", str(code), msg, desc] + ours))
         print(f"{name:32} go1.27 exit {code} {msg[:100]}")
     for out, rows in tables.items():
         with open(os.path.join(out, "verdicts.tsv"), "w") as f:
-            f.write("\n".join(["name\tbase\tgo\tgo_exit\tgo_message\tdescription"] + rows) + "\n")
+            f.write("\n".join([HEADER] + rows) + "\n")
 
 if __name__ == "__main__":
     sys.exit(main())

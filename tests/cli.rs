@@ -192,6 +192,10 @@ fn validate_on_every_damaged_and_altered_file() {
             Err(e) => expect_trace_error(&out, e, &label),
         }
         assert_eq!(code(&out), if is_damage { 1 } else { 0 }, "{label}: {}", stderr(&out));
+        let recorded = |strict| file.recorded_stderr(strict);
+        assert_eq!(stderr(&out), recorded(true), "{label}: the verdict recorded in verdicts.tsv");
+        let out = run(&["validate".as_ref(), file.path.as_os_str()]);
+        assert_eq!(stderr(&out), recorded(false), "{}: the verdict recorded in verdicts.tsv", file.name);
     }
 }
 

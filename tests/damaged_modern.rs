@@ -14,7 +14,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{altered_modern, damaged_modern, gotrace_bin, read, Verdict};
+use common::{altered_modern, damaged_modern, gotrace_bin, read, unescape, Verdict};
 use gotrace::format::Error;
 use gotrace::parser::modern::Reader;
 
@@ -26,25 +26,6 @@ fn read_all(data: &[u8]) -> Result<usize, Error> {
         n += 1;
     }
     Ok(n)
-}
-
-/// Go's error text as verdicts.tsv escapes it, unescaped.
-fn unescape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars();
-    while let Some(c) = chars.next() {
-        if c != '\\' {
-            out.push(c);
-            continue;
-        }
-        match chars.next() {
-            Some('n') => out.push('\n'),
-            Some('t') => out.push('\t'),
-            Some('\\') => out.push('\\'),
-            other => panic!("bad escape \\{other:?} in {s:?}"),
-        }
-    }
-    out
 }
 
 /// A "failed to advance" message with the lines of its goroutine, P and thread sections sorted:
@@ -116,6 +97,12 @@ fn validate_exits_with_the_verdict_and_never_panics() {
             }
             let e = read_all(&read(&row.path)).unwrap_err();
             assert_eq!(stderr, format!("error at offset {}: {}\n", e.offset(), e.message()), "{label}");
+            // As when the corpus was made, but for the random order of Go's state dumps.
+            assert_eq!(
+                canonical(&stderr),
+                canonical(&row.recorded_stderr(strict)),
+                "{label}: recorded verdict"
+            );
         }
     }
 }

@@ -75,6 +75,41 @@ pub struct Verdict {
     /// tabs and backslashes escaped as `\n`, `\t` and `\\`); empty when Go accepts.
     pub go_message: String,
     pub description: String,
+    /// What `gotrace validate` said when the file was made: `ok`, or its error line (escaped as
+    /// `go_message`).
+    pub ours: String,
+    /// The same of `gotrace validate --strict`.
+    pub ours_strict: String,
+}
+
+impl Verdict {
+    /// The recorded verdict of `gotrace validate` (`strict`: with `--strict`) as the command
+    /// prints it on stderr: nothing, or the error line.
+    pub fn recorded_stderr(&self, strict: bool) -> String {
+        match if strict { &self.ours_strict } else { &self.ours }.as_str() {
+            "ok" => String::new(),
+            field => unescape(field) + "\n",
+        }
+    }
+}
+
+/// A verdicts.tsv field unescaped: `\n`, `\t` and `\\` back to a newline, a tab, a backslash.
+pub fn unescape(field: &str) -> String {
+    let mut out = String::with_capacity(field.len());
+    let mut chars = field.chars();
+    while let Some(c) = chars.next() {
+        if c != '\\' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('n') => out.push('\n'),
+            Some('t') => out.push('\t'),
+            Some('\\') => out.push('\\'),
+            other => panic!("bad escape \\{other:?} in {field:?}"),
+        }
+    }
+    out
 }
 
 fn verdicts(dir: &str, at_least: usize) -> Vec<Verdict> {
@@ -86,13 +121,15 @@ fn verdicts(dir: &str, at_least: usize) -> Vec<Verdict> {
         .skip(1)
         .map(|line| {
             let f: Vec<&str> = line.split('\t').collect();
-            assert_eq!(f.len(), 6, "verdicts.tsv line {line:?}");
+            assert_eq!(f.len(), 8, "verdicts.tsv line {line:?}");
             Verdict {
                 path: dir.join(f[0]),
                 name: f[0].to_string(),
                 go_exit: f[3].parse().unwrap(),
                 go_message: f[4].to_string(),
                 description: f[5].to_string(),
+                ours: f[6].to_string(),
+                ours_strict: f[7].to_string(),
             }
         })
         .collect();
