@@ -27,7 +27,10 @@
 # exit status and stderr to corpus/golden/<path>.wire.meta (Go 1.27 is the
 # reference for every modern version; without it these goldens are kept), and
 # likewise the stdout of `go tool trace -d=parsed` (run with TZ=UTC: Go prints
-# wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta.
+# wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta; the
+# same -d=parsed goldens are written for the legacy 1.11 - 1.21 traces of
+# corpus/go-testdata/ and corpus/recorded/go1.19, go1.21 (Go 1.27 converts
+# them to its event model).
 # The format is described in corpus/README.md.
 set -euo pipefail
 
@@ -296,6 +299,13 @@ goldens() {
 		for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
 			[ -e "$f" ] || continue
 			wire_golden "$f" parsed
+		done
+		echo "== goldens (go tool trace -d=parsed of legacy 1.11 - 1.21 traces, Go 1.27)"
+		for f in "$corpus"/go-testdata/* "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+			[ -f "$f" ] || continue
+			case "$(header_text "$f")" in
+			"go 1.1"[1-9]" trace" | "go 1.2"[01]" trace") wire_golden "$f" parsed ;;
+			esac
 		done
 	fi
 }
