@@ -307,7 +307,32 @@ goldens() {
 			"go 1.1"[1-9]" trace" | "go 1.2"[01]" trace") wire_golden "$f" parsed ;;
 			esac
 		done
+		damaged_parsed_verdicts
 	fi
+}
+
+# damaged_parsed_verdicts: Go 1.27's `go tool trace -d=parsed` verdict on every
+# file of corpus/damaged/ (exit status, first line of stderr: the error, or the
+# panic) in corpus/damaged/verdicts-parsed.tsv.
+damaged_parsed_verdicts() {
+	local go f gov rc out="$corpus/damaged/verdicts-parsed.tsv"
+	if ! go=$(find_go 1.27); then
+		echo "skipping $out: Go 1.27 not installed"
+		return 0
+	fi
+	gov=$("$go" version | awk '{print $3}')
+	printf 'name\tgo\texit\tmessage\n' >"$out.tmp"
+	for f in "$corpus"/damaged/*; do
+		case "$(basename "$f")" in
+		*.tsv | *.tmp | *.py | README*) continue ;;
+		esac
+		rc=0
+		(cd "$work" && TZ=UTC "$go" tool trace -d=parsed "$f") >/dev/null 2>"$work/stderr" || rc=$?
+		printf '%s\t%s\t%d\t%s\n' "$(basename "$f")" "$gov" "$rc" "$(head -n 1 "$work/stderr")" >>"$out.tmp"
+	done
+	check_no_paths "$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "   $(basename "$out"): $(($(wc -l <"$out") - 1)) verdicts"
 }
 
 if [ "$only_goldens" -eq 0 ]; then
