@@ -27,7 +27,10 @@
 # exit status and stderr to corpus/golden/<path>.wire.meta (Go 1.27 is the
 # reference for every modern version; without it these goldens are kept), and
 # likewise the stdout of `go tool trace -d=parsed` (run with TZ=UTC: Go prints
-# wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta.
+# wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta; the
+# same -d=parsed goldens are written for the legacy 1.11 - 1.21 traces of
+# corpus/go-testdata/ and corpus/recorded/go1.19, go1.21 (Go 1.27 converts
+# them to its event model).
 # The format is described in corpus/README.md.
 set -euo pipefail
 
@@ -297,7 +300,39 @@ goldens() {
 			[ -e "$f" ] || continue
 			wire_golden "$f" parsed
 		done
+		echo "== goldens (go tool trace -d=parsed of legacy 1.11 - 1.21 traces, Go 1.27)"
+		for f in "$corpus"/go-testdata/* "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+			[ -f "$f" ] || continue
+			case "$(header_text "$f")" in
+			"go 1.1"[1-9]" trace" | "go 1.2"[01]" trace") wire_golden "$f" parsed ;;
+			esac
+		done
+		damaged_parsed_verdicts
 	fi
+}
+
+# damaged_parsed_verdicts: Go 1.27's `go tool trace -d=parsed` verdict on every
+# file of corpus/damaged/ (exit status, first line of stderr: the error, or the
+# panic) in corpus/damaged/verdicts-parsed.tsv.
+damaged_parsed_verdicts() {
+	local go f gov rc out="$corpus/damaged/verdicts-parsed.tsv"
+	if ! go=$(find_go 1.27); then
+		echo "skipping $out: Go 1.27 not installed"
+		return 0
+	fi
+	gov=$("$go" version | awk '{print $3}')
+	printf 'name\tgo\texit\tmessage\n' >"$out.tmp"
+	for f in "$corpus"/damaged/*; do
+		case "$(basename "$f")" in
+		*.tsv | *.tmp | *.py | README*) continue ;;
+		esac
+		rc=0
+		(cd "$work" && TZ=UTC "$go" tool trace -d=parsed "$f") >/dev/null 2>"$work/stderr" || rc=$?
+		printf '%s\t%s\t%d\t%s\n' "$(basename "$f")" "$gov" "$rc" "$(head -n 1 "$work/stderr")" >>"$out.tmp"
+	done
+	check_no_paths "$out.tmp"
+	mv "$out.tmp" "$out"
+	echo "   $(basename "$out"): $(($(wc -l <"$out") - 1)) verdicts"
 }
 
 if [ "$only_goldens" -eq 0 ]; then

@@ -9,6 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gotrace_format::{Category, Error};
+use gotrace_parser::convert::Converter;
 use gotrace_parser::legacy::RawReader;
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
@@ -41,7 +42,7 @@ enum Command {
         #[arg(long, conflicts_with = "raw")]
         wire: bool,
         /// Print the high-level events as Go 1.27's `go tool trace -d=parsed` prints them
-        /// (modern traces; what `dump` prints on them).
+        /// (what `dump` prints on modern traces; legacy traces converted as Go converts them).
         #[arg(long, conflicts_with_all = ["raw", "wire"])]
         parsed: bool,
         /// The trace file.
@@ -192,15 +193,18 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `dump --parsed`: the high-level model; modern traces only for now.
+/// `dump --parsed`: the high-level model; legacy traces converted to it.
 fn parsed(path: &Path) -> Result<(), Failure> {
     if modern_raw::is_modern(path)? {
         return modern_order::dump(path);
     }
-    Err(Failure::Usage(format!(
-        "{}: dump --parsed reads modern traces (Go 1.22+) only for now; use dump for legacy traces",
-        path.display()
-    )))
+    let trace = dump::parse(path, Options::default())?;
+    let mut events = Converter::new(&trace)?;
+    modern_order::print(|stacks, buf| {
+        let Some(event) = events.next_event()? else { return Ok(false) };
+        event.write_go_with(events.tables(), stacks, buf);
+        Ok(true)
+    })
 }
 
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {

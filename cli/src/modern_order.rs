@@ -20,21 +20,32 @@ fn open(path: &Path) -> Result<Reader<File>, Failure> {
 /// trace the events before the error, then the error (as Go prints them).
 pub fn dump(path: &Path) -> Result<(), Failure> {
     let mut reader = open(path)?;
+    print(|stacks, buf| {
+        let Some(event) = reader.next_event()? else { return Ok(false) };
+        event.write_go_with(reader.tables(), stacks, buf);
+        Ok(true)
+    })
+}
+
+/// Prints the events `next` writes (one a call, `false` at the end) a line each, streamed;
+/// on an error, the events before it, then the error.
+pub fn print(
+    mut next: impl FnMut(&mut StackText, &mut Vec<u8>) -> Result<bool, gotrace_format::Error>,
+) -> Result<(), Failure> {
     with_stdout(|out| {
         let mut buf = Vec::with_capacity(2 * FLUSH_AT);
         let mut stacks = StackText::default();
         let stdout_failure = |e: std::io::Error| Failure::Io(format!("stdout: {e}"));
         let result = loop {
-            match reader.next_event() {
-                Ok(Some(event)) => {
-                    event.write_go_with(reader.tables(), &mut stacks, &mut buf);
+            match next(&mut stacks, &mut buf) {
+                Ok(true) => {
                     buf.push(b'\n');
                     if buf.len() >= FLUSH_AT {
                         out.write_all(&buf).map_err(stdout_failure)?;
                         buf.clear();
                     }
                 }
-                Ok(None) => break Ok(()),
+                Ok(false) => break Ok(()),
                 Err(e) => break Err(Failure::from(e)),
             }
         };

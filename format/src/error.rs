@@ -333,6 +333,26 @@ pub enum ErrorKind {
     /// An error of a modern trace (Go 1.22 and later).
     #[error("{0}")]
     Modern(crate::modern::ErrorKind),
+    /// A legacy event the conversion to the modern event model has no counterpart for (a
+    /// `FutileWakeup` in a Go 1.11+ trace, which no such runtime writes; Go 1.27's words).
+    #[error("unexpected event type {code}")]
+    NotConvertible {
+        /// The legacy type code.
+        code: u8,
+    },
+    /// String ids so large that the conversion to the modern event model finds no ids for
+    /// its own strings (Go 1.27's words).
+    #[error("trace contains too many strings")]
+    TooManyStrings,
+    /// A converted event names a stack or string that no record defines: Go 1.27 panics with
+    /// these words when it prints the event; the conversion stops there.
+    #[error("expected id {id} in {table} table")]
+    ConvertedUndefined {
+        /// Go's name of the table: `trace.stack` or `string`.
+        table: &'static str,
+        /// The id.
+        id: u64,
+    },
 }
 
 /// The state violations Go's `postProcessTrace` reports, with its wording; `go tool trace`
@@ -540,7 +560,10 @@ impl ErrorKind {
             | ZeroTimeDelta
             | FrequencyTooLow { .. }
             | ProcBeyondGomaxprocs { .. }
-            | Unbalanced { .. } => Category::Inconsistent,
+            | Unbalanced { .. }
+            | ConvertedUndefined { .. }
+            | TooManyStrings => Category::Inconsistent,
+            NotConvertible { .. } => Category::Unsupported,
             LimitExceeded { .. } => Category::LimitExceeded,
             Io { .. } => Category::Io,
             Modern(kind) => kind.category(),

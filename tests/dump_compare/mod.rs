@@ -64,3 +64,59 @@ pub fn compare(ours: &[u8], go: &[u8]) -> Option<String> {
         format!("event group {i} differs\n--- gotrace:\n{}--- go:\n{}", show(a.get(i)), show(b.get(i)))
     })
 }
+
+/// Splits `-d=parsed` output into events: an event starts with a line `M=…`; stack lines and
+/// blank lines belong to the event before them.
+fn parsed_events(out: &[u8]) -> Vec<&[u8]> {
+    let mut events: Vec<&[u8]> = Vec::new();
+    let mut start = 0;
+    let mut pos = 0;
+    for line in out.split_inclusive(|&b| b == b'\n') {
+        if pos > start && line.starts_with(b"M=") {
+            events.push(&out[start..pos]);
+            start = pos;
+        }
+        pos += line.len();
+    }
+    if pos > start {
+        events.push(&out[start..pos]);
+    }
+    events
+}
+
+/// An event of `-d=parsed` output without its ` Time=N`, and N.
+fn without_time(event: &[u8]) -> (Vec<u8>, i64) {
+    let key = b" Time=";
+    let Some(at) = event.windows(key.len()).position(|w| w == key) else { return (event.to_vec(), i64::MIN) };
+    let digits = event[at + key.len()..].iter().take_while(|&&b| b == b'-' || b.is_ascii_digit()).count();
+    let time = std::str::from_utf8(&event[at + key.len()..at + key.len() + digits]).unwrap().parse().unwrap();
+    let mut rest = event[..at].to_vec();
+    rest.extend_from_slice(&event[at + key.len() + digits..]);
+    (rest, time)
+}
+
+/// `None` when `ours` and `go`'s `-d=parsed` outputs of a converted legacy trace hold the
+/// same multiset of events (each without its time) and the same multiset of times: Go breaks
+/// ties between equal times at random and then moves events to make times increase, so two
+/// runs of Go's tool differ in which event gets which of the times. Else where they part.
+pub fn compare_parsed(ours: &[u8], go: &[u8]) -> Option<String> {
+    let split = |out: &[u8]| {
+        let (mut events, mut times): (Vec<Vec<u8>>, Vec<i64>) =
+            parsed_events(out).into_iter().map(without_time).unzip();
+        events.sort_unstable();
+        times.sort_unstable();
+        (events, times)
+    };
+    let ((a, ta), (b, tb)) = (split(ours), split(go));
+    if a.len() != b.len() {
+        return Some(format!("{} events, Go printed {}", a.len(), b.len()));
+    }
+    if let Some(i) = (0..a.len()).find(|&i| a[i] != b[i]) {
+        let (x, y) = (String::from_utf8_lossy(&a[i]), String::from_utf8_lossy(&b[i]));
+        return Some(format!("event {i} of the sorted events differs\n--- gotrace:\n{x}--- go:\n{y}"));
+    }
+    (ta != tb).then(|| {
+        let i = (0..ta.len()).find(|&i| ta[i] != tb[i]).unwrap_or(0);
+        format!("time {i} of the sorted times differs: {} vs Go's {}", ta[i], tb[i])
+    })
+}

@@ -354,6 +354,18 @@ impl<T: Copy> IdMap<T> {
         *self.get_mut(id) = value;
     }
 
+    /// Every record touched so far (and the rest of their pages), with its id, in no order.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, T)> + '_ {
+        let pages = self.pages.iter().enumerate().flat_map(|(i, page)| {
+            let records = match page {
+                Page::Present(p) => &p[..],
+                _ => &[],
+            };
+            records.iter().enumerate().map(move |(j, &v)| (((i as u64) << PAGE_BITS) | j as u64, v))
+        });
+        pages.chain(self.far.iter().map(|(&id, &v)| (id, v)))
+    }
+
     /// Bytes held: the page table, the pages, and the hash map's entries (estimated as the
     /// key, the value and one control byte per bucket, buckets at the map's capacity).
     pub fn bytes_held(&self) -> usize {

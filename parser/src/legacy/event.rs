@@ -224,7 +224,8 @@ pub struct Event {
     /// Ticks until the ordering is done, then nanoseconds since the first event.
     pub(crate) ts: i64,
     pub(crate) g: u64,
-    /// Go's `Args`; for `UserLog`, `args[2]` holds the index of its message instead.
+    /// Go's `Args`; for `UserLog`, `args[2]` holds the index of its message instead, for GC
+    /// and STW starts and ends the goroutine running on the P (their `g` is 0).
     pub(crate) args: [u64; 3],
     /// Offset (high bits), type code, P code (low bits).
     packed: u64,
@@ -387,7 +388,10 @@ impl Event {
     #[inline]
     pub fn args(&self) -> [u64; 3] {
         let mut args = self.args;
-        if self.type_code() == EventType::USER_LOG.code() {
+        let t = self.type_code();
+        if t == EventType::USER_LOG.code()
+            || (EventType::GC_START.code()..=EventType::STW_DONE.code()).contains(&t)
+        {
             args[2] = 0;
         }
         args

@@ -99,7 +99,11 @@ impl BatchState {
                 self.g = ev.args[0];
                 ev.g = ev.args[0];
             }
-            EventType::STW_START | EventType::STW_DONE | EventType::GC_START | EventType::GC_DONE => ev.g = 0,
+            EventType::STW_START | EventType::STW_DONE | EventType::GC_START | EventType::GC_DONE => {
+                // Go 1.19's parser clears their goroutine; Go 1.27's conversion keeps it.
+                ev.args[2] = ev.g;
+                ev.g = 0;
+            }
             EventType::GO_END
             | EventType::GO_STOP
             | EventType::GO_SCHED
@@ -167,6 +171,14 @@ impl Strings {
     pub fn get(&self, id: u64) -> &[u8] {
         let s = self.spans.get(id);
         &self.bytes[s.start as usize..s.start as usize + s.len as usize]
+    }
+
+    /// The strings records define, with their ids, in no order (a record is never empty).
+    pub fn defined(&self) -> impl Iterator<Item = (u64, &[u8])> + '_ {
+        self.spans
+            .iter()
+            .filter(|(_, s)| s.len > 0)
+            .map(|(id, s)| (id, &self.bytes[s.start as usize..][..s.len as usize]))
     }
 }
 

@@ -51,6 +51,8 @@ pub struct Trace {
     stacks: Stacks,
     messages: Messages,
     frequency: u64,
+    /// `FutileWakeup` events of the file (removed from the events, as Go 1.19 removes them).
+    futile: usize,
 }
 
 impl Trace {
@@ -128,8 +130,19 @@ impl Trace {
         Trace::finish(structure)
     }
 
+    /// The string, message and stack tables (for the conversion to the modern model).
+    pub(crate) fn tables(&self) -> (&Strings, &Messages, &Stacks) {
+        (&self.strings, &self.messages, &self.stacks)
+    }
+
+    /// The `FutileWakeup` events the file held.
+    pub(crate) fn futile_wakeups(&self) -> usize {
+        self.futile
+    }
+
     fn finish(structure: Structure) -> Result<Trace, Error> {
         let mut parts = structure.finish();
+        let futile = parts.futile;
         let (mut events, normalise) = order(&mut parts)?;
         if parts.futile > 0 {
             remove_futile(&mut events);
@@ -148,6 +161,7 @@ impl Trace {
             stacks: parts.stacks,
             messages: parts.messages,
             frequency: parts.frequency,
+            futile,
         })
     }
 

@@ -300,6 +300,44 @@ impl Tables {
     }
 }
 
+/// A number no earlier tables of the process got ([`Tables::serial`]).
+fn next_serial() -> u64 {
+    static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+}
+
+/// The one table of a legacy trace converted to the modern model (crate::convert): strings and
+/// stacks added one by one, then sealed.
+impl Tables {
+    /// Adds string `id` (ignored when `id` is 0 or already defined).
+    pub(crate) fn add_string(&mut self, id: u64, bytes: &[u8]) {
+        let start = self.string_bytes.len() as u32;
+        if self.strings.insert(id, (start, bytes.len() as u32)).is_ok() {
+            self.string_bytes.extend_from_slice(bytes);
+        }
+    }
+
+    /// Adds stack `id` with its frames `(pc, func, file, line)`; the first frame given for a
+    /// PC is the one every stack shows, as in Go.
+    pub(crate) fn add_stack(&mut self, id: u64, frames: impl Iterator<Item = (u64, u64, u64, u64)>) {
+        let start = self.pcs.len();
+        for (pc, func, file, line) in frames {
+            self.pcs.push(pc);
+            self.frames.entry(pc).or_insert(FrameInfo { func, file, line });
+        }
+        if self.stacks.insert(id, (start as u32, (self.pcs.len() - start) as u32)).is_err() {
+            self.pcs.truncate(start);
+        }
+    }
+
+    /// Ends the additions: a serial of their own, the id tables made dense where they can be.
+    pub(crate) fn seal(&mut self) {
+        self.serial = next_serial();
+        self.strings.compactify();
+        self.stacks.compactify();
+    }
+}
+
 /// A generation read whole: its tables, its threads' event batches, its CPU samples.
 #[derive(Debug, Default)]
 pub(crate) struct Generation {
@@ -885,10 +923,9 @@ impl Generation {
         if version >= Version::Go1_25 && !self.has_clock {
             return Err(modern(at, ModernError::NoClockSnapshot));
         }
-        static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
         let t = &mut self.tables;
         t.gen = self.gen;
-        t.serial = SERIAL.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        t.serial = next_serial();
         t.stacks.compactify();
         t.strings.compactify();
         for (id, (start, len)) in t.stacks.sorted() {

@@ -9,7 +9,7 @@
 
 mod event;
 mod generation;
-mod hash;
+pub(crate) mod hash;
 mod leak;
 mod order;
 mod raw;
