@@ -312,27 +312,30 @@ goldens() {
 }
 
 # damaged_parsed_verdicts: Go 1.27's `go tool trace -d=parsed` verdict on every
-# file of corpus/damaged/ (exit status, first line of stderr: the error, or the
-# panic) in corpus/damaged/verdicts-parsed.tsv.
+# file of corpus/damaged/ and corpus/altered/ (exit status, first line of stderr:
+# the error, or the panic) in the directory's verdicts-parsed.tsv.
 damaged_parsed_verdicts() {
-	local go f gov rc out="$corpus/damaged/verdicts-parsed.tsv"
+	local go f gov rc dir out
 	if ! go=$(find_go 1.27); then
-		echo "skipping $out: Go 1.27 not installed"
+		echo "skipping damaged verdicts-parsed.tsv: Go 1.27 not installed"
 		return 0
 	fi
 	gov=$("$go" version | awk '{print $3}')
-	printf 'name\tgo\texit\tmessage\n' >"$out.tmp"
-	for f in "$corpus"/damaged/*; do
-		case "$(basename "$f")" in
-		*.tsv | *.tmp | *.py | README*) continue ;;
-		esac
-		rc=0
-		(cd "$work" && TZ=UTC "$go" tool trace -d=parsed "$f") >/dev/null 2>"$work/stderr" || rc=$?
-		printf '%s\t%s\t%d\t%s\n' "$(basename "$f")" "$gov" "$rc" "$(head -n 1 "$work/stderr")" >>"$out.tmp"
+	for dir in damaged altered; do
+		out="$corpus/$dir/verdicts-parsed.tsv"
+		printf 'name\tgo\texit\tmessage\n' >"$out.tmp"
+		for f in "$corpus/$dir"/*; do
+			case "$(basename "$f")" in
+			*.tsv | *.tmp | *.py | README*) continue ;;
+			esac
+			rc=0
+			(cd "$work" && TZ=UTC "$go" tool trace -d=parsed "$f") >/dev/null 2>"$work/stderr" || rc=$?
+			printf '%s\t%s\t%d\t%s\n' "$(basename "$f")" "$gov" "$rc" "$(head -n 1 "$work/stderr")" >>"$out.tmp"
+		done
+		check_no_paths "$out.tmp"
+		mv "$out.tmp" "$out"
+		echo "   $dir/$(basename "$out"): $(($(wc -l <"$out") - 1)) verdicts"
 	done
-	check_no_paths "$out.tmp"
-	mv "$out.tmp" "$out"
-	echo "   $(basename "$out"): $(($(wc -l <"$out") - 1)) verdicts"
 }
 
 if [ "$only_goldens" -eq 0 ]; then

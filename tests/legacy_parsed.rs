@@ -4,7 +4,7 @@
 //! --only-parsed-goldens`), up to Go's random order among equal times: the same multiset of
 //! events (each without its time) and the same multiset of times. On the damaged corpus,
 //! `dump --parsed` accepts what Go 1.27 accepts and rejects what it rejects
-//! (`corpus/damaged/verdicts-parsed.tsv`), but for the deviations listed below. Go 1.5 – 1.10
+//! (`corpus/damaged/` and `corpus/altered/`, `verdicts-parsed.tsv`), but for the deviations listed below. Go 1.5 – 1.10
 //! traces, which Go 1.27 refuses, convert by the same rules (checked against the legacy
 //! events by hand-stated counts).
 
@@ -89,38 +89,40 @@ const DEVIATIONS: [(&str, &str); 2] = [
 
 #[test]
 fn damaged_traces_get_go_1_27_s_verdict() {
-    let dir = corpus_dir().join("damaged");
-    let tsv =
-        std::fs::read_to_string(dir.join("verdicts-parsed.tsv")).expect("corpus/damaged/verdicts-parsed.tsv");
     let (mut agreed, mut panics) = (0, 0);
-    for row in tsv.lines().skip(1) {
-        let cols: Vec<&str> = row.split('\t').collect();
-        let [file, go, exit, message] = cols[..] else { panic!("bad row {row:?}") };
-        assert!(go.starts_with("go1.27"), "{row}");
-        let path = dir.join(file);
-        let version = minor(&read(&path));
-        if !(11..=21).contains(&version) {
-            // Go 1.27 refuses other versions; gotrace converts Go 1.5 - 1.10 traces too.
-            continue;
-        }
-        let out = parsed(&path);
-        let ours = out.status.code().unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        let deviates = DEVIATIONS.iter().any(|(f, _)| *f == file);
-        match exit {
-            "0" => assert_eq!(ours == 0, !deviates, "{file}: exit {ours}: {stderr}"),
-            "1" => assert_eq!(ours == 1, !deviates, "{file}: exit {ours}, Go 1.27: {message}"),
-            // Go 1.27 panics printing an event that names an undefined stack or string; we
-            // stop there with an error in the panic's words.
-            "2" => {
-                let text = message.strip_prefix("panic: ").expect("a panic");
-                assert_eq!(ours, 1, "{file}: {stderr}");
-                assert!(stderr.contains(text), "{file}: {stderr} does not say {text}");
-                panics += 1;
+    for dir in ["damaged", "altered"] {
+        let dir = corpus_dir().join(dir);
+        let tsv = std::fs::read_to_string(dir.join("verdicts-parsed.tsv"))
+            .unwrap_or_else(|e| panic!("{}/verdicts-parsed.tsv: {e}", dir.display()));
+        for row in tsv.lines().skip(1) {
+            let cols: Vec<&str> = row.split('\t').collect();
+            let [file, go, exit, message] = cols[..] else { panic!("bad row {row:?}") };
+            assert!(go.starts_with("go1.27"), "{row}");
+            let path = dir.join(file);
+            let version = minor(&read(&path));
+            if !(11..=21).contains(&version) {
+                // Go 1.27 refuses other versions; gotrace converts Go 1.5 - 1.10 traces too.
+                continue;
             }
-            _ => panic!("{file}: exit {exit}"),
+            let out = parsed(&path);
+            let ours = out.status.code().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let deviates = DEVIATIONS.iter().any(|(f, _)| *f == file);
+            match exit {
+                "0" => assert_eq!(ours == 0, !deviates, "{file}: exit {ours}: {stderr}"),
+                "1" => assert_eq!(ours == 1, !deviates, "{file}: exit {ours}, Go 1.27: {message}"),
+                // Go 1.27 panics printing an event that names an undefined stack or string; we
+                // stop there with an error in the panic's words.
+                "2" => {
+                    let text = message.strip_prefix("panic: ").expect("a panic");
+                    assert_eq!(ours, 1, "{file}: {stderr}");
+                    assert!(stderr.contains(text), "{file}: {stderr} does not say {text}");
+                    panics += 1;
+                }
+                _ => panic!("{file}: exit {exit}"),
+            }
+            agreed += usize::from(!deviates);
         }
-        agreed += usize::from(!deviates);
     }
     assert!(agreed >= 70 && panics == 2, "{agreed} verdicts agree, {panics} panics");
 }

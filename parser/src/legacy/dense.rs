@@ -356,11 +356,8 @@ impl<T: Copy> IdMap<T> {
 
     /// Every record touched so far (and the rest of their pages), with its id, in no order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, T)> + '_ {
-        let pages = self.pages.iter().enumerate().flat_map(|(i, page)| {
-            let records = match page {
-                Page::Present(p) => &p[..],
-                _ => &[],
-            };
+        let pages = self.pages.iter().enumerate().flat_map(|(i, &s)| {
+            let records = if s < SPILLED { &self.records[s as usize][..] } else { &[] };
             records.iter().enumerate().map(move |(j, &v)| (((i as u64) << PAGE_BITS) | j as u64, v))
         });
         pages.chain(self.far.iter().map(|(&id, &v)| (id, v)))
