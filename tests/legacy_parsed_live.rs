@@ -12,12 +12,12 @@ mod common;
 mod dump_compare;
 mod gotool;
 
-use std::process::{Command, Output};
+use std::process::Command;
 use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
 use dump_compare::compare_parsed;
-use gotool::{go_command, require_go, run_with_timeout as run};
+use gotool::{go_command, keep_trace, record_program, require_go, run_ok};
 
 /// The programs recorded: what each brings to the conversion.
 const PROGRAMS: [&str; 3] = [
@@ -25,11 +25,6 @@ const PROGRAMS: [&str; 3] = [
     "cpuprof",     // CPU samples: stack samples with their P and G
     "netio",       // blocking and non-blocking syscalls, network unblocks
 ];
-
-fn ok(out: Output, what: &str) -> Output {
-    assert!(out.status.success(), "{what} failed ({}): {}", out.status, String::from_utf8_lossy(&out.stderr));
-    out
-}
 
 /// Builds and records every program with Go `version`, compares the two conversions.
 fn differential(version: &str) {
@@ -39,41 +34,21 @@ fn differential(version: &str) {
     let gopath = tmp.path().join("gopath");
     let programs = common::corpus_dir().join("programs");
     for program in PROGRAMS {
-        let source = programs.join(format!("{program}.go"));
-        assert!(source.is_file(), "{} is missing", source.display());
-        let bin = tmp.path().join(program);
-        let mut build = go_command(&go, version, &gopath);
-        build
-            .current_dir(&programs)
-            .args(["build", "-trimpath", "-o"])
-            .arg(&bin)
-            .arg(format!("./{program}.go"));
-        ok(run(build, Duration::from_secs(300), "go build"), &format!("go{version} build {program}"));
-
-        let trace = tmp.path().join(format!("{program}.trace"));
-        let mut record = Command::new(&bin);
-        record.arg(&trace).current_dir(tmp.path()).env_remove("GODEBUG").env_remove("GOMAXPROCS");
-        ok(run(record, Duration::from_secs(60), "record"), &format!("go{version} {program}"));
-
+        let trace = record_program(&go, version, &gopath, &programs, program, tmp.path());
         let label = format!("go{version} {program}");
         let mut tool = go_command(&go127, "1.27", &gopath);
         tool.current_dir(tmp.path()).env("TZ", "UTC").args(["tool", "trace", "-d=parsed"]).arg(&trace);
-        let theirs = ok(
-            run(tool, Duration::from_secs(120), "go tool trace -d=parsed"),
-            &format!("{label}: go1.27 tool trace -d=parsed"),
-        );
+        let theirs = run_ok(tool, Duration::from_secs(120), &format!("{label}: go1.27 tool trace -d=parsed"));
         let mut dump = Command::new(gotrace_bin());
         dump.args(["dump", "--parsed"]).arg(&trace);
-        let ours =
-            ok(run(dump, Duration::from_secs(60), "gotrace dump --parsed"), &format!("{label}: gotrace"));
+        let ours = run_ok(dump, Duration::from_secs(60), &format!("{label}: gotrace"));
         assert!(theirs.stdout.len() > 1000, "{label}: go tool trace -d=parsed printed little");
         if let Some(diff) = compare_parsed(&ours.stdout, &theirs.stdout) {
-            let keep = tmp
-                .path()
-                .parent()
-                .unwrap_or(tmp.path())
-                .join(format!("gotrace-legacy-parsed-live-{program}-{version}.trace"));
-            let _ = std::fs::copy(&trace, &keep);
+            let keep = keep_trace(
+                &trace,
+                tmp.path(),
+                &format!("gotrace-legacy-parsed-live-{program}-{version}.trace"),
+            );
             panic!(
                 "{label}: gotrace dump --parsed differs from Go 1.27's -d=parsed (trace kept at {}): {diff}",
                 keep.display()

@@ -1,5 +1,6 @@
-//! A count of the ordered parser's elementary steps (records taken, events merged, frontier
-//! entries compared, lists woken, events moved back), for tests that bound the work per input
+//! A count of the ordered parsers' elementary steps (legacy: records taken, events merged,
+//! frontier entries compared, lists woken, events moved back; modern: events offered to the
+//! ordering), for tests that bound the work per input
 //! byte on hostile input without timing anything. Compiled in with the cargo feature
 //! `count-steps` only; without it the counting compiles to nothing.
 //!

@@ -1,5 +1,5 @@
 //! The Go toolchains for the live tests: where they are, whether CI requires them, a hermetic
-//! `go` command, and running a command with a time limit.
+//! `go` command, running a command with a time limit, and recording a corpus program's trace.
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
@@ -86,4 +86,42 @@ pub fn check(out: &Output, what: &str) {
         String::from_utf8_lossy(&out.stdout),
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Runs `cmd` within `limit`; panics with its output unless it succeeds.
+pub fn run_ok(cmd: Command, limit: Duration, what: &str) -> Output {
+    let out = run_with_timeout(cmd, limit, what);
+    check(&out, what);
+    out
+}
+
+/// Builds `PROGRAM.go` of `programs` (corpus/programs) with Go `version` (the command `go`) and
+/// runs it to record a fresh trace in `dir`; returns the trace's path.
+pub fn record_program(
+    go: &Path,
+    version: &str,
+    gopath: &Path,
+    programs: &Path,
+    program: &str,
+    dir: &Path,
+) -> PathBuf {
+    let source = programs.join(format!("{program}.go"));
+    assert!(source.is_file(), "{} is missing", source.display());
+    let bin = dir.join(program);
+    let mut build = go_command(go, version, gopath);
+    build.current_dir(programs).args(["build", "-trimpath", "-o"]).arg(&bin).arg(format!("./{program}.go"));
+    run_ok(build, Duration::from_secs(300), &format!("go{version} build {program}"));
+    let trace = dir.join(format!("{program}.trace"));
+    let mut record = Command::new(&bin);
+    record.arg(&trace).current_dir(dir).env_remove("GODEBUG").env_remove("GOMAXPROCS");
+    run_ok(record, Duration::from_secs(60), &format!("go{version} {program}"));
+    trace
+}
+
+/// Keeps a copy of `trace` beside the temporary directory `dir` (which goes when the test
+/// ends), named `name`, for a failure's report; returns its path.
+pub fn keep_trace(trace: &Path, dir: &Path, name: &str) -> PathBuf {
+    let keep = dir.parent().unwrap_or(dir).join(name);
+    let _ = std::fs::copy(trace, &keep);
+    keep
 }

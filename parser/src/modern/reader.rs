@@ -491,6 +491,7 @@ impl<R: Read> Reader<R> {
 
     #[inline]
     fn try_advance(&mut self, i: usize) -> Result<bool, Error> {
+        crate::steps::add(1);
         let c = &mut self.cursors[self.frontier[i].cursor];
         let offset = c.offset;
         let accepted = self
