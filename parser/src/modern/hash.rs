@@ -135,10 +135,14 @@ impl<T> Default for IdMap<T> {
 }
 
 impl<T> IdMap<T> {
+    // An id may sit in the hash map and later fall in the vector's range, when the vector grows
+    // past it: a vacant slot therefore still looks in the map (when the map holds anything), and
+    // an insert into a slot takes the id out of the map.
+
     #[inline]
     pub fn get(&self, id: i64) -> Option<&T> {
         match self.slots.get(id as usize) {
-            Some(slot) if id >= 0 => slot.as_ref(),
+            Some(Some(v)) if id >= 0 => Some(v),
             _ if self.far.is_empty() => None,
             _ => self.far.get(&id),
         }
@@ -147,7 +151,7 @@ impl<T> IdMap<T> {
     #[inline]
     pub fn get_mut(&mut self, id: i64) -> Option<&mut T> {
         match self.slots.get_mut(id as usize) {
-            Some(slot) if id >= 0 => slot.as_mut(),
+            Some(Some(v)) if id >= 0 => Some(v),
             _ if self.far.is_empty() => None,
             _ => self.far.get_mut(&id),
         }
@@ -160,28 +164,29 @@ impl<T> IdMap<T> {
 
     /// Inserts or replaces.
     pub fn insert(&mut self, id: i64, value: T) {
-        if id >= 0 && (id as usize) < self.slots.len() {
+        let in_range = id >= 0 && (id as usize) < self.slots.len();
+        if in_range || (id >= 0 && (id as u64) < 4 * (self.in_slots as u64 + 1) + 4096) {
+            if !in_range {
+                self.slots.resize_with(id as usize + 1, || None);
+            }
+            if !self.far.is_empty() {
+                self.far.remove(&id);
+            }
             let slot = &mut self.slots[id as usize];
             self.in_slots += usize::from(slot.is_none());
             *slot = Some(value);
-        } else if id >= 0 && (id as u64) < 4 * (self.in_slots as u64 + 1) + 4096 {
-            self.slots.resize_with(id as usize + 1, || None);
-            self.slots[id as usize] = Some(value);
-            self.in_slots += 1;
         } else {
             self.far.insert(id, value);
         }
     }
 
     pub fn remove(&mut self, id: i64) {
-        match self.slots.get_mut(id as usize) {
-            Some(slot) if id >= 0 => {
-                self.in_slots -= usize::from(slot.is_some());
-                *slot = None;
-            }
-            _ => {
-                self.far.remove(&id);
-            }
+        if let Some(slot) = self.slots.get_mut(id as usize).filter(|_| id >= 0) {
+            self.in_slots -= usize::from(slot.is_some());
+            *slot = None;
+        }
+        if !self.far.is_empty() {
+            self.far.remove(&id);
         }
     }
 
@@ -223,5 +228,28 @@ mod id_map_tests {
         }
         assert!(spread.slots.len() <= 4 * 1000 + 4096);
         assert!((0..1000i64).all(|k| spread.get(k * 100_000) == Some(&k)));
+    }
+
+    #[test]
+    fn an_id_in_the_hash_map_stays_found_when_the_vector_grows_past_it() {
+        // Goroutine ids climb as goroutines come and go: 4336 arrives while the vector may not
+        // reach it, then many more make the vector cover it (a synth trace met this).
+        let mut m = IdMap::default();
+        for id in 0..50 {
+            m.insert(id, 'a');
+        }
+        m.insert(4336, 'x');
+        assert!(m.slots.len() <= 4336, "4336 lands in the hash map");
+        for id in 50..80 {
+            m.insert(id, 'a');
+        }
+        m.insert(4400, 'y');
+        assert!(m.slots.len() > 4400, "the vector covers 4336 now");
+        assert_eq!(m.get(4336), Some(&'x'));
+        *m.get_mut(4336).unwrap() = 'z';
+        assert_eq!(m.iter().filter(|&(id, _)| id == 4336).count(), 1);
+        m.remove(4336);
+        assert_eq!(m.get(4336), None);
+        assert_eq!((m.get(4400), m.get(79), m.get(80)), (Some(&'y'), Some(&'a'), None));
     }
 }
