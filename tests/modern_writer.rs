@@ -5,6 +5,7 @@
 //! model: refusals, statuses at generation starts, steals.
 
 mod gotool;
+mod modern_common;
 
 use std::time::Duration;
 
@@ -15,6 +16,7 @@ use gotrace::writer::modern::{
     ClockSnapshot, CpuSample, Encoder, Event, GoStatus, ProcStatus, Tracer, TracerOptions, NO_THREAD,
 };
 use gotrace::writer::{BlockReason, Frame, StackFrame, StackId, StateError};
+use modern_common::timed_events;
 
 /// Every timed event, with the wire arguments after `dt` it must have.
 fn every_event() -> Vec<(Event, Vec<u64>)> {
@@ -190,20 +192,6 @@ fn encoder_limits() {
     assert!(Encoder::new(Version::Go1_25).is_err());
 }
 
-/// The names of the events of a trace, in file order, by our raw reader (batch headers and
-/// table records left out).
-fn names(trace: &[u8]) -> Vec<String> {
-    RawEvents::new(trace)
-        .unwrap()
-        .map(|r| r.unwrap())
-        .filter(|r| r.event_type().is_timed() && r.event_type() != EventType::CLOCK_SNAPSHOT)
-        .map(|r| {
-            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
-            format!("{} {}", r.name(), args.join(" "))
-        })
-        .collect()
-}
-
 /// A goroutine blocked across a generation boundary gets its `GoStatus` (Waiting, no thread)
 /// before it is unblocked in the next one; the running thread restates its P and goroutine;
 /// sequence numbers start again at 1. A P left in a syscall over a boundary is stolen after a
@@ -246,7 +234,7 @@ fn statuses_and_steals_across_generations() {
     drop((m0, m1));
     let trace = tracer.finish().unwrap();
     go_accepts(&trace, "statuses-and-steals");
-    let got = names(&trace);
+    let got = timed_events(&trace);
     let send = tracer_send;
     let want: [&str; 21] = [
         // Generation 1, thread 0.

@@ -13,6 +13,7 @@
 
 mod common;
 mod gotool;
+mod modern_common;
 
 use std::collections::BTreeSet;
 use std::process::Command;
@@ -24,20 +25,7 @@ use gotrace::parser::modern::RawEvents;
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Tracer, TracerOptions};
 use gotrace::writer::{BlockReason, Frame, StackId, StateError, TaskId};
-
-/// The events of a trace, in file order, by our raw reader: name and arguments (batch headers,
-/// tables and clock snapshots left out).
-fn events(trace: &[u8]) -> Vec<String> {
-    RawEvents::new(trace)
-        .unwrap()
-        .map(|r| r.unwrap())
-        .filter(|r| r.event_type().is_timed() && r.event_type() != EventType::CLOCK_SNAPSHOT)
-        .map(|r| {
-            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
-            format!("{} {}", r.name(), args.join(" "))
-        })
-        .collect()
-}
+use modern_common::timed_events;
 
 /// Go `version`'s `go tool trace -d=parsed` of `trace`: its stdout (it must exit 0 with nothing
 /// on stderr); `None` if that Go is not installed (and not `required`).
@@ -136,7 +124,7 @@ fn callbacks(version: Version) -> Vec<u8> {
 fn cgo_callbacks_go1_23_and_go1_26() {
     for version in [Version::Go1_23, Version::Go1_26] {
         let trace = callbacks(version);
-        let got = events(&trace);
+        let got = timed_events(&trace);
         // By hand, from the operations above: per thread in order, generation 1 then 2.
         let want = [
             // Generation 1, thread 0.
@@ -192,7 +180,7 @@ fn synth_writes_cgo_callbacks() {
         let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
         assert!(stats.count(EventType::GO_CREATE_SYSCALL) > 0, "{version}: no GoCreateSyscall");
         assert!(stats.count(EventType::GO_DESTROY_SYSCALL) > 0, "{version}: no GoDestroySyscall");
-        let ours = events(&trace);
+        let ours = timed_events(&trace);
         for t in [EventType::GO_CREATE_SYSCALL, EventType::GO_DESTROY_SYSCALL] {
             let n = ours.iter().filter(|e| e.split(' ').next() == Some(t.name())).count() as u64;
             assert_eq!(n, stats.count(t), "{version}: {} read back", t.name());

@@ -4,6 +4,9 @@
 
 use std::path::{Path, PathBuf};
 
+use gotrace::format::modern::EventType;
+use gotrace::parser::modern::RawEvents;
+
 /// Fewest recorded modern traces the corpus must hold (11 programs × Go 1.22, 1.23, 1.24, 1.26,
 /// 1.27).
 pub const MIN_MODERN: usize = 55;
@@ -72,4 +75,18 @@ pub fn name(path: &Path) -> String {
         Some(dir) => format!("{}/{file}", dir.to_string_lossy()),
         None => file.into_owned(),
     }
+}
+
+/// The timed events of a trace, in file order, by our raw reader: name and arguments after the
+/// timestamp delta (batch headers, table records and clock snapshots left out).
+pub fn timed_events(trace: &[u8]) -> Vec<String> {
+    RawEvents::new(trace)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .filter(|r| r.event_type().is_timed() && r.event_type() != EventType::CLOCK_SNAPSHOT)
+        .map(|r| {
+            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
+            format!("{} {}", r.name(), args.join(" "))
+        })
+        .collect()
 }
