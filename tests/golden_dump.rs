@@ -43,10 +43,7 @@ fn golden(trace: &Path) -> Option<Golden> {
         .and_then(|v| v.parse().ok())
         .unwrap_or_else(|| panic!("{}: no exit line", base.display()));
     let stderr = lines.filter(|l| !l.starts_with("binary: ")).map(str::to_string).collect();
-    let gz = std::fs::File::open(with(".d.gz")).unwrap_or_else(|e| panic!("{}.d.gz: {e}", base.display()));
-    let mut stdout = Vec::new();
-    flate2::read::GzDecoder::new(gz).read_to_end(&mut stdout).expect("gunzip a golden");
-    Some(Golden { exit, stderr, stdout })
+    Some(Golden { exit, stderr, stdout: common::gunzip(&with(".d.gz")) })
 }
 
 fn run(args: &[&str], trace: &Path) -> std::process::Output {

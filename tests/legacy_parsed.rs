@@ -9,27 +9,18 @@
 //! events by hand-stated counts).
 
 mod common;
+
+use common::{gunzip, run_gotrace};
 mod dump_compare;
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-use common::{corpus_dir, gotrace_bin, legacy_corpus, name, read};
+use common::{corpus_dir, legacy_corpus, name, read};
 use dump_compare::compare_parsed;
 use gotrace::parser::convert::Converter;
 use gotrace::parser::legacy::Trace;
 use gotrace::parser::modern::EventKind;
-
-fn gotrace(args: &[&str]) -> Output {
-    Command::new(gotrace_bin()).args(args).output().expect("run gotrace")
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
-    out
-}
 
 /// The minor version the header of `data` names (`go 1.19 trace` → 19).
 fn minor(data: &[u8]) -> u32 {
@@ -43,7 +34,7 @@ fn minor(data: &[u8]) -> u32 {
 }
 
 fn parsed(path: &Path) -> Output {
-    gotrace(&["dump", "--parsed", path.to_str().unwrap()])
+    run_gotrace(&["dump", "--parsed", path.to_str().unwrap()])
 }
 
 #[test]

@@ -4,29 +4,19 @@
 //! `text` work on modern traces.
 
 mod common;
+
+use common::{gunzip, run_gotrace};
 mod modern_common;
 
-use std::io::Read;
 use std::path::Path;
-use std::process::{Command, Output};
 
-use common::{gotrace_bin, TempDir};
+use common::TempDir;
 use gotrace::format::Version;
 use gotrace::parser::modern::RawEvents;
 use modern_common::{corpus_dir, go_tests, modern_corpus, name, read, txtar};
 
-fn gotrace(args: &[&str]) -> Output {
-    Command::new(gotrace_bin()).args(args).output().expect("run gotrace")
-}
-
 fn arg(p: &Path) -> &str {
     p.to_str().unwrap()
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
-    out
 }
 
 #[test]
@@ -37,7 +27,7 @@ fn dump_wire_matches_go_1_27_on_every_modern_trace() {
         let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .wire.meta per golden");
         assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(&path));
         assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(&path));
-        let out = gotrace(&["dump", "--wire", arg(&path)]);
+        let out = run_gotrace(&["dump", "--wire", arg(&path)]);
         assert!(out.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&out.stderr));
         assert!(out.stdout == gunzip(&golden), "{}: dump --wire differs from Go 1.27's -d=wire", name(&path));
     }
@@ -51,7 +41,7 @@ fn dump_wire_stops_where_go_does() {
     trace.extend([1, 1, 1, 5, 9, 13, 1, 0, 1, 129, 1, 2, 3, 4]);
     let file = dir.path().join("af.trace");
     std::fs::write(&file, &trace).unwrap();
-    let out = gotrace(&["dump", "--wire", arg(&file)]);
+    let out = run_gotrace(&["dump", "--wire", arg(&file)]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stdout),
@@ -59,16 +49,16 @@ fn dump_wire_stops_where_go_does() {
     );
     assert_eq!(String::from_utf8_lossy(&out.stderr), "error at offset 25: invalid event type: 129\n");
     // gotrace's own raw layer reads it; the ordered reader, as Go 1.27's, wants a frequency.
-    let out = gotrace(&["validate", arg(&file)]);
+    let out = run_gotrace(&["validate", arg(&file)]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "error at offset 30: no frequency event found\n");
-    let raw = gotrace(&["dump", "--raw", arg(&file)]);
+    let raw = run_gotrace(&["dump", "--raw", arg(&file)]);
     assert!(
         String::from_utf8_lossy(&raw.stdout).ends_with("25 SpanAlloc dt=1 id=2 npages_value=3 kindclass=4\n")
     );
     // A legacy trace: Go's table for it is empty.
     let legacy = corpus_dir().join("go-testdata/http_1_19_good");
-    let out = gotrace(&["dump", "--wire", arg(&legacy)]);
+    let out = run_gotrace(&["dump", "--wire", arg(&legacy)]);
     assert_eq!((out.status.code(), out.stdout.len()), (Some(1), 0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "error at offset 16: invalid event type: 65\n");
 }
@@ -81,7 +71,7 @@ fn raw_commands_on_modern_traces() {
         let data = read(&path);
         let records = RawEvents::new(&data).unwrap().count();
 
-        let raw = gotrace(&["dump", "--raw", arg(&path)]);
+        let raw = run_gotrace(&["dump", "--raw", arg(&path)]);
         assert!(raw.status.success(), "{}", name(&path));
         let text = String::from_utf8(raw.stdout).unwrap();
         assert_eq!(text.lines().count(), records, "{}", name(&path));
@@ -89,33 +79,33 @@ fn raw_commands_on_modern_traces() {
         assert!(text.lines().any(|l| l.contains(" String id=") && l.contains(" data=\"")));
         assert!(text.lines().any(|l| l.contains(" Stack id=") && l.contains(" pc=")));
 
-        let stats = gotrace(&["stats", "--json", arg(&path)]);
+        let stats = run_gotrace(&["stats", "--json", arg(&path)]);
         assert!(stats.status.success(), "{}", name(&path));
         let json = String::from_utf8(stats.stdout).unwrap();
         let version = RawEvents::new(&data).unwrap().version();
         assert!(json.starts_with(&format!("{{\"version\":\"{version}\",\"file_bytes\":{},", data.len())));
         let total = format!("\"total\":{{\"count\":{records},\"bytes\":{}}}}}\n", data.len() - 16);
         assert!(json.ends_with(&total), "{}: {json}", name(&path));
-        let table = gotrace(&["stats", arg(&path)]);
+        let table = run_gotrace(&["stats", arg(&path)]);
         assert!(String::from_utf8(table.stdout).unwrap().starts_with(&format!("version: {version}\n")));
 
         let out = dir.path().join("rewritten.trace");
-        assert!(gotrace(&["rewrite", arg(&path), arg(&out)]).status.success());
+        assert!(run_gotrace(&["rewrite", arg(&path), arg(&out)]).status.success());
         assert!(read(&out) == data, "{}: rewrite differs", name(&path));
 
-        let validate = gotrace(&["validate", arg(&path)]);
+        let validate = run_gotrace(&["validate", arg(&path)]);
         assert!(validate.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&validate.stderr));
 
         // text, then --to-binary, then text again: the same text.
-        let text1 = gotrace(&["text", arg(&path)]);
+        let text1 = run_gotrace(&["text", arg(&path)]);
         assert!(text1.status.success());
         assert!(text1.stdout.starts_with(format!("Trace Go{version}\n").as_bytes()));
         let txt = dir.path().join("t.txt");
         std::fs::write(&txt, &text1.stdout).unwrap();
         let bin = dir.path().join("t.trace");
-        let conv = gotrace(&["text", "--to-binary", arg(&txt), arg(&bin)]);
+        let conv = run_gotrace(&["text", "--to-binary", arg(&txt), arg(&bin)]);
         assert!(conv.status.success(), "{}", String::from_utf8_lossy(&conv.stderr));
-        assert_eq!(gotrace(&["text", arg(&bin)]).stdout, text1.stdout, "{}", name(&path));
+        assert_eq!(run_gotrace(&["text", arg(&bin)]).stdout, text1.stdout, "{}", name(&path));
     }
 }
 
@@ -127,9 +117,9 @@ fn text_to_binary_of_go_test_traces() {
     let txt = dir.path().join("sync.txt");
     std::fs::write(&txt, &trace).unwrap();
     let bin = dir.path().join("sync.trace");
-    assert!(gotrace(&["text", "--to-binary", arg(&txt), arg(&bin)]).status.success());
+    assert!(run_gotrace(&["text", "--to-binary", arg(&txt), arg(&bin)]).status.success());
     assert_eq!(&read(&bin)[..16], b"go 1.25 trace\0\0\0");
-    assert_eq!(String::from_utf8(gotrace(&["text", arg(&bin)]).stdout).unwrap(), trace);
+    assert_eq!(String::from_utf8(run_gotrace(&["text", arg(&bin)]).stdout).unwrap(), trace);
 }
 
 #[test]
@@ -143,7 +133,7 @@ fn modern_errors_and_usage() {
     for cmd in [&["validate"][..], &["stats"], &["dump", "--raw"], &["dump", "--wire"], &["text"]] {
         let mut args = cmd.to_vec();
         args.push(arg(&file));
-        let out = gotrace(&args);
+        let out = run_gotrace(&args);
         assert_eq!(out.status.code(), Some(1), "{cmd:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(
@@ -154,14 +144,14 @@ fn modern_errors_and_usage() {
     // A bad text: the line and Go's message.
     let txt = dir.path().join("bad.txt");
     std::fs::write(&txt, "Trace Go1.26\n# comment\nProcStop dt=x\n").unwrap();
-    let out = gotrace(&["text", "--to-binary", arg(&txt), arg(&dir.path().join("x.trace"))]);
+    let out = run_gotrace(&["text", "--to-binary", arg(&txt), arg(&dir.path().join("x.trace"))]);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&out.stderr),
         "error at line 3: reading args for ProcStop: failed to parse argument value \"x\" for arg \"dt\"\n"
     );
     // --to-binary needs its output, and the output needs --to-binary.
-    assert_eq!(gotrace(&["text", "--to-binary", arg(&txt)]).status.code(), Some(2));
-    assert_eq!(gotrace(&["text", arg(&txt), "out"]).status.code(), Some(2));
-    assert_eq!(gotrace(&["dump", "--raw", "--wire", arg(&file)]).status.code(), Some(2));
+    assert_eq!(run_gotrace(&["text", "--to-binary", arg(&txt)]).status.code(), Some(2));
+    assert_eq!(run_gotrace(&["text", arg(&txt), "out"]).status.code(), Some(2));
+    assert_eq!(run_gotrace(&["dump", "--raw", "--wire", arg(&file)]).status.code(), Some(2));
 }

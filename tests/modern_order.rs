@@ -7,26 +7,13 @@
 //! offsets, never a panic.
 
 mod common;
+
+use common::{gunzip, run_gotrace};
 mod modern_common;
 
-use std::io::Read;
-use std::path::Path;
-use std::process::{Command, Output};
-
-use common::gotrace_bin;
 use gotrace::parser::modern::{EventKind, Reader};
 use gotrace::selfcheck::from_text;
 use modern_common::{corpus_dir, go_tests, modern_corpus, name, read, txtar};
-
-fn gotrace(args: &[&str]) -> Output {
-    Command::new(gotrace_bin()).args(args).output().expect("run gotrace")
-}
-
-fn gunzip(path: &Path) -> Vec<u8> {
-    let mut out = Vec::new();
-    flate2::read::GzDecoder::new(std::fs::File::open(path).unwrap()).read_to_end(&mut out).unwrap();
-    out
-}
 
 /// Reads every event; the count, or the error.
 fn read_all(data: &[u8]) -> Result<usize, gotrace::format::Error> {
@@ -107,7 +94,7 @@ fn corpus_traces_validate_with_increasing_times() {
             n += 1;
         }
         assert!(syncs >= 2 && n > 500, "{}: {syncs} syncs, {n} events", name(&path));
-        let out = gotrace(&["validate", path.to_str().unwrap()]);
+        let out = run_gotrace(&["validate", path.to_str().unwrap()]);
         assert!(out.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&out.stderr));
     }
 }
@@ -128,7 +115,7 @@ fn dump_matches_go_1_27_parsed_on_every_modern_trace() {
         for args in [&["dump"][..], &["dump", "--parsed"]] {
             let mut args = args.to_vec();
             args.push(path.to_str().unwrap());
-            let out = gotrace(&args);
+            let out = run_gotrace(&args);
             assert!(out.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&out.stderr));
             if out.stdout != want {
                 let (a, b) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want));

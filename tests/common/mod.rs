@@ -163,6 +163,22 @@ pub fn testdata(name: &str) -> Vec<u8> {
     read(&corpus_dir().join("go-testdata").join(name))
 }
 
+/// The bytes of a gzipped golden.
+pub fn gunzip(path: &Path) -> Vec<u8> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).unwrap_or_else(|e| panic!("open {}: {e}", path.display()));
+    let mut out = Vec::new();
+    flate2::read::GzDecoder::new(file)
+        .read_to_end(&mut out)
+        .unwrap_or_else(|e| panic!("gunzip {}: {e}", path.display()));
+    out
+}
+
+/// Runs the CLI binary with `args`.
+pub fn run_gotrace(args: &[&str]) -> std::process::Output {
+    Command::new(gotrace_bin()).args(args).output().expect("run gotrace")
+}
+
 pub fn read(path: &Path) -> Vec<u8> {
     std::fs::read(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }

@@ -5,11 +5,16 @@
 /// Splits `-d` output into events: an event line starts `TS NAME p=`; a line that does not
 /// continues the previous event (user strings are printed raw and may hold line ends).
 pub fn events(out: &[u8]) -> Vec<&[u8]> {
+    split_events(out, starts_event)
+}
+
+/// Splits `out` into events, each from a line `starts` accepts to the next such line.
+fn split_events(out: &[u8], starts: impl Fn(&[u8]) -> bool) -> Vec<&[u8]> {
     let mut events: Vec<&[u8]> = Vec::new();
     let mut start = 0;
     let mut pos = 0;
     for line in out.split_inclusive(|&b| b == b'\n') {
-        if pos > start && starts_event(line) {
+        if pos > start && starts(line) {
             events.push(&out[start..pos]);
             start = pos;
         }
@@ -68,20 +73,7 @@ pub fn compare(ours: &[u8], go: &[u8]) -> Option<String> {
 /// Splits `-d=parsed` output into events: an event starts with a line `M=…`; stack lines and
 /// blank lines belong to the event before them.
 fn parsed_events(out: &[u8]) -> Vec<&[u8]> {
-    let mut events: Vec<&[u8]> = Vec::new();
-    let mut start = 0;
-    let mut pos = 0;
-    for line in out.split_inclusive(|&b| b == b'\n') {
-        if pos > start && line.starts_with(b"M=") {
-            events.push(&out[start..pos]);
-            start = pos;
-        }
-        pos += line.len();
-    }
-    if pos > start {
-        events.push(&out[start..pos]);
-    }
-    events
+    split_events(out, |line| line.starts_with(b"M="))
 }
 
 /// An event of `-d=parsed` output without its ` Time=N`, and N.
