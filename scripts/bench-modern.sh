@@ -20,14 +20,8 @@ version=${3:-1.27}
 version=${version#go}
 baseline=${BASELINE:-}
 
-go=
-for dir in "/usr/lib/go-$version" "/opt/goext/usr/lib/go-$version"; do
-	if [ -x "$dir/bin/go" ]; then
-		go="$dir/bin/go"
-		break
-	fi
-done
-if [ -z "$go" ]; then
+. scripts/go-toolchains.sh
+if ! go=$(find_go "$version"); then
 	echo "bench-modern: Go $version is not installed" >&2
 	exit 1
 fi

@@ -20,17 +20,7 @@ runs=${2:-5}
 go_runs=${3:-3}
 go_version=${4:-1.19}
 
-# find_go V: print the go command of Go V, or fail if it is not installed.
-find_go() {
-	local dir
-	for dir in "/usr/lib/go-$1" "/opt/goext/usr/lib/go-$1"; do
-		if [ -x "$dir/bin/go" ]; then
-			echo "$dir/bin/go"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/go-toolchains.sh"
 
 go=
 if [ "$go_version" != 0 ]; then

@@ -10,18 +10,13 @@
 set -u
 
 SRC=/etc/apt/sources.list.d/debian.sources
-EXT=/opt/goext
+. "$(dirname "${BASH_SOURCE[0]}")/go-toolchains.sh"
+EXT=$GO_EXT
 REQUIRED="1.19 1.21 1.22 1.23 1.24"
 OPTIONAL="1.26 1.27"
 
-gobin() { # version -> path of its go binary, if installed
-  for d in "/usr/lib/go-$1" "$EXT/usr/lib/go-$1"; do
-    [ -x "$d/bin/go" ] && { echo "$d/bin/go"; return 0; }
-  done
-  return 1
-}
 
-missing() { local m=""; for v in "$@"; do gobin "$v" >/dev/null || m="$m $v"; done; echo "$m"; }
+missing() { local m=""; for v in "$@"; do find_go "$v" >/dev/null || m="$m $v"; done; echo "$m"; }
 
 if [ -z "$(missing $REQUIRED $OPTIONAL)" ]; then
   echo "install-go-toolchains: all toolchains present"
@@ -57,7 +52,7 @@ else
 fi
 
 for v in $REQUIRED $OPTIONAL; do
-  if b=$(gobin "$v"); then echo "  go $v: $b"; else echo "  go $v: not installed"; fi
+  if b=$(find_go "$v"); then echo "  go $v: $b"; else echo "  go $v: not installed"; fi
 done
 m=$(missing $REQUIRED)
 if [ -n "$m" ]; then

@@ -22,17 +22,7 @@ esac
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# find_go V: print the go command of Go V, or fail if it is not installed.
-find_go() {
-	local dir
-	for dir in "/usr/lib/go-$1" "/opt/goext/usr/lib/go-$1"; do
-		if [ -x "$dir/bin/go" ]; then
-			echo "$dir/bin/go"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/go-toolchains.sh"
 
 if ! go=$(find_go "$version"); then
 	echo "skipping Go $version: not installed" >&2

@@ -40,7 +40,18 @@ ALTERED = {
     "flip-http11-0": "a timestamp delta changed (5 to 13 ticks)",
     "flip-http11-2": "a frame's PC changed",
 }
-GO = {1019: "/usr/lib/go-1.19/bin/go", 1021: "/usr/lib/go-1.21/bin/go", 1027: "/opt/goext/usr/lib/go-1.27/bin/go"}
+
+
+def find_go(version):
+    """The go command of Go `version`, found as scripts/go-toolchains.sh finds it."""
+    lib = os.path.join(ROOT, "scripts", "go-toolchains.sh")
+    p = subprocess.run(["bash", "-c", '. "$0" && find_go "$1"', lib, version], capture_output=True, text=True)
+    if p.returncode != 0:
+        sys.exit(f"make-damaged: Go {version} is not installed (scripts/install-go-toolchains.sh)")
+    return p.stdout.strip()
+
+
+GO = {1019: find_go("1.19"), 1021: find_go("1.21"), 1027: find_go("1.27")}
 OUT_MODERN = os.path.join(ROOT, "corpus", "damaged-modern")
 OUT_MODERN_ALTERED = os.path.join(ROOT, "corpus", "altered-modern")
 

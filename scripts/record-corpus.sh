@@ -12,7 +12,7 @@
 #                                                 # restrict versions / programs (repeatable)
 #
 # Recording: each corpus/programs/NAME.go is built with `go build -trimpath`
-# by every Go toolchain found (see find_go) and run once; its output becomes
+# by every Go toolchain found (see scripts/go-toolchains.sh) and run once; its output becomes
 # corpus/recorded/go1.X/NAME.trace. A missing toolchain is reported and
 # skipped; its existing recordings are left alone.
 #
@@ -82,17 +82,7 @@ unset GOROOT GOPATH GODEBUG GOMAXPROCS GOTRACEBACK 2>/dev/null || true
 work=$(mktemp -d "${TMPDIR:-/tmp}/gotrace-record.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-# find_go V: print the go command of Go V, or fail if it is not installed.
-find_go() {
-	local dir
-	for dir in "/usr/lib/go-$1" "/opt/goext/usr/lib/go-$1"; do
-		if [ -x "$dir/bin/go" ]; then
-			echo "$dir/bin/go"
-			return 0
-		fi
-	done
-	return 1
-}
+. "$(dirname "${BASH_SOURCE[0]}")/go-toolchains.sh"
 
 # expected_header V: the header text Go V writes.
 expected_header() {
