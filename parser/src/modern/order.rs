@@ -5,7 +5,7 @@
 //! (and the synthetic ones some imply: a coroutine switch blocks one goroutine and starts
 //! another) are queued in order.
 
-use gotrace_format::modern::{EventType, OrderFault};
+use gotrace_format::modern::{go_status_name, proc_status_name, EventType, OrderFault, Seq as FormatSeq};
 
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
@@ -328,38 +328,13 @@ impl Ordering {
             all.sort_unstable_by_key(|&(id, _)| id);
             all
         }
-        let go_status = |s: u64| match s {
-            GO_RUNNABLE => "Runnable",
-            GO_RUNNING => "Running",
-            GO_SYSCALL => "Syscall",
-            GO_WAITING => "Waiting",
-            _ => "Bad",
-        };
-        let proc_status = |s: u64| match s {
-            PROC_RUNNING => "Running",
-            PROC_IDLE => "Idle",
-            PROC_SYSCALL => "Syscall",
-            PROC_SYSCALL_ABANDONED => "SyscallAbandoned",
-            _ => "Bad",
-        };
+        let seq = |s: Seq| FormatSeq { gen: s.gen, seq: s.seq };
         for (id, g) in sorted(self.g.iter()) {
-            let _ = writeln!(
-                out,
-                "G {id} [status={} seq={} (gen={})]",
-                go_status(g.status),
-                g.seq.seq,
-                g.seq.gen
-            );
+            let _ = writeln!(out, "G {id} [status={} seq={}]", go_status_name(g.status), seq(g.seq));
         }
         out.push('\n');
         for (id, p) in sorted(self.p.iter()) {
-            let _ = writeln!(
-                out,
-                "P {id} [status={} seq={} (gen={})]",
-                proc_status(p.status),
-                p.seq.seq,
-                p.seq.gen
-            );
+            let _ = writeln!(out, "P {id} [status={} seq={}]", proc_status_name(p.status), seq(p.seq));
         }
         out.push('\n');
         for (id, m) in sorted(self.m.iter()) {
