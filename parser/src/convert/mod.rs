@@ -21,6 +21,7 @@ use gotrace_format::{Error, ErrorKind, Version};
 
 use crate::legacy::{Event as LegacyEvent, Trace};
 use crate::modern::hash::{FastMap, IdMap};
+use crate::modern::wire_status::{GO_RUNNABLE, GO_RUNNING, GO_SYSCALL, GO_WAITING, PROC_IDLE, PROC_RUNNING};
 use crate::modern::{Event, Tables};
 
 /// The strings the conversion adds, in Go's order: block and stop reasons, then the names of
@@ -75,14 +76,6 @@ const STW_BASE: usize = 12;
 /// "No goroutine", "no P", "no thread", "no task" in the modern model.
 const NONE: i64 = -1;
 const NO_TASK: u64 = u64::MAX;
-
-/// Go's wire statuses of goroutines and Ps (the `status` argument of status events).
-const GO_RUNNABLE: u64 = 1;
-const GO_RUNNING: u64 = 2;
-const GO_SYSCALL: u64 = 3;
-const GO_WAITING: u64 = 4;
-const PROC_RUNNING: u64 = 1;
-const PROC_IDLE: u64 = 2;
 
 /// The modern type code of the synthetic `Sync` events.
 const SYNC_CODE: u8 = 255;

@@ -221,6 +221,19 @@ impl ProcState {
 }
 
 /// The state a wire goroutine status stands for.
+/// Go's wire statuses of goroutines (`GoStatus`'s `gstatus`) and Ps (`ProcStatus`'s `pstatus`).
+pub(crate) mod wire_status {
+    pub const GO_RUNNABLE: u64 = 1;
+    pub const GO_RUNNING: u64 = 2;
+    pub const GO_SYSCALL: u64 = 3;
+    pub const GO_WAITING: u64 = 4;
+    pub const PROC_RUNNING: u64 = 1;
+    pub const PROC_IDLE: u64 = 2;
+    pub const PROC_SYSCALL: u64 = 3;
+    pub const PROC_SYSCALL_ABANDONED: u64 = 4;
+}
+
+/// The state a wire goroutine status stands for.
 pub(crate) fn go_state_of_status(status: u64) -> u64 {
     // Runnable, Running, Syscall, Waiting -> GoState values.
     [0, 2, 3, 5, 4].get(status as usize).copied().unwrap_or(0)

@@ -7,6 +7,7 @@
 
 use gotrace_format::modern::{go_status_name, proc_status_name, EventType, OrderFault, Seq as FormatSeq};
 
+use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
 use super::hash::{FastMap, IdMap};
@@ -245,15 +246,6 @@ enum Gc {
     Running,
 }
 
-// Wire statuses.
-const GO_RUNNABLE: u64 = 1;
-const GO_RUNNING: u64 = 2;
-const GO_SYSCALL: u64 = 3;
-const GO_WAITING: u64 = 4;
-const PROC_RUNNING: u64 = 1;
-const PROC_IDLE: u64 = 2;
-const PROC_SYSCALL: u64 = 3;
-const PROC_SYSCALL_ABANDONED: u64 = 4;
 // States (event model values).
 const GO_UNDETERMINED_STATE: u64 = 0;
 const PROC_UNDETERMINED_STATE: u64 = 0;
