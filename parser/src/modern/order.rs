@@ -290,7 +290,7 @@ impl Default for Ordering {
 }
 
 /// The type of a code the cursor accepted (every code the ordering sees is one).
-fn ev_type(code: u8) -> EventType {
+pub(crate) fn ev_type(code: u8) -> EventType {
     EventType::from_code(code, gotrace_format::Version::Go1_26).unwrap_or(EventType::EVENT_BATCH)
 }
 

@@ -10,7 +10,7 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
 use super::leak::leak_text;
-use super::order::{BaseEvent, Ordering};
+use super::order::{ev_type, BaseEvent, Ordering};
 use crate::Limits;
 
 fn modern(offset: u64, kind: ModernError) -> Error {
@@ -475,7 +475,7 @@ impl<R: Read> Reader<R> {
         let mut state = String::new();
         for f in &self.frontier {
             let c = &self.cursors[f.cursor];
-            let t = EventType::from_code(c.ev.code, Version::Go1_26).unwrap_or(EventType::EVENT_BATCH);
+            let t = ev_type(c.ev.code);
             let _ = write!(state, "M {} [{} time={}", c.m, t.name(), c.ev.time);
             for (name, value) in t.arg_names().iter().skip(1).zip(c.ev.args) {
                 let _ = write!(state, " {name}={value}");
