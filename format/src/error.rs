@@ -511,10 +511,6 @@ pub enum Limit {
     StringLen,
     /// Frames of a stack record (a caller's limit, below Go's).
     StackFrames,
-    /// Events a syscall exit moves back past when the bounded-memory ordering puts it at its
-    /// real time (the events it may still move past are held; the runtime writes exits a
-    /// little after their real time, so a valid trace stays far below the limit).
-    ReorderWindow,
     /// The number of batch records of a trace.
     Batches,
     /// Bytes the ordered parser holds for the events, strings, messages and stacks read.
@@ -529,7 +525,6 @@ impl std::fmt::Display for Limit {
             Limit::ProcId => "P id",
             Limit::StringLen => "string length",
             Limit::StackFrames => "stack depth",
-            Limit::ReorderWindow => "events an event moves back past",
             Limit::Batches => "batch count",
             Limit::BytesHeld => "bytes held",
         })

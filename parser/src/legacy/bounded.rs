@@ -5,12 +5,18 @@
 //! mode reads it (raw reader, census, structure pass), but events are only counted; each batch
 //! list keeps where its batches are (a [`BatchRef`] each), and the string and stack tables,
 //! the `UserLog` messages, the CPU samples, the frequency and the timer goroutines are kept.
+//! The pass also notes, per batch, the earliest place an event of it can take in the final
+//! order before its place in the merge: for Go 1.7+ the least real time of its syscall exits,
+//! for Go 1.5/1.6 the least sequence number of its events ([`EarlyKeys`]).
 //!
 //! **Second pass** (the iterator): each list decodes its batches one at a time, as the merge
 //! reaches them; merged events go through a reorder window (Go sorts the merged list by time
 //! once syscall exits got their real times), the futile-wakeup filter and the validator, and
-//! come out one at a time. A trace with `FutileWakeup` events takes one more merge pass in the
-//! constructor, which finds the events to remove (their offsets are kept).
+//! come out one at a time. An event leaves the window as soon as no event still to merge sorts
+//! before it, which the first pass's notes tell exactly ([`Floors`]): the window holds only the
+//! events that a syscall exit still to merge must go before, whatever the syscall's length. A
+//! trace with `FutileWakeup` events takes one more merge pass in the constructor, which finds
+//! the events to remove (their offsets are kept).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -18,10 +24,11 @@ use std::io::{Read, Seek, SeekFrom};
 use std::marker::PhantomData;
 
 use gotrace_format::legacy::EventType;
-use gotrace_format::{Error, ErrorKind, Limit, Version};
+use gotrace_format::{Error, ErrorKind, Version};
 
 use super::census::Census;
 use super::event::{Event, StackId, PROFILE_P};
+use super::floor::{early_key, EarlyKeys, Floors, Key, NO_KEY};
 use super::futile::Futile;
 use super::order::{seq_1005, sort_samples, EventSource, Frontier, Merger, Normalise};
 use super::raw::{RawEvents, RawReader};
@@ -31,15 +38,6 @@ use super::structure::{
 use super::trace::{add, frames, string_args, write_line, Frame};
 use super::validate::{Links, Tables, Validator};
 use crate::Options;
-
-/// Events the reorder window holds at most: a syscall exit may move back past this many events
-/// (when its real time puts it there) and no more (a [`Limit::ReorderWindow`] error). Events
-/// leave the window sooner once nothing still to come can go before them (see
-/// [`OrderedReader`]).
-pub const REORDER_WINDOW: usize = 1 << 18;
-
-/// Bytes one event of the reorder window takes.
-const WINDOW_ENTRY: usize = std::mem::size_of::<((i64, u64), Event)>();
 
 mod sealed {
     use gotrace_format::Error;
@@ -148,46 +146,91 @@ struct Loader<I> {
     version: Version,
     options: Options,
     stacks: Stacks,
+    /// The least early key of each list's events still to merge.
+    floors: Floors,
     /// Batches decoded so far (the accounting looks again after each).
     loads: u64,
 }
 
 /// A batch list decoded one batch at a time.
 struct Lazy<I> {
-    /// The list's batches, in file order; `next` is the one to decode next.
+    /// The list's index (its leaf of the [`Floors`]).
+    id: u32,
+    /// The list's batches, in file order; `next` is the one to decode next; for each, the
+    /// least early key of it and the batches after it.
     batches: Vec<BatchRef>,
+    later: Vec<Key>,
     next: usize,
     /// The decoded events of the current batch, and (Go 1.5/1.6) their sequence numbers.
     events: Vec<Event>,
     seqs: Vec<i64>,
     pos: usize,
+    /// The positions in `events` of the events with an early key, each with the least early
+    /// key of the list from it on; `mark` is the first not consumed.
+    marks: Vec<(u32, Key)>,
+    mark: usize,
     /// The running state, carried from batch to batch (the goroutine last running on the P).
     state: BatchState,
     input: PhantomData<fn(&mut I)>,
 }
 
 impl<I: Input> Lazy<I> {
-    fn new(batches: Vec<BatchRef>) -> Lazy<I> {
+    fn new(id: u32, batches: Vec<BatchRef>, later: Vec<Key>) -> Lazy<I> {
         Lazy {
+            id,
             batches,
+            later,
             next: 0,
             events: Vec::new(),
             seqs: Vec::new(),
             pos: 0,
+            marks: Vec::new(),
+            mark: 0,
             state: BatchState::default(),
             input: PhantomData,
         }
     }
 
-    /// A list held whole (the CPU samples).
-    fn held(events: Vec<Event>, seqs: Vec<i64>) -> Lazy<I> {
-        Lazy { events, seqs, ..Lazy::new(Vec::new()) }
+    /// A list held whole (the CPU samples, `seqs` for Go 1.5/1.6), its keys marked.
+    fn held(id: u32, events: Vec<Event>, seqs: Vec<i64>, ctx: &mut Loader<I>) -> Lazy<I> {
+        let mut lazy = Lazy { events, seqs, ..Lazy::new(id, Vec::new(), Vec::new()) };
+        let old = ctx.version < Version::Go1_7;
+        for (i, ev) in lazy.events.iter().enumerate() {
+            if let Some(key) = early_key(ev, old.then(|| lazy.seqs[i])) {
+                lazy.marks.push((i as u32, key));
+            }
+        }
+        lazy.close_marks(ctx);
+        lazy
     }
 
     fn bytes_held(&self) -> usize {
         self.batches.capacity() * std::mem::size_of::<BatchRef>()
+            + self.later.capacity() * std::mem::size_of::<Key>()
             + self.events.capacity() * std::mem::size_of::<Event>()
             + self.seqs.capacity() * 8
+            + self.marks.capacity() * std::mem::size_of::<(u32, Key)>()
+    }
+
+    /// The least early key of the list's events still to merge.
+    #[inline]
+    fn floor(&self) -> Key {
+        match self.marks.get(self.mark) {
+            Some(&(_, key)) => key,
+            None => self.later.get(self.next).copied().unwrap_or(NO_KEY),
+        }
+    }
+
+    /// Once `marks` holds the keys of the decoded events: each becomes the least from it on,
+    /// the batches after included; the list's floor is set.
+    fn close_marks(&mut self, ctx: &mut Loader<I>) {
+        let mut least = self.later.get(self.next).copied().unwrap_or(NO_KEY);
+        for (_, key) in self.marks.iter_mut().rev() {
+            least = least.min(*key);
+            *key = least;
+        }
+        self.mark = 0;
+        ctx.floors.set(self.id, self.floor());
     }
 
     /// Go 1.5/1.6: the sequence number of the head.
@@ -199,11 +242,14 @@ impl<I: Input> Lazy<I> {
     fn load(&mut self, ctx: &mut Loader<I>) -> Result<(), Error> {
         self.events.clear();
         self.seqs.clear();
+        self.marks.clear();
         self.pos = 0;
         while self.events.is_empty() {
             let Some(&batch) = self.batches.get(self.next) else {
                 // Finished: let the memory go.
                 (self.events, self.seqs, self.batches) = (Vec::new(), Vec::new(), Vec::new());
+                (self.later, self.marks) = (Vec::new(), Vec::new());
+                ctx.floors.set(self.id, NO_KEY);
                 return Ok(());
             };
             self.next += 1;
@@ -211,7 +257,7 @@ impl<I: Input> Lazy<I> {
             let Loader { input, version, options, stacks, .. } = ctx;
             let (version, options, stacks) = (*version, *options, &*stacks);
             let old = version < Version::Go1_7;
-            let Lazy { events, seqs, state, .. } = self;
+            let Lazy { events, seqs, marks, state, .. } = self;
             input.with_range(batch.start, batch.end, |bytes| {
                 let mut message = batch.messages;
                 for raw in RawEvents::resume(bytes, batch.start, version, options) {
@@ -229,8 +275,14 @@ impl<I: Input> Lazy<I> {
                         if key == PROFILE_P {
                             continue;
                         }
+                        let mut old_seq = None;
                         if old {
-                            seqs.push(seq_1005(&mut ev, seq));
+                            let seq = seq_1005(&mut ev, seq);
+                            seqs.push(seq);
+                            old_seq = Some(seq);
+                        }
+                        if let Some(key) = early_key(&ev, old_seq) {
+                            marks.push((events.len() as u32, key));
                         }
                         events.push(ev);
                     } else if t == EventType::BATCH {
@@ -240,6 +292,7 @@ impl<I: Input> Lazy<I> {
                 Ok(())
             })?;
         }
+        self.close_marks(ctx);
         Ok(())
     }
 }
@@ -257,6 +310,9 @@ impl<I: Input> EventSource for Lazy<I> {
         self.pos += 1;
         if self.pos >= self.events.len() {
             self.load(ctx)?;
+        } else if self.marks.get(self.mark).is_some_and(|&(at, _)| (at as usize) < self.pos) {
+            self.mark += 1;
+            ctx.floors.set(self.id, self.floor());
         }
         Ok(())
     }
@@ -302,39 +358,34 @@ enum Merging<I> {
 }
 
 /// Merged events, sorted as the whole-file mode sorts them (by time, stably, for Go 1.7+; by
-/// sequence number and offset for Go 1.5/1.6) within a window of [`REORDER_WINDOW`] events:
-/// events in order append to a ring, the few that are not (syscall exits at their real time)
-/// go to a heap; the smallest of the two heads leaves first.
+/// sequence number and offset for Go 1.5/1.6), held until nothing still to merge sorts before
+/// them: events in order append to a ring, the few that are not (syscall exits at their real
+/// time) go to a heap; the smallest of the two heads leaves first.
 struct Window {
-    ring: VecDeque<((i64, u64), Event)>,
-    heap: BinaryHeap<Reverse<((i64, u64), u32)>>,
+    ring: VecDeque<(Key, Event)>,
+    heap: BinaryHeap<Reverse<(Key, u32)>>,
     /// Events of the heap, by slot; free slots.
     slots: Vec<Event>,
     free: Vec<u32>,
-    /// The key of the last event out.
-    released: Option<(i64, u64)>,
 }
+
+/// Bytes one event of the window's ring takes.
+const RING_ENTRY: usize = std::mem::size_of::<(Key, Event)>();
 
 impl Window {
     fn new() -> Window {
-        Window {
-            ring: VecDeque::new(),
-            heap: BinaryHeap::new(),
-            slots: Vec::new(),
-            free: Vec::new(),
-            released: None,
-        }
+        Window { ring: VecDeque::new(), heap: BinaryHeap::new(), slots: Vec::new(), free: Vec::new() }
     }
 
-    fn len(&self) -> usize {
-        self.ring.len() + self.heap.len()
+    fn is_empty(&self) -> bool {
+        self.ring.is_empty() && self.heap.is_empty()
     }
 
-    /// The time of the event that leaves next.
+    /// The key of the event that leaves next.
     #[inline]
-    fn first_time(&self) -> Option<i64> {
-        let ring = self.ring.front().map(|((ts, _), _)| *ts);
-        let heap = self.heap.peek().map(|Reverse(((ts, _), _))| *ts);
+    fn first(&self) -> Option<Key> {
+        let ring = self.ring.front().map(|(key, _)| *key);
+        let heap = self.heap.peek().map(|Reverse((key, _))| *key);
         match (ring, heap) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
@@ -342,29 +393,25 @@ impl Window {
     }
 
     fn bytes_held(&self) -> usize {
-        self.ring.capacity() * WINDOW_ENTRY
-            + self.heap.capacity() * std::mem::size_of::<((i64, u64), u32)>()
+        self.ring.capacity() * RING_ENTRY
+            + self.heap.capacity() * std::mem::size_of::<(Key, u32)>()
             + self.slots.capacity() * std::mem::size_of::<Event>()
             + self.free.capacity() * 4
     }
 
-    /// Takes `ev` with sort key `key`; fails when it should go before an event already out.
+    /// Takes `ev` with sort key `key` (never before an event already out: see
+    /// [`Orderer::next`]).
     #[inline]
-    fn push(&mut self, key: (i64, u64), ev: Event) -> Result<(), Error> {
+    fn push(&mut self, key: Key, ev: Event) {
         if self.ring.back().is_none_or(|(k, _)| *k <= key) {
             self.ring.push_back((key, ev));
-            return Ok(());
+        } else {
+            self.push_back_in_time(key, ev);
         }
-        self.push_back_in_time(key, ev)
     }
 
     #[cold]
-    fn push_back_in_time(&mut self, key: (i64, u64), ev: Event) -> Result<(), Error> {
-        if self.released.is_some_and(|r| key < r) {
-            let limit = REORDER_WINDOW as u64;
-            let kind = ErrorKind::LimitExceeded { what: Limit::ReorderWindow, value: limit + 1, max: limit };
-            return Err(Error::new(ev.offset(), kind));
-        }
+    fn push_back_in_time(&mut self, key: Key, ev: Event) {
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s as usize] = ev;
@@ -376,7 +423,6 @@ impl Window {
             }
         };
         self.heap.push(Reverse((key, slot)));
-        Ok(())
     }
 
     /// The event with the smallest key.
@@ -388,14 +434,11 @@ impl Window {
             _ => false,
         };
         if from_heap {
-            let Reverse((key, slot)) = self.heap.pop()?;
+            let Reverse((_, slot)) = self.heap.pop()?;
             self.free.push(slot);
-            self.released = Some(key);
             return Some(self.slots[slot as usize]);
         }
-        let (key, ev) = self.ring.pop_front()?;
-        self.released = Some(key);
-        Some(ev)
+        self.ring.pop_front().map(|(_, ev)| ev)
     }
 }
 
@@ -406,6 +449,9 @@ struct Orderer<I> {
     window: Window,
     /// Events merged so far (the tie-break of equal times: merge order).
     merged: u64,
+    /// Go 1.7+: the time of the last event merged that kept its time (not an exit moved to
+    /// its real time): no event still to merge is earlier, but exits at their real time.
+    last: i64,
     /// Go 1.5/1.6: the time of the last event out.
     last_ts: Option<i64>,
     ended: bool,
@@ -416,11 +462,9 @@ impl<I: Input> Orderer<I> {
         let merging = if version < Version::Go1_7 {
             Merging::Global(Global::new(sources))
         } else {
-            let mut merger = Merger::new(sources);
-            merger.track_syscalls();
-            Merging::Causal(Box::new(merger))
+            Merging::Causal(Box::new(Merger::new(sources)))
         };
-        Orderer { merging, window: Window::new(), merged: 0, last_ts: None, ended: false }
+        Orderer { merging, window: Window::new(), merged: 0, last: i64::MIN, last_ts: None, ended: false }
     }
 
     fn sources(&self) -> Box<dyn Iterator<Item = &Lazy<I>> + '_> {
@@ -438,15 +482,27 @@ impl<I: Input> Orderer<I> {
         merge + self.window.bytes_held() + self.sources().map(Lazy::bytes_held).sum::<usize>()
     }
 
+    /// Whether an event of key `key` (merged already) may go out: no event still to merge
+    /// sorts before it.
+    ///
+    /// Go 1.7+: an event still to merge has a later merge index, and a time not earlier than
+    /// `last`, or (an exit at its real time) than the least early key of the lists, when the
+    /// merge does not fail (it is looked at after every event merged: once it failed, nothing
+    /// more goes out). Go 1.5/1.6: every event still to merge has its key among the lists'.
+    #[inline]
+    fn may_leave(&self, key: Key, floors: &Floors) -> bool {
+        match self.merging {
+            Merging::Causal(_) => key.0 <= self.last.min(floors.least().0),
+            Merging::Global(_) => key < floors.least(),
+        }
+    }
+
     /// The next event in final order, `None` at the end, or Go's ordering error.
     #[inline]
     fn next(&mut self, ctx: &mut Loader<I>) -> Result<Option<Event>, Error> {
         loop {
-            let safe = match &self.merging {
-                Merging::Causal(m) => self.window.first_time().is_some_and(|ts| ts <= m.floor()),
-                Merging::Global(_) => false,
-            };
-            if safe || self.window.len() > REORDER_WINDOW || (self.ended && self.window.len() > 0) {
+            let leave = self.ended || self.window.first().is_some_and(|key| self.may_leave(key, &ctx.floors));
+            if leave {
                 let Some(ev) = self.window.pop() else { return Ok(None) };
                 if self.last_ts.is_some_and(|last| ev.ts < last) {
                     return Err(Error::new(ev.offset(), ErrorKind::TimeOrder));
@@ -456,27 +512,24 @@ impl<I: Input> Orderer<I> {
                 }
                 return Ok(Some(ev));
             }
-            if self.ended {
-                return Ok(None);
-            }
             match &mut self.merging {
                 Merging::Causal(m) => match m.next(ctx)? {
                     Some(ev) => {
                         if m.failed() {
                             // Go's verdict is an error: the rest of the merge says which.
-                            return Err(Self::drain(m, ctx, None));
+                            return Err(Self::drain(m, ctx));
                         }
                         let key = (ev.ts, self.merged);
                         self.merged += 1;
-                        let after_released = self.window.released.is_none_or(|r| r <= key);
-                        if self.window.len() == 0 && ev.ts <= m.floor() && after_released {
+                        let moved = ev.event_type() == EventType::GO_SYS_EXIT && ev.args[2] != 0;
+                        if !moved {
+                            self.last = ev.ts;
+                        }
+                        if self.window.is_empty() && self.may_leave(key, &ctx.floors) {
                             // Nothing to come goes before it: past the window.
-                            self.window.released = Some(key);
                             return Ok(Some(ev));
                         }
-                        if let Err(e) = self.window.push(key, ev) {
-                            return Err(Self::drain(m, ctx, Some(e)));
-                        }
+                        self.window.push(key, ev);
                     }
                     None => {
                         m.finish()?;
@@ -484,16 +537,16 @@ impl<I: Input> Orderer<I> {
                     }
                 },
                 Merging::Global(g) => match g.next(ctx)? {
-                    Some((seq, ev)) => self.window.push((seq, ev.offset()), ev)?,
+                    Some((seq, ev)) => self.window.push((seq, ev.offset()), ev),
                     None => self.ended = true,
                 },
             }
         }
     }
 
-    /// Runs the causal merge to its end: its verdict if it is an error, else `otherwise`.
+    /// Runs the causal merge, which failed, to its end: its verdict.
     #[cold]
-    fn drain(m: &mut Merger<Lazy<I>>, ctx: &mut Loader<I>, otherwise: Option<Error>) -> Error {
+    fn drain(m: &mut Merger<Lazy<I>>, ctx: &mut Loader<I>) -> Error {
         loop {
             match m.next(ctx) {
                 Ok(Some(_)) => {}
@@ -501,11 +554,10 @@ impl<I: Input> Orderer<I> {
                 Err(e) => return e,
             }
         }
-        match (m.finish(), otherwise) {
-            (Err(e), _) => e,
-            (Ok(()), Some(e)) => e,
+        match m.finish() {
+            Err(e) => e,
             // Not reached: `drain` is called once the merge failed, and then `finish` fails.
-            (Ok(()), None) => Error::new(0, ErrorKind::SequencesBroken),
+            Ok(()) => Error::new(0, ErrorKind::SequencesBroken),
         }
     }
 
@@ -539,11 +591,19 @@ const ACCOUNT_EVERY: u32 = 4096;
 ///
 /// **Memory** ([`bytes_held`](OrderedReader::bytes_held), [`peak_bytes`](OrderedReader::peak_bytes)):
 /// - per batch list (one per P, plus two): its current batch, decoded (the bytes of one
-///   batch, at most 64 KiB in traces the runtime writes, and 56 bytes per event of it), and
-///   24 bytes per batch of the index;
-/// - the reorder window: the events merged since the oldest block of a goroutine still in a
-///   syscall (whose exit, at its real time, may go before them), 72 bytes each, at most
-///   [`REORDER_WINDOW`] (18 MiB); Go 1.5/1.6 traces (ordered by sequence numbers) hold it full;
+///   batch, at most 64 KiB in traces the runtime writes, and 56 bytes per event of it, 24 more
+///   per syscall exit with a real time, or for Go 1.5/1.6 per event: its early key), and 40
+///   bytes per batch of the index (its place, and the least early key from it on; in the
+///   first pass, 24 bytes per batch with an early key);
+/// - the reorder window: the events merged after the real time of a syscall exit not merged
+///   yet (the exit goes before them: Go moves an exit to the time the syscall returned, and
+///   the runtime writes it once the goroutine got a P again), 72 bytes each; that is, at most
+///   the number of events an exit moves back past, which is small in traces the runtime writes
+///   (a goroutine waits for a P briefly), however long its syscall. For Go 1.5/1.6 (ordered by
+///   sequence numbers), the events merged after one that sorts before them. No fixed limit
+///   (the order is the whole-file mode's on every trace): a hostile trace whose exit moves
+///   back past all events holds them all, 72 bytes each (the census's
+///   [`Limits::max_bytes_held`](crate::Limits::max_bytes_held), 56 bytes an event, bounds that);
 /// - per goroutine id up to the largest (ids are dense; tables grow by pages of 256 ids): 33
 ///   bytes of merge and validation state (sequence and status 9, time of its last syscall block
 ///   8, validation 16); per goroutine in a syscall, created and not started, or holding an open
@@ -568,8 +628,7 @@ const ACCOUNT_EVERY: u32 = 4096;
 /// whole-file mode returns, with the same offset. Go's parser reports ordering errors (of the
 /// whole merge) before validation errors: when validation fails, the reader first runs the
 /// rest of the merge, and an ordering error it meets comes out instead. Events before the
-/// error may have come out. One deviation: a syscall exit whose real time would move it back
-/// past more than [`REORDER_WINDOW`] events fails with a [`Limit::ReorderWindow`] error.
+/// error may have come out.
 ///
 /// ```
 /// use gotrace_parser::legacy::{OrderedReader, Trace};
@@ -652,9 +711,13 @@ impl<R: Read + Seek> OrderedReader<SeekInput<R>> {
         let mut raw = RawReader::with_options(&mut reader, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::index(raw.version());
+        let mut early = EarlyKeys::new(raw.version());
         loop {
             match raw.next_event() {
-                Ok(Some(ref event)) => add(&mut census, &mut structure, event)?,
+                Ok(Some(ref event)) => {
+                    add(&mut census, &mut structure, event)?;
+                    early.see(event);
+                }
                 Ok(None) => break,
                 Err(e) => return Err(e),
             }
@@ -662,7 +725,8 @@ impl<R: Read + Seek> OrderedReader<SeekInput<R>> {
         let (end, buffer) = (raw.offset(), raw.peak_buffer_len());
         census.finish(end)?;
         structure.close(end);
-        OrderedReader::start(structure.finish(), SeekInput { reader, buf: Vec::new() }, options, buffer)
+        let input = SeekInput { reader, buf: Vec::new() };
+        OrderedReader::start(structure.finish(), early, input, options, buffer)
     }
 }
 
@@ -692,27 +756,41 @@ impl<'a> OrderedReader<SliceInput<'a>> {
         let mut raw = RawEvents::with_options(data, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::index(raw.version());
+        let mut early = EarlyKeys::new(raw.version());
         for event in raw.by_ref() {
             match event {
-                Ok(ref event) => add(&mut census, &mut structure, event)?,
+                Ok(ref event) => {
+                    add(&mut census, &mut structure, event)?;
+                    early.see(event);
+                }
                 Err(e) => return Err(e),
             }
         }
         census.finish(raw.offset())?;
         structure.close(raw.offset());
-        OrderedReader::start(structure.finish(), SliceInput { data }, options, 0)
+        OrderedReader::start(structure.finish(), early, SliceInput { data }, options, 0)
     }
 }
 
 impl<I: Input> OrderedReader<I> {
     /// From the first pass's parts: the lists, loaded up to their first events; the futile
     /// wakeups found, if the trace has any.
-    fn start(parts: Parts, input: I, options: Options, buffer: usize) -> Result<OrderedReader<I>, Error> {
+    fn start(
+        parts: Parts,
+        early: EarlyKeys,
+        input: I,
+        options: Options,
+        buffer: usize,
+    ) -> Result<OrderedReader<I>, Error> {
         let version = parts.version;
         let old = version < Version::Go1_7;
-        let first_pass =
-            buffer + parts.strings.bytes_held() + parts.stacks.bytes_held() + parts.messages.bytes_held();
-        let mut loader = Loader { input, version, options, stacks: parts.stacks, loads: 0 };
+        let first_pass = buffer
+            + parts.strings.bytes_held()
+            + parts.stacks.bytes_held()
+            + parts.messages.bytes_held()
+            + early.bytes_held();
+        let floors = Floors::new(parts.lists.len());
+        let mut loader = Loader { input, version, options, stacks: parts.stacks, floors, loads: 0 };
         let mut lists = Vec::with_capacity(parts.lists.len());
         for list in &parts.lists {
             if list.p == PROFILE_P {
@@ -725,27 +803,32 @@ impl<I: Input> OrderedReader<I> {
                 } else {
                     samples = sort_samples(samples);
                 }
-                lists.push((Vec::new(), Some((samples, seqs))));
+                lists.push((Vec::new(), Vec::new(), Some((samples, seqs))));
             } else {
-                lists.push((list.batches.clone(), None));
+                lists.push((list.batches.clone(), early.suffix(&list.batches), None));
             }
         }
         let index_bytes: usize = parts
             .lists
             .iter()
-            .map(|l| l.batches.capacity() * std::mem::size_of::<BatchRef>() + l.events.len() * 56)
-            .sum();
-        drop(parts.lists);
+            .map(|l| {
+                l.batches.capacity() * (std::mem::size_of::<BatchRef>() + std::mem::size_of::<Key>())
+                    + l.events.len() * 56
+            })
+            .sum::<usize>()
+            + early.bytes_held();
+        drop((parts.lists, early));
         let sources = |loader: &mut Loader<I>| -> Result<Vec<Lazy<I>>, Error> {
             let mut out = Vec::with_capacity(lists.len());
-            for (batches, held) in &lists {
-                let mut lazy = match held {
-                    Some((events, seqs)) => Lazy::held(events.clone(), seqs.clone()),
-                    None => Lazy::new(batches.clone()),
+            for (i, (batches, later, held)) in lists.iter().enumerate() {
+                let lazy = match held {
+                    Some((events, seqs)) => Lazy::held(i as u32, events.clone(), seqs.clone(), loader),
+                    None => {
+                        let mut lazy = Lazy::new(i as u32, batches.clone(), later.clone());
+                        lazy.load(loader)?;
+                        lazy
+                    }
                 };
-                if held.is_none() {
-                    lazy.load(loader)?;
-                }
                 out.push(lazy);
             }
             Ok(out)
@@ -943,6 +1026,7 @@ impl<I: Input> OrderedReader<I> {
     pub fn bytes_held(&self) -> usize {
         self.tables_bytes()
             + self.loader.input.bytes_held()
+            + self.loader.floors.bytes_held()
             + self.orderer.bytes_held()
             + self.validator.bytes_held()
             + self.doomed.capacity() * 8
@@ -957,8 +1041,7 @@ impl<I: Input> OrderedReader<I> {
     /// # let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
     /// let mut reader = gotrace_parser::legacy::OrderedReader::from_slice(&data)?;
     /// let events = reader.by_ref().count();
-    /// // A trace this small fits in the reorder window: the window holds it all at the end.
-    /// assert!(reader.peak_bytes() >= events * 72 && reader.peak_bytes() >= reader.bytes_held());
+    /// assert!(events > 0 && reader.peak_bytes() >= reader.bytes_held());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[must_use]

@@ -5,6 +5,7 @@ mod bounded;
 mod census;
 mod dense;
 mod event;
+mod floor;
 mod futile;
 mod order;
 mod raw;
@@ -12,7 +13,7 @@ mod structure;
 mod trace;
 mod validate;
 
-pub use bounded::{Input, OrderedReader, SeekInput, SliceInput, REORDER_WINDOW};
+pub use bounded::{Input, OrderedReader, SeekInput, SliceInput};
 pub use census::{Census, TypeStats};
 pub use event::{Event, StackId, GC_P, MAX_OFFSET, MAX_P, NETPOLL_P, PROFILE_P, SYSCALL_P, TIMER_P};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};

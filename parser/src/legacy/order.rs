@@ -19,7 +19,6 @@
 //! into the output, so the lists and the output together stay near one copy of the events.
 
 use std::cmp::Reverse;
-use std::collections::BTreeSet;
 use std::collections::BinaryHeap;
 
 use gotrace_format::legacy::EventType;
@@ -339,41 +338,6 @@ pub(crate) struct Merger<S> {
     fixup_error: Option<Error>,
     /// Per goroutine, the time of its last `GoSysBlock` / `GoInSyscall`.
     last_block: IdMap<i64>,
-    /// When tracked ([`Merger::track_syscalls`]): the goroutines in a syscall (blocked, not
-    /// exited yet), by the time of their block, and that time by goroutine.
-    open: Option<InSyscall>,
-}
-
-/// The goroutines in a syscall: by the time of their block, and that time by goroutine; the
-/// oldest block's time (`i64::MAX` when none).
-struct InSyscall {
-    by_time: BTreeSet<(i64, u64)>,
-    by_g: FastMap<u64, i64>,
-    oldest: i64,
-}
-
-impl InSyscall {
-    fn new() -> InSyscall {
-        InSyscall { by_time: BTreeSet::new(), by_g: FastMap::default(), oldest: i64::MAX }
-    }
-
-    /// Goroutine `g` blocked in a syscall at `ts`.
-    fn block(&mut self, g: u64, ts: i64) {
-        self.exit(g);
-        self.by_g.insert(g, ts);
-        self.by_time.insert((ts, g));
-        self.oldest = self.oldest.min(ts);
-    }
-
-    /// Goroutine `g` left its syscall (if it was in one).
-    fn exit(&mut self, g: u64) {
-        if let Some(ts) = self.by_g.remove(&g) {
-            self.by_time.remove(&(ts, g));
-            if ts == self.oldest {
-                self.oldest = self.by_time.first().map_or(i64::MAX, |&(t, _)| t);
-            }
-        }
-    }
 }
 
 impl<S: EventSource> Merger<S> {
@@ -387,32 +351,7 @@ impl<S: EventSource> Merger<S> {
         for i in 0..m.sources.len() as u32 {
             m.offer(i);
         }
-        Merger {
-            m,
-            prev_ts: i64::MIN,
-            time_error: None,
-            fixup_error: None,
-            last_block: IdMap::new(0),
-            open: None,
-        }
-    }
-
-    /// Keeps track of the goroutines in a syscall, for [`Merger::floor`].
-    pub fn track_syscalls(&mut self) {
-        self.open = Some(InSyscall::new());
-    }
-
-    /// With [`Merger::track_syscalls`]: a time no event still to come will have, once syscall
-    /// exits got their real times, in a trace the runtime wrote: not before the last event merged
-    /// (later ones are not earlier, or the trace fails), nor before the block of a goroutine in
-    /// a syscall (its exit's real time is not earlier). An exit of a goroutine not in a syscall
-    /// (damage) may still come earlier.
-    #[inline]
-    pub fn floor(&self) -> i64 {
-        match &self.open {
-            Some(open) => open.oldest.min(self.prev_ts),
-            None => i64::MIN,
-        }
+        Merger { m, prev_ts: i64::MIN, time_error: None, fixup_error: None, last_block: IdMap::new(0) }
     }
 
     /// The next event in merge order, or `None` when no list has a ready head.
@@ -449,13 +388,6 @@ impl<S: EventSource> Merger<S> {
         }
         self.prev_ts = ev.ts;
         // The real time of a syscall exit (§7.3), checked against the goroutine's block.
-        if let Some(open) = &mut self.open {
-            match ev.event_type() {
-                EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => open.block(ev.g, ev.ts),
-                EventType::GO_SYS_EXIT => open.exit(ev.g),
-                _ => {}
-            }
-        }
         match ev.event_type() {
             EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => self.last_block.set(ev.g, ev.ts),
             EventType::GO_SYS_EXIT if ev.args[2] != 0 && self.fixup_error.is_none() => {
@@ -515,7 +447,6 @@ impl<S: EventSource> Merger<S> {
             + m.blocked.bytes_held()
             + m.sources.capacity() * std::mem::size_of::<Source<S>>()
             + m.frontier.bytes_held()
-            + self.open.as_ref().map_or(0, |o| o.by_time.len() * 32 + o.by_g.capacity() * 17)
     }
 }
 
