@@ -3,19 +3,22 @@
 //! events in the same order (every field), the same links (rebuilt from `linked_from`), the
 //! same stacks, and the same error with the same offset; over a slice and over a `Read + Seek`.
 //! And the bound: on a large synthetic trace, the reader's own accounting stays within what
-//! its documentation lists, far below what the events take.
+//! its documentation lists, far below what the events take. And syscall exits that move back,
+//! at their real times, past more events than any fixed window: the same order as the
+//! whole-file mode (which Go 1.19's `go tool trace -d` accepts), and no memory held for
+//! syscalls that are long but exit soon after their real return.
 
 mod common;
+mod gotool;
 
 use std::io::Cursor;
 use std::path::PathBuf;
 
 use common::{legacy_corpus, name, read};
 use gotrace::format::{Error, Version};
-use gotrace::parser::legacy::{
-    Census, Event, Input, OrderedReader, RawEvents, StackId, Trace, REORDER_WINDOW,
-};
+use gotrace::parser::legacy::{Census, Event, Input, OrderedReader, RawEvents, StackId, Trace};
 use gotrace::writer::synth::{self, SynthOptions};
+use gotrace::writer::{self as writer, Frame, Tracer, TracerOptions};
 
 /// Every field of an event but its link, and its stack resolved.
 #[derive(Debug, PartialEq, Eq)]
@@ -199,10 +202,130 @@ fn memory_stays_bounded_on_a_large_trace() {
         .sum();
     let lists = 6;
     let per_list = 64 * 1024 * 2 + 32 * 1024 * 56;
-    let bound = lists * per_list + REORDER_WINDOW * 72 + 100 * total / 10 + 8 * table_bytes as usize;
+    let bound = lists * per_list + 100 * total / 10 + 8 * table_bytes as usize;
     assert!(peak <= bound, "peak {peak} bytes, bound {bound}");
-    // The synthetic workload keeps goroutines in syscalls for long, so the window may fill
-    // (18 MiB); the rest stays small.
+    // The synthetic workload's syscall exits come right after their real return: the window
+    // holds next to nothing (its bound above is 0 bytes).
     assert!(peak * 2 < whole_bytes, "peak {peak} bytes, whole mode holds {whole_bytes} in events alone");
     assert!(reader.bytes_held() <= peak);
+}
+
+/// Events a syscall exit of [`syscalls`] moves back past at least: more than the 2^18 events
+/// the bounded reader's window held at most before it knew the exits' real times.
+const CHURN: u64 = 300_000;
+
+/// A trace written by the tracer on 2 Ps: goroutines 1 and 2 block in syscalls on P 0 at ticks
+/// about 20 and 30; P 1 then runs 100 goroutines by turns (`GoStart`, `GoSched`: [`CHURN`]
+/// events at one tick each, from tick 1000 on); goroutine 2 exits its syscall on P 0 two thirds
+/// through, goroutine 1 after all of them. With `wait` 0 their real returns are 100 and 400
+/// events into the churn, so at their real times the exits move back past about 200 000 and
+/// 300 000 events (overlapping); with `wait` > 0 each exit's real time is `wait` ticks before
+/// the exit is written: the syscalls are as long, but the exits move back past `wait` events at
+/// most.
+fn syscalls(version: Version, wait: u64) -> Vec<u8> {
+    let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).procs(2)).unwrap();
+    let frame = |func| Frame { pc: 0x401000, func, file: "main.go", line: 7 };
+    let worker = tracer.stack(&[frame("main.worker")]).unwrap();
+    let sleeper = tracer.stack(&[frame("main.sleeper")]).unwrap();
+    let (mut p0, mut p1) = (tracer.proc(0).unwrap(), tracer.proc(1).unwrap());
+    p0.proc_start(10, 0).unwrap();
+    p1.proc_start(10, 1).unwrap();
+    let mut blocked = Vec::new();
+    for t in [20, 30] {
+        let g = p0.go_create(t, sleeper, writer::StackId::NONE).unwrap();
+        p0.go_start(t + 1, g).map_err(|r| r.error).unwrap();
+        p0.go_syscall(t + 2, writer::StackId::NONE).unwrap();
+        blocked.push(p0.go_sys_block(t + 3).unwrap());
+    }
+    let mut ready: Vec<_> =
+        (0..100).map(|i| p1.go_create(100 + i, worker, writer::StackId::NONE).unwrap()).collect();
+    let (second, first) = (blocked.pop().unwrap(), blocked.pop().unwrap());
+    let mut second = Some(second);
+    let churn_start = 1000;
+    let mut t = churn_start;
+    for i in 0..CHURN / 2 {
+        let g = ready.swap_remove(0);
+        p1.go_start(t, g).map_err(|r| r.error).unwrap();
+        ready.push(p1.go_sched(t + 1, writer::StackId::NONE).unwrap());
+        t += 2;
+        if i == CHURN / 3 {
+            let g = second.take().unwrap();
+            let real = if wait == 0 { churn_start + 400 } else { t - wait };
+            let g = p0.go_sys_exit(t, g, real);
+            p0.go_start(t + 1, g).map_err(|r| r.error).unwrap();
+            p0.go_end(t + 2).unwrap();
+        }
+    }
+    let real = if wait == 0 { churn_start + 100 } else { t - wait };
+    let g = p0.go_sys_exit(t, first, real);
+    p0.go_start(t + 1, g).map_err(|r| r.error).unwrap();
+    p0.go_end(t + 2).unwrap();
+    drop((p0, p1));
+    tracer.finish().unwrap()
+}
+
+/// Where, in the whole-file order, each syscall exit is, and how many events lie between it
+/// and its goroutine's next `GoStart` (written right after the exit: the events it moved back
+/// past).
+fn exits_moved(trace: &Trace) -> Vec<usize> {
+    let v = trace.version();
+    let events: Vec<&Event> = trace.events().collect();
+    let mut moved = Vec::new();
+    for (i, ev) in events.iter().enumerate() {
+        if ev.name(v) == "GoSysExit" {
+            let g = ev.args()[0];
+            let start = events[i..].iter().position(|e| e.name(v) == "GoStart" && e.g() == g).unwrap();
+            moved.push(start - 1);
+        }
+    }
+    moved
+}
+
+#[test]
+fn exits_moving_back_past_any_window_keep_whole_mode_order() {
+    for version in [Version::Go1_19, Version::Go1_21] {
+        let data = syscalls(version, 0);
+        // Hand check: the whole-file mode moved both exits back past more than 2^18 events, or
+        // nearly as many (the second).
+        let trace = Trace::from_slice(&data).unwrap();
+        let mut moved = exits_moved(&trace);
+        moved.sort_unstable();
+        assert!(moved.len() == 2 && moved[0] > 190_000 && moved[1] > 1 << 18, "{version}: {moved:?}");
+        let n = check(&format!("long syscalls {version}"), &data).unwrap();
+        assert_eq!(n, trace.len());
+    }
+    // Go 1.19's own parser accepts the trace (and orders it).
+    let Some(go) = gotool::require_go("1.19", true) else { return };
+    let dir = std::env::temp_dir().join(format!("gotrace-bounded-syscalls-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("syscalls.trace");
+    std::fs::write(&file, syscalls(Version::Go1_19, 0)).unwrap();
+    let mut tool = gotool::go_command(&go, "1.19", &dir);
+    tool.args(["tool", "trace", "-d"]).arg(&file);
+    let out = gotool::run_with_timeout(tool, std::time::Duration::from_secs(600), "go1.19 tool trace -d");
+    let _ = std::fs::remove_dir_all(&dir);
+    gotool::check(&out, "go1.19 tool trace -d");
+    let lines = out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    assert_eq!(lines, Trace::from_slice(&syscalls(Version::Go1_19, 0)).unwrap().len());
+}
+
+#[test]
+fn long_syscalls_that_exit_soon_after_their_return_hold_nothing() {
+    // The same syscalls, as long, but each exit written 3 ticks after its real return (a
+    // moment's wait for a P): an exit moves back past the 2 or 3 events of P 1 since then (and
+    // P 1's events at the exit's own ticks are between it and its goroutine's start).
+    let data = syscalls(Version::Go1_19, 3);
+    let trace = Trace::from_slice(&data).unwrap();
+    assert!(exits_moved(&trace).iter().all(|&m| m <= 5), "{:?}", exits_moved(&trace));
+    check("short waits", &data).unwrap();
+    let mut reader = OrderedReader::from_slice(&data).unwrap();
+    assert_eq!(reader.by_ref().map(Result::unwrap).count(), trace.len());
+    // The documented bound with next to no window: per list (2 Ps, the CPU samples) one batch
+    // decoded (64 KiB of at least 2 bytes an event, 56 bytes each), 100 bytes per goroutine id,
+    // the tables (a few hundred bytes here), and 16 KiB for the rest. Holding the events from
+    // the syscalls' blocks on (as a window that does not know the exits' real times must) would
+    // take 72 bytes for each of the 300 000.
+    let bound = 3 * 32 * 1024 * 56 + 100 * 110 + 16 * 1024;
+    assert!(reader.peak_bytes() <= bound, "peak {} bytes, bound {bound}", reader.peak_bytes());
+    assert!(bound < CHURN as usize * 72 / 3);
 }
