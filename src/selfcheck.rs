@@ -15,7 +15,7 @@ use std::io::{self, Read};
 
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
-use gotrace_parser::legacy::{Census, Chunk, RawEvents, RawParser, RawReader, Trace};
+use gotrace_parser::legacy::{Census, Chunk, OrderedReader, RawEvents, RawParser, RawReader, Trace};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
@@ -263,20 +263,36 @@ pub fn roundtrip_raw(data: &[u8]) {
     assert!(written == data, "rewrite differs from the input");
 }
 
-/// Any bytes through the full ordered parser, strict or not: no panic, and the streaming entry
+/// Any bytes through the full ordered parser, strict or not: no panic; the streaming entry
 /// point (fed in pieces of the `chunks` sizes) gives the in-memory one's events, line for line,
-/// or its error.
+/// or its error; and so does the bounded-memory reader.
 pub fn legacy_parse(data: &[u8], chunks: &[usize]) {
     for strict in [false, true] {
         let options = Options::default().strict(strict);
-        let whole = Trace::from_slice_with(data, options);
-        let streamed = Trace::parse_with(Trickle::new(data, chunks), options);
-        match (whole, streamed) {
-            (Ok(a), Ok(b)) => assert!(dump(&a) == dump(&b), "streamed parse differs from the in-memory one"),
-            (Err(a), Err(b)) => assert_eq!(a, b, "streamed parse fails differently"),
-            (a, b) => panic!("in memory: {:?}, streamed: {:?}", a.err(), b.err()),
+        let whole = Trace::from_slice_with(data, options).map(|t| dump(&t));
+        let streamed = Trace::parse_with(Trickle::new(data, chunks), options).map(|t| dump(&t));
+        let bounded = bounded_dump(data, options);
+        for (how, other) in [("streamed", streamed), ("bounded", bounded)] {
+            match (&whole, other) {
+                (Ok(a), Ok(b)) => assert!(*a == b, "{how} parse differs from the in-memory one"),
+                (Err(a), Err(b)) => assert_eq!(*a, b, "{how} parse fails differently"),
+                (a, b) => panic!("in memory: {:?}, {how}: {:?}", a.as_ref().err(), b.err()),
+            }
         }
     }
+}
+
+/// The events of the bounded-memory reader in `go tool trace -d` form, written once the stream
+/// is done (stack ids resolve then).
+fn bounded_dump(data: &[u8], options: Options) -> Result<Vec<u8>, Error> {
+    let mut reader = OrderedReader::from_slice_with(data, options)?;
+    let events = reader.by_ref().collect::<Result<Vec<_>, _>>()?;
+    let mut out = Vec::new();
+    for event in &events {
+        reader.write_line(&mut out, event);
+        out.push(b'\n');
+    }
+    Ok(out)
 }
 
 /// The ordered events in `go tool trace -d` form.
