@@ -131,12 +131,6 @@ impl<T> Chunked<T> {
         self.chunks.get(index >> CHUNK_BITS)?.get(index & (CHUNK - 1))
     }
 
-    /// The element at `index`, mutably.
-    #[inline]
-    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.chunks.get_mut(index >> CHUNK_BITS)?.get_mut(index & (CHUNK - 1))
-    }
-
     /// The elements in order.
     #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
@@ -146,6 +140,11 @@ impl<T> Chunked<T> {
     /// The chunks, in order (all full but the last).
     pub fn chunks(&self) -> &[Vec<T>] {
         &self.chunks
+    }
+
+    /// The chunks, in order (all full but the last), mutably.
+    pub fn chunks_mut(&mut self) -> &mut [Vec<T>] {
+        &mut self.chunks
     }
 
     /// Keeps the first `len` elements.
