@@ -254,7 +254,7 @@ impl Blocked {
 
 impl<S: EventSource> Merge<S> {
     /// Puts the head of list `i` into the frontier if it is ready; else it waits on its key.
-    #[inline]
+    #[inline(always)]
     fn offer(&mut self, i: u32) {
         let src = &mut self.sources[i as usize];
         let Some(ev) = src.cursor.peek() else { return };

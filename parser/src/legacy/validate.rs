@@ -416,7 +416,8 @@ impl Validator {
             EventType::USER_REGION => match ev.args[1] {
                 0 => self.regions.push(ev.g, idx, *ev),
                 1 => {
-                    if let Some((start_idx, start)) = self.regions.top(ev.g) {
+                    // Popped before the checks: on an error the state is dropped.
+                    if let Some((start_idx, start)) = self.regions.pop(ev.g) {
                         let strings = tables.strings;
                         let same_name = start.args[2] == ev.args[2]
                             || strings.get(start.args[2]) == strings.get(ev.args[2]);
@@ -430,7 +431,6 @@ impl Validator {
                                 },
                             ));
                         }
-                        self.regions.pop(ev.g);
                         link(start_idx);
                     }
                 }
@@ -492,24 +492,14 @@ impl Regions {
         };
     }
 
-    /// The innermost open region of `g`: its start's index and event.
-    fn top(&self, g: u64) -> Option<(u32, Event)> {
-        let top = self.top.get(g);
-        (top != NONE).then(|| {
-            let (idx, ev, _) = self.nodes[top as usize];
-            (idx, ev)
-        })
-    }
-
     /// Closes the innermost open region of `g`; returns its start.
+    #[inline]
     fn pop(&mut self, g: u64) -> Option<(u32, Event)> {
-        let top = self.top.get(g);
-        if top == NONE {
-            return None;
-        }
-        let (idx, event, below) = self.nodes[top as usize];
+        // Looked up before it is set: goroutines without regions get no page.
+        let node = self.top.get(g);
+        let &(idx, event, below) = self.nodes.get(node as usize)?;
         self.top.set(g, below);
-        self.free.push(top);
+        self.free.push(node);
         Some((idx, event))
     }
 }
