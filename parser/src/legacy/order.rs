@@ -163,7 +163,7 @@ impl Frontier {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, entry: (i64, u64, u32)) {
         match self {
             Frontier::Few(v) => v.push((few_key(entry.0, entry.1), entry.2)),
@@ -172,7 +172,7 @@ impl Frontier {
     }
 
     /// The list whose head comes next.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<u32> {
         match self {
             Frontier::Few(v) => {
