@@ -306,7 +306,7 @@ impl<T: Copy> IdMap<T> {
     }
 
     /// The record of `id`.
-    #[inline]
+    #[inline(always)]
     pub fn get(&self, id: u64) -> T {
         // Ids from DIRECT_LIMIT on index past the page table.
         match self.pages.get((id >> PAGE_BITS) as usize) {
@@ -322,7 +322,7 @@ impl<T: Copy> IdMap<T> {
     }
 
     /// The record of `id`, mutably.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, id: u64) -> &mut T {
         self.accesses += 1;
         let page = (id >> PAGE_BITS) as usize;
@@ -356,7 +356,7 @@ impl<T: Copy> IdMap<T> {
     }
 
     /// Sets the record of `id`.
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, id: u64, value: T) {
         *self.get_mut(id) = value;
     }

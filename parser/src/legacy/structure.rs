@@ -395,6 +395,14 @@ impl Structure {
     #[inline]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
+        if t.has_timestamp()
+            && self.index
+            && t != EventType::CPU_SAMPLE
+            && raw.offset() <= MAX_OFFSET
+            && p_code(self.state.p).is_some()
+        {
+            return self.count_event(raw, t);
+        }
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
@@ -459,13 +467,6 @@ impl Structure {
 
     #[inline]
     fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
-        if self.index
-            && t != EventType::CPU_SAMPLE
-            && raw.offset() <= MAX_OFFSET
-            && p_code(self.state.p).is_some()
-        {
-            return self.count_event(raw, t, v);
-        }
         let stacks = &mut self.stacks;
         let messages = &mut self.messages;
         let (key, ev, seq) =
@@ -504,12 +505,16 @@ impl Structure {
 
     /// Index mode, an event that keeps nothing and cannot fail but on the event count: what
     /// [`BatchState::event`] would record of it in the tables (its stack's handle, its message),
-    /// counted. The second pass decodes it again.
+    /// counted. Of its values only the last, the stack, is decoded; the second pass decodes it
+    /// again.
     #[inline]
-    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
-        let lead = if self.old { 2 } else { 1 };
-        if t.has_stack() && v.len() > lead {
-            self.stacks.handle(v[v.len() - 1]);
+    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType) -> Result<(), Error> {
+        if t.has_stack() {
+            let lead = if self.old { 2 } else { 1 };
+            let (n, stack) = last_value(raw.value_bytes());
+            if n > lead {
+                self.stacks.handle(stack);
+            }
         }
         match t {
             EventType::USER_LOG => {
@@ -583,6 +588,32 @@ pub(crate) fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     read_values_long(bytes, out)
 }
 
+/// What [`read_values`] gives of `bytes`: how many values, and the last of them (0 when none).
+#[inline]
+pub(crate) fn last_value(bytes: &[u8]) -> (usize, u64) {
+    let n = bytes.iter().filter(|&&b| b < 0x80).count();
+    match bytes.last() {
+        // The usual case: every varint terminated, no more than read_values keeps.
+        Some(&end) if end < 0x80 && n <= MAX_VALUES => {
+            let mut start = bytes.len() - 1;
+            while start > 0 && bytes[start - 1] >= 0x80 {
+                start -= 1;
+            }
+            let mut value = 0u64;
+            // Bits beyond 64 in a 10-byte varint are dropped, as Go does.
+            for (i, &b) in bytes[start..].iter().take(10).enumerate() {
+                value |= u64::from(b & 0x7f) << (7 * i);
+            }
+            (n, value)
+        }
+        _ => {
+            let mut v = [0u64; MAX_VALUES];
+            let n = read_values(bytes, &mut v);
+            (n, n.checked_sub(1).map_or(0, |last| v[last]))
+        }
+    }
+}
+
 fn read_values_long(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     let mut n = 0;
     let mut value = 0u64;
@@ -622,5 +653,26 @@ mod tests {
         assert_eq!(&out[..n], [1, 300, (1 << 35) - 1]);
         let n = read_values(&[0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x8c], &mut out);
         assert_eq!(&out[..n], [5, 6, 7, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn last_value_is_what_read_values_ends_with() {
+        let cases: [&[u8]; 9] = [
+            &[],
+            &[0x80],
+            &[0x01],
+            &[0x01, 0xac, 0x02],
+            &[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+            &[0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x03],
+            &[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x85],
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        ];
+        for bytes in cases {
+            let mut out = [0; MAX_VALUES];
+            let n = read_values(bytes, &mut out);
+            let want = (n, if n > 0 { out[n - 1] } else { 0 });
+            assert_eq!(last_value(bytes), want, "{bytes:x?}");
+        }
     }
 }
