@@ -248,17 +248,24 @@ impl Stacks {
     }
 
     /// The handle of Go's stack id `id` (0 for id 0).
-    #[inline]
+    #[inline(always)]
     pub fn handle(&mut self, id: u64) -> u32 {
         if id == 0 {
             return 0;
         }
-        let h = self.handles.get_mut(id);
-        if *h == 0 {
-            *h = self.entries.len() as u32;
-            self.entries.push(StackEntry { id, start: 0, len: 0 });
+        match *self.handles.get_mut(id) {
+            0 => self.new_handle(id),
+            h => h,
         }
-        *h
+    }
+
+    /// Hands out the handle of Go's stack id `id`, not seen before.
+    #[cold]
+    fn new_handle(&mut self, id: u64) -> u32 {
+        let h = self.entries.len() as u32;
+        self.handles.set(id, h);
+        self.entries.push(StackEntry { id, start: 0, len: 0 });
+        h
     }
 
     /// The handle already given to Go's stack id `id` (0 for none).
