@@ -427,7 +427,7 @@ impl Validator {
                                 ErrorKind::RegionMisuse {
                                     g: ev.g,
                                     end: quoted_line(ev, tables),
-                                    start: quoted_line(&start, tables),
+                                    start: quoted_line(start, tables),
                                 },
                             ));
                         }
@@ -492,15 +492,16 @@ impl Regions {
         };
     }
 
-    /// Closes the innermost open region of `g`; returns its start.
+    /// Closes the innermost open region of `g`; returns its start (its index, and the event,
+    /// which stays in place until the next push).
     #[inline]
-    fn pop(&mut self, g: u64) -> Option<(u32, Event)> {
+    fn pop(&mut self, g: u64) -> Option<(u32, &Event)> {
         // Looked up before it is set: goroutines without regions get no page.
         let node = self.top.get(g);
-        let &(idx, event, below) = self.nodes.get(node as usize)?;
-        self.top.set(g, below);
+        let (idx, event, below) = self.nodes.get(node as usize)?;
+        self.top.set(g, *below);
         self.free.push(node);
-        Some((idx, event))
+        Some((*idx, event))
     }
 }
 
