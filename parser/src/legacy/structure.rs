@@ -40,12 +40,21 @@ pub(crate) struct BatchRef {
 
 /// What decoding an event depends on: the running P, goroutine, time base and (Go 1.5/1.6)
 /// global sequence of the batch being read.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct BatchState {
     pub p: i64,
+    /// The P's code in an event, once per batch (`None`: beyond what an event holds).
+    code: Option<u32>,
     pub g: u64,
     pub ts: i64,
     pub seq: i64,
+}
+
+impl Default for BatchState {
+    /// Before any batch: P 0's.
+    fn default() -> Self {
+        BatchState { p: 0, code: p_code(0), g: 0, ts: 0, seq: 0 }
+    }
 }
 
 impl BatchState {
@@ -53,6 +62,7 @@ impl BatchState {
     #[inline]
     pub fn start(&mut self, v: &[u64], old: bool) {
         self.p = v[0] as i64;
+        self.code = p_code(self.p);
         if old {
             self.seq = v[1] as i64;
             self.ts = v[2] as i64;
@@ -84,7 +94,7 @@ impl BatchState {
         let ts = self.ts.wrapping_add(v[k] as i64);
         self.ts = ts;
         k += 1;
-        let mut ev = Event::new(raw.offset(), t, self.p, self.g, ts)?;
+        let mut ev = Event::with_p_code(raw.offset(), t, self.code, self.p, self.g, ts)?;
         let mut rest = &v[k..];
         if t.has_stack() {
             if let Some((&stk, args)) = rest.split_last() {
@@ -406,7 +416,7 @@ impl Structure {
             && self.index
             && t != EventType::CPU_SAMPLE
             && raw.offset() <= MAX_OFFSET
-            && p_code(self.state.p).is_some()
+            && self.state.code.is_some()
         {
             return self.count_event(raw, t);
         }
