@@ -131,12 +131,6 @@ impl<T> Chunked<T> {
         self.chunks.get(index >> CHUNK_BITS)?.get(index & (CHUNK - 1))
     }
 
-    /// The element at `index`, mutably.
-    #[inline]
-    pub fn get_mut(&mut self, index: usize) -> Option<&mut T> {
-        self.chunks.get_mut(index >> CHUNK_BITS)?.get_mut(index & (CHUNK - 1))
-    }
-
     /// The elements in order.
     #[cfg(test)]
     pub fn iter(&self) -> impl Iterator<Item = &T> + '_ {
@@ -146,6 +140,11 @@ impl<T> Chunked<T> {
     /// The chunks, in order (all full but the last).
     pub fn chunks(&self) -> &[Vec<T>] {
         &self.chunks
+    }
+
+    /// The chunks, in order (all full but the last), mutably.
+    pub fn chunks_mut(&mut self) -> &mut [Vec<T>] {
+        &mut self.chunks
     }
 
     /// Keeps the first `len` elements.
@@ -261,7 +260,7 @@ impl<T> Cursor<T> {
 }
 
 /// Ids below this may use the paged table; above, a hash map. A table of 2^24 / 256 page slots
-/// (1 MiB) is the most a hostile id can make us allocate up front.
+/// (576 KiB) is the most a hostile id can make us allocate up front.
 const DIRECT_LIMIT: u64 = 1 << 24;
 const PAGE_BITS: u32 = 8;
 const PAGE: usize = 1 << PAGE_BITS;
@@ -269,12 +268,6 @@ const PAGE: usize = 1 << PAGE_BITS;
 const FREE_PAGES: u64 = 16;
 /// One more page allowed per this many accesses.
 const ACCESSES_PER_PAGE: u64 = 128;
-
-/// A page slot of an [`IdMap`] whose ids all hold the default.
-const EMPTY: u32 = u32::MAX;
-/// A page slot of an [`IdMap`] whose ids live in the hash map (the page budget was spent when
-/// it was needed).
-const SPILLED: u32 = u32::MAX - 1;
 
 /// A map from `u64` ids to small `Copy` records, every id present with a default value.
 ///
@@ -284,11 +277,15 @@ const SPILLED: u32 = u32::MAX - 1;
 /// pages number fewer than 16 plus one per 128 accesses (ids spread thin, as hostile input can
 /// spread them, would otherwise cost a page each); the ids of pages not allocated, and huge
 /// ids, go to a hash map.
+///
+/// The record of an id whose page is allocated is one bounds check and one null check away.
 #[derive(Clone, Debug)]
 pub(crate) struct IdMap<T> {
-    /// Per page of ids, its index in `records`, or [`EMPTY`] or [`SPILLED`].
-    pages: Vec<u32>,
-    records: Vec<Box<[T; PAGE]>>,
+    /// Per page of ids, its records once allocated.
+    pages: Vec<Option<Box<[T; PAGE]>>>,
+    /// Per page of ids, whether its ids live in the hash map (the page budget was spent when
+    /// it was needed).
+    spilled: Vec<bool>,
     allocated: u64,
     accesses: u64,
     far: HashMap<u64, T>,
@@ -300,7 +297,7 @@ impl<T: Copy> IdMap<T> {
     pub fn new(default: T) -> IdMap<T> {
         IdMap {
             pages: Vec::new(),
-            records: Vec::new(),
+            spilled: Vec::new(),
             allocated: 0,
             accesses: 0,
             far: HashMap::new(),
@@ -308,56 +305,66 @@ impl<T: Copy> IdMap<T> {
         }
     }
 
-    /// The slot of the page of `id`: its index in `records`, [`EMPTY`] or [`SPILLED`].
-    #[inline]
-    fn slot(&self, id: u64) -> u32 {
-        if id < DIRECT_LIMIT {
-            match self.pages.get((id >> PAGE_BITS) as usize) {
-                Some(&s) => s,
-                None => EMPTY,
-            }
-        } else {
-            SPILLED
+    /// The record of `id`.
+    #[inline(always)]
+    pub fn get(&self, id: u64) -> T {
+        // Ids from DIRECT_LIMIT on index past the page table.
+        match self.pages.get((id >> PAGE_BITS) as usize) {
+            Some(Some(records)) => records[id as usize & (PAGE - 1)],
+            _ => self.get_far(id),
         }
     }
 
-    /// The record of `id`.
-    #[inline]
-    pub fn get(&self, id: u64) -> T {
-        let s = self.slot(id);
-        if s < SPILLED {
-            return self.records[s as usize][id as usize & (PAGE - 1)];
-        }
-        if s == EMPTY {
-            return self.default;
-        }
+    /// The record of an id without a page: in the hash map, or the default.
+    #[cold]
+    fn get_far(&self, id: u64) -> T {
         self.far.get(&id).copied().unwrap_or(self.default)
     }
 
     /// The record of `id`, mutably.
-    #[inline]
+    #[inline(always)]
     pub fn get_mut(&mut self, id: u64) -> &mut T {
         self.accesses += 1;
-        let mut s = self.slot(id);
-        if s == EMPTY {
-            s = self.add_page((id >> PAGE_BITS) as usize);
+        let page = (id >> PAGE_BITS) as usize;
+        if !matches!(self.pages.get(page), Some(Some(_))) {
+            self.add_page(id);
         }
-        if s < SPILLED {
-            return &mut self.records[s as usize][id as usize & (PAGE - 1)];
+        match self.pages.get_mut(page) {
+            Some(Some(records)) => &mut records[id as usize & (PAGE - 1)],
+            _ => self.far.entry(id).or_insert(self.default),
         }
-        self.far.entry(id).or_insert(self.default)
+    }
+
+    /// Allocates the page of `id` (below [`DIRECT_LIMIT`], not allocated) if the budget allows,
+    /// else its ids go to the hash map for good.
+    #[cold]
+    fn add_page(&mut self, id: u64) {
+        let page = (id >> PAGE_BITS) as usize;
+        if id >= DIRECT_LIMIT || self.spilled.get(page).copied().unwrap_or(false) {
+            return;
+        }
+        if page >= self.pages.len() {
+            self.pages.resize_with(page + 1, || None);
+            self.spilled.resize(page + 1, false);
+        }
+        if self.allocated < FREE_PAGES + self.accesses / ACCESSES_PER_PAGE {
+            self.allocated += 1;
+            self.pages[page] = Some(Box::new([self.default; PAGE]));
+        } else {
+            self.spilled[page] = true;
+        }
     }
 
     /// Sets the record of `id`.
-    #[inline]
+    #[inline(always)]
     pub fn set(&mut self, id: u64, value: T) {
         *self.get_mut(id) = value;
     }
 
     /// Every record touched so far (and the rest of their pages), with its id, in no order.
     pub fn iter(&self) -> impl Iterator<Item = (u64, T)> + '_ {
-        let pages = self.pages.iter().enumerate().flat_map(|(i, &s)| {
-            let records = if s < SPILLED { &self.records[s as usize][..] } else { &[] };
+        let pages = self.pages.iter().enumerate().flat_map(|(i, records)| {
+            let records = records.as_deref().map_or(&[][..], |r| &r[..]);
             records.iter().enumerate().map(move |(j, &v)| (((i as u64) << PAGE_BITS) | j as u64, v))
         });
         pages.chain(self.far.iter().map(|(&id, &v)| (id, v)))
@@ -367,28 +374,10 @@ impl<T: Copy> IdMap<T> {
     /// key, the value and one control byte per bucket, buckets at the map's capacity).
     pub fn bytes_held(&self) -> usize {
         let record = std::mem::size_of::<T>();
-        self.pages.capacity() * 4
-            + self.records.capacity() * 8
-            + self.records.len() * PAGE * record
+        self.pages.capacity() * 8
+            + self.spilled.capacity()
+            + self.allocated as usize * PAGE * record
             + self.far.capacity() * (8 + record + 1)
-    }
-
-    /// Allocates page `page` (of ids below [`DIRECT_LIMIT`], empty) if the budget allows, else
-    /// the page spills; returns its slot.
-    #[cold]
-    fn add_page(&mut self, page: usize) -> u32 {
-        if page >= self.pages.len() {
-            self.pages.resize(page + 1, EMPTY);
-        }
-        let s = if self.allocated < FREE_PAGES + self.accesses / ACCESSES_PER_PAGE {
-            self.allocated += 1;
-            self.records.push(Box::new([self.default; PAGE]));
-            self.records.len() as u32 - 1
-        } else {
-            SPILLED
-        };
-        self.pages[page] = s;
-        s
     }
 }
 

@@ -237,12 +237,26 @@ const _: () = assert!(std::mem::size_of::<Event>() == 56);
 
 impl Event {
     /// A new event; fails when the offset or P is beyond what the packing holds.
-    #[inline]
+    #[cfg(test)]
     pub(crate) fn new(offset: u64, t: EventType, p: i64, g: u64, ts: i64) -> Result<Event, Error> {
+        Event::with_p_code(offset, t, p_code(p), p, g, ts)
+    }
+
+    /// A new event on P `p`, whose [`p_code`] is `code` (computed once for many events); fails
+    /// when the offset or P is beyond what the packing holds.
+    #[inline]
+    pub(crate) fn with_p_code(
+        offset: u64,
+        t: EventType,
+        code: Option<u32>,
+        p: i64,
+        g: u64,
+        ts: i64,
+    ) -> Result<Event, Error> {
         if offset > MAX_OFFSET {
             return Err(limit(offset, Limit::Offset, offset, MAX_OFFSET));
         }
-        let Some(code) = p_code(p) else {
+        let Some(code) = code else {
             return Err(limit(offset, Limit::ProcId, p as u64, MAX_P as u64));
         };
         Ok(Event { ts, g, args: [0; 3], packed: pack(offset, t.code(), code), stack: 0, link: NONE })

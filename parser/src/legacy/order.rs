@@ -136,16 +136,80 @@ struct Source<S> {
 }
 
 /// The frontier: at most one event per list, keyed by (time, offset); the smallest comes next.
-/// A plain array scanned for the minimum while lists are few (the usual case: one per P plus
-/// two), a binary heap beyond.
+/// While lists are few (the usual case: one per P plus two), [`Few`]; a binary heap beyond.
 pub(crate) enum Frontier {
-    /// Keys as one number each ([`few_key`]), and the list.
-    Few(Vec<(u128, u32)>),
+    Few(Few),
     Many(BinaryHeap<Reverse<(i64, u64, u32)>>),
 }
 
-/// Lists up to which the frontier is a plain array.
+/// Lists up to which the frontier is a [`Few`].
 const FEW_LISTS: usize = 16;
+
+/// No key: none is this large (offsets stay below 2^40).
+const NO_KEY: u128 = u128::MAX;
+
+/// The frontier of few lists: one entry aside (the first pushed once the aside slot is free:
+/// in the merge, the next head of the list that just gave an event, which most often gives the
+/// next one too), the others in an array whose smallest key is known. A pop that takes the
+/// entry aside costs one comparison; one that takes the array's smallest scans the array for
+/// the next smallest.
+pub(crate) struct Few {
+    /// Keys as one number each ([`few_key`]), and the list.
+    aside: Option<(u128, u32)>,
+    rest: Vec<(u128, u32)>,
+    /// The position of the smallest key of `rest`, and that key ([`NO_KEY`] when empty).
+    min: usize,
+    min_key: u128,
+}
+
+impl Few {
+    #[inline(always)]
+    fn push(&mut self, entry: (u128, u32)) {
+        if self.aside.is_none() {
+            self.aside = Some(entry);
+            return;
+        }
+        self.push_rest(entry);
+    }
+
+    #[inline(always)]
+    fn push_rest(&mut self, entry: (u128, u32)) {
+        if entry.0 < self.min_key {
+            (self.min, self.min_key) = (self.rest.len(), entry.0);
+        }
+        self.rest.push(entry);
+    }
+
+    #[inline(always)]
+    fn pop(&mut self) -> Option<u32> {
+        match self.aside.take() {
+            Some(aside) if aside.0 < self.min_key => {
+                crate::steps::add(1);
+                Some(aside.1)
+            }
+            aside => {
+                if self.rest.is_empty() {
+                    return None;
+                }
+                let taken = self.rest.swap_remove(self.min).1;
+                self.rest.extend(aside);
+                self.rescan();
+                Some(taken)
+            }
+        }
+    }
+
+    /// Finds the smallest key of `rest` again.
+    fn rescan(&mut self) {
+        crate::steps::add(self.rest.len());
+        (self.min, self.min_key) = (0, NO_KEY);
+        for (i, e) in self.rest.iter().enumerate() {
+            if e.0 < self.min_key {
+                (self.min, self.min_key) = (i, e.0);
+            }
+        }
+    }
+}
 
 /// The (time, offset) key of a frontier entry as one number of the same order.
 #[inline]
@@ -156,35 +220,25 @@ fn few_key(ts: i64, offset: u64) -> u128 {
 impl Frontier {
     pub fn new(lists: usize) -> Frontier {
         if lists <= FEW_LISTS {
-            Frontier::Few(Vec::with_capacity(lists))
+            Frontier::Few(Few { aside: None, rest: Vec::with_capacity(lists), min: 0, min_key: NO_KEY })
         } else {
             Frontier::Many(BinaryHeap::with_capacity(lists))
         }
     }
 
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, entry: (i64, u64, u32)) {
         match self {
-            Frontier::Few(v) => v.push((few_key(entry.0, entry.1), entry.2)),
+            Frontier::Few(f) => f.push((few_key(entry.0, entry.1), entry.2)),
             Frontier::Many(h) => h.push(Reverse(entry)),
         }
     }
 
     /// The list whose head comes next.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<u32> {
         match self {
-            Frontier::Few(v) => {
-                crate::steps::add(v.len());
-                let (&first, rest) = v.split_first()?;
-                let (mut best, mut best_key) = (0, first.0);
-                for (k, e) in rest.iter().enumerate() {
-                    if e.0 < best_key {
-                        (best, best_key) = (k + 1, e.0);
-                    }
-                }
-                Some(v.swap_remove(best).1)
-            }
+            Frontier::Few(f) => f.pop(),
             Frontier::Many(h) => {
                 crate::steps::add(1);
                 h.pop().map(|Reverse(e)| e.2)
@@ -194,7 +248,7 @@ impl Frontier {
 
     fn bytes_held(&self) -> usize {
         match self {
-            Frontier::Few(v) => v.capacity() * std::mem::size_of::<(u128, u32)>(),
+            Frontier::Few(f) => f.rest.capacity() * std::mem::size_of::<(u128, u32)>(),
             Frontier::Many(h) => h.capacity() * std::mem::size_of::<(i64, u64, u32)>(),
         }
     }
@@ -253,7 +307,7 @@ impl Blocked {
 
 impl<S: EventSource> Merge<S> {
     /// Puts the head of list `i` into the frontier if it is ready; else it waits on its key.
-    #[inline]
+    #[inline(always)]
     fn offer(&mut self, i: u32) {
         let src = &mut self.sources[i as usize];
         let Some(ev) = src.cursor.peek() else { return };
@@ -611,6 +665,36 @@ mod tests {
             let mut want: Vec<_> = times.iter().enumerate().map(|(i, &t)| (t, i as u64)).collect();
             want.sort_by_key(|&(t, _)| t);
             assert_eq!(got, want, "budget {budget}");
+        }
+    }
+
+    #[test]
+    fn frontiers_pop_the_smallest_key() {
+        // Both shapes against a sorted reference, on pushes and pops interleaved as the merge
+        // makes them (a list is in at most once; keys differ by their offsets).
+        for lists in [3usize, FEW_LISTS + 1] {
+            let mut frontier = Frontier::new(lists);
+            let mut reference = std::collections::BTreeSet::new();
+            let mut x = 12345u64;
+            let mut next_key = |l: u32| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((x >> 40) as i64 % 50 - 10, x >> 60 << 8 | u64::from(l), l)
+            };
+            for l in 0..lists as u32 {
+                let e = next_key(l);
+                frontier.push(e);
+                reference.insert(e);
+            }
+            for step in 0..2000 {
+                let want = reference.pop_first().map(|e| e.2);
+                assert_eq!(frontier.pop(), want, "{lists} lists, step {step}");
+                let Some(l) = want else { break };
+                if step % 7 != 6 {
+                    let e = next_key(l);
+                    frontier.push(e);
+                    reference.insert(e);
+                }
+            }
         }
     }
 

@@ -40,12 +40,21 @@ pub(crate) struct BatchRef {
 
 /// What decoding an event depends on: the running P, goroutine, time base and (Go 1.5/1.6)
 /// global sequence of the batch being read.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct BatchState {
     pub p: i64,
+    /// The P's code in an event, once per batch (`None`: beyond what an event holds).
+    code: Option<u32>,
     pub g: u64,
     pub ts: i64,
     pub seq: i64,
+}
+
+impl Default for BatchState {
+    /// Before any batch: P 0's.
+    fn default() -> Self {
+        BatchState { p: 0, code: p_code(0), g: 0, ts: 0, seq: 0 }
+    }
 }
 
 impl BatchState {
@@ -53,6 +62,7 @@ impl BatchState {
     #[inline]
     pub fn start(&mut self, v: &[u64], old: bool) {
         self.p = v[0] as i64;
+        self.code = p_code(self.p);
         if old {
             self.seq = v[1] as i64;
             self.ts = v[2] as i64;
@@ -84,7 +94,7 @@ impl BatchState {
         let ts = self.ts.wrapping_add(v[k] as i64);
         self.ts = ts;
         k += 1;
-        let mut ev = Event::new(raw.offset(), t, self.p, self.g, ts)?;
+        let mut ev = Event::with_p_code(raw.offset(), t, self.code, self.p, self.g, ts)?;
         let mut rest = &v[k..];
         if t.has_stack() {
             if let Some((&stk, args)) = rest.split_last() {
@@ -248,17 +258,24 @@ impl Stacks {
     }
 
     /// The handle of Go's stack id `id` (0 for id 0).
-    #[inline]
+    #[inline(always)]
     pub fn handle(&mut self, id: u64) -> u32 {
         if id == 0 {
             return 0;
         }
-        let h = self.handles.get_mut(id);
-        if *h == 0 {
-            *h = self.entries.len() as u32;
-            self.entries.push(StackEntry { id, start: 0, len: 0 });
+        match *self.handles.get_mut(id) {
+            0 => self.new_handle(id),
+            h => h,
         }
-        *h
+    }
+
+    /// Hands out the handle of Go's stack id `id`, not seen before.
+    #[cold]
+    fn new_handle(&mut self, id: u64) -> u32 {
+        let h = self.entries.len() as u32;
+        self.handles.set(id, h);
+        self.entries.push(StackEntry { id, start: 0, len: 0 });
+        h
     }
 
     /// The handle already given to Go's stack id `id` (0 for none).
@@ -395,6 +412,14 @@ impl Structure {
     #[inline]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
+        if t.has_timestamp()
+            && self.index
+            && t != EventType::CPU_SAMPLE
+            && raw.offset() <= MAX_OFFSET
+            && self.state.code.is_some()
+        {
+            return self.count_event(raw, t);
+        }
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
@@ -459,13 +484,6 @@ impl Structure {
 
     #[inline]
     fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
-        if self.index
-            && t != EventType::CPU_SAMPLE
-            && raw.offset() <= MAX_OFFSET
-            && p_code(self.state.p).is_some()
-        {
-            return self.count_event(raw, t, v);
-        }
         let stacks = &mut self.stacks;
         let messages = &mut self.messages;
         let (key, ev, seq) =
@@ -504,12 +522,16 @@ impl Structure {
 
     /// Index mode, an event that keeps nothing and cannot fail but on the event count: what
     /// [`BatchState::event`] would record of it in the tables (its stack's handle, its message),
-    /// counted. The second pass decodes it again.
+    /// counted. Of its values only the last, the stack, is decoded; the second pass decodes it
+    /// again.
     #[inline]
-    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
-        let lead = if self.old { 2 } else { 1 };
-        if t.has_stack() && v.len() > lead {
-            self.stacks.handle(v[v.len() - 1]);
+    fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType) -> Result<(), Error> {
+        if t.has_stack() {
+            let lead = if self.old { 2 } else { 1 };
+            let (n, stack) = last_value(raw.value_bytes());
+            if n > lead {
+                self.stacks.handle(stack);
+            }
         }
         match t {
             EventType::USER_LOG => {
@@ -583,6 +605,32 @@ pub(crate) fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     read_values_long(bytes, out)
 }
 
+/// What [`read_values`] gives of `bytes`: how many values, and the last of them (0 when none).
+#[inline]
+pub(crate) fn last_value(bytes: &[u8]) -> (usize, u64) {
+    let n = bytes.iter().filter(|&&b| b < 0x80).count();
+    match bytes.last() {
+        // The usual case: every varint terminated, no more than read_values keeps.
+        Some(&end) if end < 0x80 && n <= MAX_VALUES => {
+            let mut start = bytes.len() - 1;
+            while start > 0 && bytes[start - 1] >= 0x80 {
+                start -= 1;
+            }
+            let mut value = 0u64;
+            // Bits beyond 64 in a 10-byte varint are dropped, as Go does.
+            for (i, &b) in bytes[start..].iter().take(10).enumerate() {
+                value |= u64::from(b & 0x7f) << (7 * i);
+            }
+            (n, value)
+        }
+        _ => {
+            let mut v = [0u64; MAX_VALUES];
+            let n = read_values(bytes, &mut v);
+            (n, n.checked_sub(1).map_or(0, |last| v[last]))
+        }
+    }
+}
+
 fn read_values_long(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     let mut n = 0;
     let mut value = 0u64;
@@ -622,5 +670,26 @@ mod tests {
         assert_eq!(&out[..n], [1, 300, (1 << 35) - 1]);
         let n = read_values(&[0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x8c], &mut out);
         assert_eq!(&out[..n], [5, 6, 7, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn last_value_is_what_read_values_ends_with() {
+        let cases: [&[u8]; 9] = [
+            &[],
+            &[0x80],
+            &[0x01],
+            &[0x01, 0xac, 0x02],
+            &[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f],
+            &[0x01, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x03],
+            &[0x01, 0xac, 0x02, 0xff, 0xff, 0xff, 0xff, 0x7f, 0x85],
+            &[1, 2, 3, 4, 5, 6, 7, 8],
+            &[1, 2, 3, 4, 5, 6, 7, 8, 9, 10],
+        ];
+        for bytes in cases {
+            let mut out = [0; MAX_VALUES];
+            let n = read_values(bytes, &mut out);
+            let want = (n, if n > 0 { out[n - 1] } else { 0 });
+            assert_eq!(last_value(bytes), want, "{bytes:x?}");
+        }
     }
 }

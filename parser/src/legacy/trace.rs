@@ -336,7 +336,7 @@ pub(crate) fn frames<'t>(
 }
 
 /// One raw record through the census and the structure pass.
-#[inline]
+#[inline(always)]
 pub(crate) fn add(census: &mut Census, structure: &mut Structure, event: &RawEvent<'_>) -> Result<(), Error> {
     crate::steps::add(1);
     census.add(event)?;

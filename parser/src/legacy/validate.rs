@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version, Violation};
 
-use super::dense::{Chunked, FastMap, IdMap};
+use super::dense::{Chunked, FastMap, IdMap, CHUNK};
 use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
 use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
@@ -71,11 +71,23 @@ pub(crate) trait Links {
     fn link(&mut self, from: u32, to: u32);
 }
 
-impl Links for Chunked<Event> {
-    /// Sets the link of the stored event `from`.
+/// The events before the current one, in place: the full chunks before its own, and the
+/// events of its chunk before it.
+struct Earlier<'a> {
+    chunks: &'a mut [Vec<Event>],
+    current: &'a mut [Event],
+}
+
+impl Links for Earlier<'_> {
+    /// Sets the link of the earlier event `from`.
     #[inline]
     fn link(&mut self, from: u32, to: u32) {
-        if let Some(e) = self.get_mut(from as usize) {
+        let (chunk, i) = (from as usize / CHUNK, from as usize % CHUNK);
+        let event = match self.chunks.get_mut(chunk) {
+            Some(events) => events.get_mut(i),
+            None => self.current.get_mut(i),
+        };
+        if let Some(e) = event {
             e.link = to;
         }
     }
@@ -91,11 +103,18 @@ pub(crate) fn validate(
     normalise: &Normalise,
 ) -> Result<(), Error> {
     let mut validator = Validator::new(tables.version);
-    for i in 0..events.len() {
-        let mut ev = events.at(i);
-        normalise.apply(&mut ev);
-        validator.step(i as u32, &mut ev, &mut tables, events)?;
-        events.set(i, ev);
+    let chunks = events.chunks_mut();
+    let mut idx = 0;
+    for c in 0..chunks.len() {
+        let (done, rest) = chunks.split_at_mut(c);
+        let Some(chunk) = rest.first_mut() else { break };
+        for i in 0..chunk.len() {
+            let (before, at) = chunk.split_at_mut(i);
+            let Some(ev) = at.first_mut() else { break };
+            normalise.apply(ev);
+            validator.step(idx, ev, &mut tables, &mut Earlier { chunks: done, current: before })?;
+            idx += 1;
+        }
     }
     Ok(())
 }
@@ -157,8 +176,18 @@ impl Validator {
     ) -> Result<(), Error> {
         let version = self.version;
         let t = ev.event_type();
-        let mut g = self.gs.get(ev.g);
-        let mut p = self.ps.get(u64::from(ev.p_code()));
+        // The other goroutine of a creation or an unblock, read before the event's own
+        // goroutine is borrowed; written after it (it is never the event's own: a running
+        // goroutine exists, and a waiting one is not running, so both fail before).
+        let mut other = match t {
+            EventType::GO_CREATE | EventType::GO_UNBLOCK => self.gs.get(ev.args[0]),
+            _ => NEW_G,
+        };
+        let mut write_other = false;
+        let p_code = ev.p_code();
+        // The event's goroutine and P, changed in place (on an error the state is dropped).
+        let g = self.gs.get_mut(ev.g);
+        let p = self.ps.get_mut(u64::from(p_code));
         let fail = |ev: &Event, violation| {
             Err(Error::new(ev.offset(), ErrorKind::Invalid { violation, offset: ev.offset(), time: ev.ts }))
         };
@@ -260,13 +289,12 @@ impl Validator {
                 (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_CREATE => {
-                check_running(ev, &g, &p, true)?;
-                if self.gs.get(ev.args[0]).exists {
+                check_running(ev, g, p, true)?;
+                if other.exists {
                     return fail(ev, Violation::GAlreadyExists { g: ev.args[0] });
                 }
-                let created =
-                    GDesc { exists: true, state: RUNNABLE, ev: idx, ev_type: t, created: true, ..NEW_G };
-                self.gs.set(ev.args[0], created);
+                other = GDesc { exists: true, state: RUNNABLE, ev: idx, ev_type: t, created: true, ..NEW_G };
+                write_other = true;
                 self.start_fns.insert(ev.args[0], ev.args[1]);
             }
             EventType::GO_START | EventType::GO_START_LABEL => {
@@ -293,7 +321,7 @@ impl Validator {
                 g.ev = NONE;
             }
             EventType::GO_END | EventType::GO_STOP => {
-                check_running(ev, &g, &p, false)?;
+                check_running(ev, g, p, false)?;
                 link(g.start);
                 g.start = NONE;
                 g.state = DEAD;
@@ -305,7 +333,7 @@ impl Validator {
                 }
             }
             EventType::GO_SCHED | EventType::GO_PREEMPT => {
-                check_running(ev, &g, &p, false)?;
+                check_running(ev, g, p, false)?;
                 g.state = RUNNABLE;
                 link(g.start);
                 g.start = NONE;
@@ -319,7 +347,7 @@ impl Validator {
                 if ev.p() != TIMER_P && p.g != ev.g {
                     return fail(ev, Violation::PNotRunningGWhileUnpark { p: ev.p(), g: ev.g });
                 }
-                let mut g1 = self.gs.get(ev.args[0]);
+                let g1 = &mut other;
                 if g1.state != WAITING {
                     return fail(ev, Violation::NotWaitingBeforeUnpark { g: ev.args[0] });
                 }
@@ -330,14 +358,14 @@ impl Validator {
                 g1.state = RUNNABLE;
                 (g1.ev, g1.ev_type) = (idx, t);
                 g1.exists = true;
-                self.gs.set(ev.args[0], g1);
+                write_other = true;
             }
             EventType::GO_SYS_CALL => {
-                check_running(ev, &g, &p, false)?;
+                check_running(ev, g, p, false)?;
                 (g.ev, g.ev_type) = (idx, t);
             }
             EventType::GO_SYS_BLOCK => {
-                check_running(ev, &g, &p, false)?;
+                check_running(ev, g, p, false)?;
                 g.state = WAITING;
                 link(g.start);
                 g.start = NONE;
@@ -362,7 +390,7 @@ impl Validator {
             | EventType::GO_BLOCK_COND
             | EventType::GO_BLOCK_NET
             | EventType::GO_BLOCK_GC => {
-                check_running(ev, &g, &p, false)?;
+                check_running(ev, g, p, false)?;
                 g.state = WAITING;
                 (g.ev, g.ev_type) = (idx, t);
                 link(g.start);
@@ -388,7 +416,8 @@ impl Validator {
             EventType::USER_REGION => match ev.args[1] {
                 0 => self.regions.push(ev.g, idx, *ev),
                 1 => {
-                    if let Some((start_idx, start)) = self.regions.top(ev.g) {
+                    // Popped before the checks: on an error the state is dropped.
+                    if let Some((start_idx, start)) = self.regions.pop(ev.g) {
                         let strings = tables.strings;
                         let same_name = start.args[2] == ev.args[2]
                             || strings.get(start.args[2]) == strings.get(ev.args[2]);
@@ -398,11 +427,10 @@ impl Validator {
                                 ErrorKind::RegionMisuse {
                                     g: ev.g,
                                     end: quoted_line(ev, tables),
-                                    start: quoted_line(&start, tables),
+                                    start: quoted_line(start, tables),
                                 },
                             ));
                         }
-                        self.regions.pop(ev.g);
                         link(start_idx);
                     }
                 }
@@ -414,9 +442,15 @@ impl Validator {
             _ => {}
         }
         g.exists = true;
-        self.gs.set(ev.g, g);
-        // Go writes the P's record back under the event's final P (GCP, NetpollP).
-        self.ps.set(u64::from(ev.p_code()), p);
+        if write_other {
+            self.gs.set(ev.args[0], other);
+        }
+        // Go writes the P's record back under the event's final P (GCP, NetpollP): the events
+        // that move to one leave their P's record as it was, and copy it there.
+        if ev.p_code() != p_code {
+            let copy = *p;
+            self.ps.set(u64::from(ev.p_code()), copy);
+        }
         Ok(())
     }
 }
@@ -458,25 +492,16 @@ impl Regions {
         };
     }
 
-    /// The innermost open region of `g`: its start's index and event.
-    fn top(&self, g: u64) -> Option<(u32, Event)> {
-        let top = self.top.get(g);
-        (top != NONE).then(|| {
-            let (idx, ev, _) = self.nodes[top as usize];
-            (idx, ev)
-        })
-    }
-
-    /// Closes the innermost open region of `g`; returns its start.
-    fn pop(&mut self, g: u64) -> Option<(u32, Event)> {
-        let top = self.top.get(g);
-        if top == NONE {
-            return None;
-        }
-        let (idx, event, below) = self.nodes[top as usize];
-        self.top.set(g, below);
-        self.free.push(top);
-        Some((idx, event))
+    /// Closes the innermost open region of `g`; returns its start (its index, and the event,
+    /// which stays in place until the next push).
+    #[inline]
+    fn pop(&mut self, g: u64) -> Option<(u32, &Event)> {
+        // Looked up before it is set: goroutines without regions get no page.
+        let node = self.top.get(g);
+        let (idx, event, below) = self.nodes.get(node as usize)?;
+        self.top.set(g, *below);
+        self.free.push(node);
+        Some((*idx, event))
     }
 }
 
