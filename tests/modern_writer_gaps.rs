@@ -135,6 +135,9 @@ fn cgo_callbacks_go1_23_and_go1_26() {
             "GoBlock 3 1",
             // Generation 1, thread 1: the callback's goroutine, in a syscall.
             "GoCreateSyscall 2",
+            // Generation 1, no thread: P 1, idle all along (1.23: at the trace's start, 1.26: at
+            // the generation's end).
+            "ProcStatus 1 2",
             // Generation 2, thread 1: the goroutine restated (in a syscall on thread 1).
             "GoStatus 2 1 3",
             "GoSyscallEndBlocked ",

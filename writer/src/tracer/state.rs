@@ -39,14 +39,14 @@ pub(crate) const NO_LAST_P: i64 = i64::MIN;
 #[derive(Debug)]
 pub(crate) struct GoState {
     pub(crate) id: u64,
-    /// Sequenced events so far (modern: in `status_gen`); the next `GoStart`/`GoUnblock`/
+    /// Sequenced events so far (modern: in `seq_gen`); the next `GoStart`/`GoUnblock`/
     /// `GoSysExit` writes `seq + 1`.
     pub(crate) seq: u64,
     /// Legacy: P of its last sequenced event ([`NO_LAST_P`] in modern traces).
     pub(crate) last_p: i64,
-    /// Modern: generation of its last status (creation counts): before its first event of a
-    /// later generation, a `GoStatus` is written (0 in legacy traces).
-    pub(crate) status_gen: u64,
+    /// Modern: the generation `seq` counts in (it starts again from 0 in each generation, after
+    /// the goroutine's status; 0 in legacy traces).
+    pub(crate) seq_gen: u64,
     /// Tick of its last event.
     pub(crate) tick: u64,
     /// In a mark assist.
@@ -57,9 +57,9 @@ pub(crate) struct GoState {
 
 impl GoState {
     /// A goroutine just created, at `tick`: legacy, on P `last_p`; modern, with its status
-    /// known in generation `status_gen`.
-    pub(crate) fn new(id: u64, last_p: i64, status_gen: u64, tick: u64) -> GoState {
-        GoState { id, seq: 0, last_p, status_gen, tick, assisting: false, regions: Vec::new() }
+    /// counting its sequence in generation `seq_gen`.
+    pub(crate) fn new(id: u64, last_p: i64, seq_gen: u64, tick: u64) -> GoState {
+        GoState { id, seq: 0, last_p, seq_gen, tick, assisting: false, regions: Vec::new() }
     }
 }
 

@@ -26,6 +26,8 @@
 //! stacks, pool. Waiting happens on condition variables with no other lock held.
 
 mod batch;
+mod book;
+mod pass;
 mod state;
 mod tables;
 mod thread;
@@ -38,11 +40,13 @@ use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use self::batch::BatchBuffer;
+use self::book::{GoBook, ProcBook};
+use self::pass::StatusBatch;
 use self::state::PState;
 pub use self::state::{Proc, SyscallProc};
 use self::tables::{Stacks, Strings, UsedIds};
-use self::thread::MState;
 pub use self::thread::Thread;
+use self::thread::{MState, Pass, TYPES};
 use crate::modern::encoder::{
     max_stack_len, max_string_len, put_cpu_sample, put_frequency, put_stack, put_string, put_sync,
     ClockSnapshot, CpuSample, Encoder, CPU_SAMPLE_LEN, NO_THREAD, SYNC_BODY_LEN,
@@ -106,6 +110,8 @@ struct GenState {
     /// Stacks and strings the events of the acknowledged threads use.
     used: UsedIds,
     generations: u64,
+    /// Events the generation passes wrote (in batches of no thread), by type.
+    counts: Vec<u64>,
 }
 
 /// A table batch shared by the threads (log strings, CPU samples) and its generation.
@@ -198,6 +204,10 @@ pub(crate) struct Shared {
     pub(crate) reasons: Reasons,
     slots: RankedMutex<Vec<Slot>>,
     procs: RankedMutex<Vec<Option<PState>>>,
+    /// Every P's place and status generation.
+    pub(crate) proc_book: ProcBook,
+    /// Every goroutine's state and status generation.
+    pub(crate) go_book: GoBook,
     pub(crate) world: RankedMutex<World>,
     gen: RankedMutex<GenState>,
     opened: Condvar,
@@ -255,6 +265,11 @@ impl Shared {
     /// Thread `m` hands its buffer over for the pending advance and waits for the generation
     /// to close (closing it itself if it is the last).
     pub(crate) fn acknowledge(&self, m: &mut MState) {
+        // The thread's safe point: the statuses it answers for, in the generation it leaves
+        // (not counted as events: a generation of nothing else is not closed).
+        let events = m.gen_events;
+        m.own_statuses(self, Pass::End);
+        m.gen_events = events;
         self.clock.fetch_max(m.last, Ordering::Relaxed);
         m.batch.hand_over(&self.pool);
         let mut st = self.gen.lock();
@@ -309,15 +324,34 @@ impl Shared {
         used.take_from(&mut samples.used);
         let advance = events > 0;
         let next = if advance { gen + 1 } else { gen };
+        // Go 1.26+ write every P's missing status at a generation's end, Go 1.23 at the next
+        // one's start; both the goroutines' at the end (the last generation too).
+        let modern_procs = self.version >= Version::Go1_26;
+        let pass = advance || (last && modern_procs);
+        let mut counts = [0u64; TYPES];
+        let mut start_events = 0;
         if advance || last {
             for s in slots.iter_mut().filter_map(|s| s.state.as_mut()) {
+                if pass {
+                    s.own_statuses(self, Pass::End);
+                    s.gen_events = 0;
+                    used.take_from(&mut s.used);
+                    self.clock.fetch_max(s.last, Ordering::Relaxed);
+                }
                 s.batch.hand_over(&self.pool);
             }
             logs.batch.hand_over(&self.pool);
             samples.batch.hand_over(&self.pool);
             let mut tail = BatchBuffer::default();
-            let time = self.clock.load(Ordering::Relaxed) + 1;
-            if advance {
+            let mut time = self.clock.load(Ordering::Relaxed) + 1;
+            if pass {
+                let mut statuses = StatusBatch::new(&mut tail, &self.pool, gen, time, &mut counts);
+                if modern_procs {
+                    self.proc_book.each_unowned(gen, |p, abandoned| statuses.proc(p, abandoned));
+                }
+                let end = self.next_g.load(Ordering::Relaxed);
+                self.go_book.each_untraced(end, gen, |g| statuses.go(&g, &mut used));
+                time = statuses.finish();
                 self.write_tables(&mut tail, gen, time, &mut used);
             }
             if self.version >= Version::Go1_26 {
@@ -325,6 +359,8 @@ impl Shared {
                 if !last {
                     self.write_sync(&mut tail, next, time + 1);
                 }
+            } else if advance && !last {
+                start_events = self.start_statuses(&mut tail, next, time + 1, &mut counts);
             }
             tail.hand_over(&self.pool);
         }
@@ -333,6 +369,9 @@ impl Shared {
             if advance {
                 s.gen = next;
                 s.prelude = true;
+                if !modern_procs && !last {
+                    s.own_statuses(self, Pass::Procs);
+                }
             }
         }
         logs.gen = next;
@@ -347,10 +386,21 @@ impl Shared {
         st.advancing = false;
         st.closing = false;
         st.acked = 0;
-        st.events = 0;
+        st.events = start_events;
         st.generations += u64::from(advance);
+        st.counts.iter_mut().zip(counts).for_each(|(t, n)| *t += n);
         drop(st);
         self.opened.notify_all();
+    }
+
+    /// Go 1.23's pass at generation `gen`'s start: the status of each P no thread holds, at
+    /// `time`; returns the events written.
+    fn start_statuses(&self, tail: &mut BatchBuffer, gen: u64, time: u64, counts: &mut [u64; TYPES]) -> u64 {
+        let mut statuses = StatusBatch::new(tail, &self.pool, gen, time, counts);
+        self.proc_book.each_unowned(gen, |p, abandoned| statuses.proc(p, abandoned));
+        let written = statuses.written;
+        statuses.finish();
+        written
     }
 
     /// Generation `gen`'s string and stack tables (the strings and stacks its events and CPU
@@ -446,7 +496,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
         let reasons = Reasons::new(&strings);
         let slots = (0..options.threads).map(|m| Slot { state: Some(MState::new(u64::from(m))) }).collect();
         let procs = (0..options.procs)
-            .map(|id| Some(PState { id, seq: 0, status_gen: 0, tick: 0, sweeping: false }))
+            .map(|id| Some(PState { id, seq: 0, seq_gen: 0, tick: 0, sweeping: false }))
             .collect();
         let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1, used: UsedIds::new() };
         let shared = Arc::new(Shared {
@@ -459,10 +509,12 @@ impl<W: Write + Send + 'static> Tracer<W> {
             reasons,
             slots: RankedMutex::new(Rank::Slots, slots),
             procs: RankedMutex::new(Rank::Slots, procs),
+            proc_book: ProcBook::new(options.procs),
+            go_book: GoBook::new(),
             world: RankedMutex::new(Rank::World, World::default()),
             gen: RankedMutex::new(
                 Rank::World,
-                GenState { gen: 1, used: UsedIds::new(), ..GenState::default() },
+                GenState { gen: 1, used: UsedIds::new(), counts: vec![0; TYPES], ..GenState::default() },
             ),
             opened: Condvar::new(),
             epoch: AtomicU64::new(0),
@@ -475,11 +527,18 @@ impl<W: Write + Send + 'static> Tracer<W> {
             next_task: AtomicU64::new(1),
             bytes_written: AtomicU64::new(0),
         });
+        let mut first = BatchBuffer::default();
         if version >= Version::Go1_26 {
-            let mut first = BatchBuffer::default();
             shared.write_sync(&mut first, 1, 1);
-            first.hand_over(&shared.pool);
+        } else {
+            // Go 1.23 starts tracing with the status of every P.
+            let mut counts = [0; TYPES];
+            let events = shared.start_statuses(&mut first, 1, 1, &mut counts);
+            let mut st = shared.gen.lock();
+            st.events = events;
+            st.counts.iter_mut().zip(counts).for_each(|(t, n)| *t += n);
         }
+        first.hand_over(&shared.pool);
         let consumer_shared = Arc::clone(&shared);
         let consumer = Consumer::spawn(move || {
             let header = consumer_shared.version.header();
@@ -594,7 +653,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
         for s in self.shared.slots.lock().iter().filter_map(|s| s.state.as_ref()) {
             stats.add(&s.counts);
         }
-        stats.generations = self.shared.gen.lock().generations;
+        let st = self.shared.gen.lock();
+        stats.add(&st.counts);
+        stats.generations = st.generations;
+        drop(st);
         stats.cpu_samples = self.shared.cpu_samples.load(Ordering::Relaxed);
         stats
     }
