@@ -8,6 +8,12 @@
 //! - Each generation's string and stack tables hold exactly what its events use (and the names
 //!   of those stacks' frames), as the runtime's do: computed from the events by our raw reader.
 //!
+//! - Each generation states every goroutine and P alive in it (a `GoStatus` or `ProcStatus`
+//!   there, unless created there), as the runtime's generation advance makes sure: "alive"
+//!   from our reader's ordered events over the whole trace, statuses from our raw reader. So a
+//!   trace cut to start at a later generation (header kept, earlier batches dropped) reads on
+//!   its own.
+//!
 //! Each trace: Go 1.24's `-d=parsed` (required in CI; format 23 only) and Go 1.27's (optional)
 //! read it to the end, and `gotrace dump` prints exactly what Go 1.27 prints.
 
@@ -15,13 +21,13 @@ mod common;
 mod gotool;
 mod modern_common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Duration;
 
 use gotrace::format::modern::EventType;
 use gotrace::format::Version;
-use gotrace::parser::modern::RawEvents;
+use gotrace::parser::modern::{GoState, RawEvents, Reader};
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Tracer, TracerOptions};
 use gotrace::writer::{BlockReason, Frame, StackId, StateError, TaskId};
@@ -302,5 +308,133 @@ fn synth_tables_hold_what_is_used() {
         assert_eq!(gens.len() as u64, stats.generations + 1, "{label}");
         assert!(gens.len() >= 3, "{label}: {} generations", gens.len());
         go_reads(&trace, version, &label);
+    }
+}
+
+/// Per generation, in file order (by our raw reader; they follow each other from the first): the
+/// goroutines and Ps with a status there, the goroutines created there, and the offset of its
+/// first batch.
+#[derive(Debug, Default)]
+struct GenStatuses {
+    goroutines: BTreeSet<u64>,
+    created: BTreeSet<u64>,
+    procs: BTreeSet<u64>,
+    offset: u64,
+}
+
+fn statuses(trace: &[u8]) -> Vec<GenStatuses> {
+    let mut gens: Vec<(u64, GenStatuses)> = Vec::new();
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            let gen = r.arg(0).unwrap();
+            if gens.last().map(|g| g.0) != Some(gen) {
+                gens.push((gen, GenStatuses { offset: r.offset(), ..GenStatuses::default() }));
+            }
+            continue;
+        }
+        let Some((_, g)) = gens.last_mut() else { continue };
+        // Arguments after the timestamp delta.
+        let first = r.arg(1);
+        if t == EventType::GO_STATUS || t == EventType::GO_STATUS_STACK {
+            g.goroutines.extend(first);
+        } else if t == EventType::PROC_STATUS {
+            g.procs.extend(first);
+        } else if [EventType::GO_CREATE, EventType::GO_CREATE_BLOCKED, EventType::GO_CREATE_SYSCALL]
+            .contains(&t)
+        {
+            g.created.extend(first);
+        }
+    }
+    let numbers: Vec<u64> = gens.iter().map(|g| g.0).collect();
+    let first = numbers.first().copied().unwrap_or(1);
+    assert_eq!(numbers, (first..first + gens.len() as u64).collect::<Vec<_>>(), "generations in file order");
+    gens.into_iter().map(|(_, g)| g).collect()
+}
+
+/// From our reader's ordered events over the whole trace: for each goroutine, the generations
+/// (counted from 1 at the trace's first, by its sync events) of its first and last state
+/// transitions (the last generation if it never ends), and the Ps the trace names.
+fn lives(trace: &[u8], generations: u64) -> (BTreeMap<u64, (u64, u64)>, BTreeSet<u64>) {
+    let mut reader = Reader::new(trace).unwrap();
+    let (mut gen, mut goroutines, mut procs) = (0, BTreeMap::new(), BTreeSet::new());
+    while let Some(ev) = reader.next_event().unwrap() {
+        if let Some(sync) = ev.sync(reader.tables()) {
+            gen = sync.n;
+            continue;
+        }
+        if let Some(p) = ev.proc().filter(|&p| p >= 0) {
+            procs.insert(p as u64);
+        }
+        let Some(t) = ev.state_transition(reader.tables()) else { continue };
+        match (t.resource, t.go) {
+            (gotrace::parser::modern::Resource::Goroutine(g), Some((_, to))) => {
+                let life = goroutines.entry(g as u64).or_insert((gen, generations));
+                if to == GoState::NotExist {
+                    life.1 = gen;
+                }
+            }
+            (gotrace::parser::modern::Resource::Proc(p), _) => {
+                procs.insert(p as u64);
+            }
+            _ => {}
+        }
+    }
+    (goroutines, procs)
+}
+
+/// Every generation of `trace` states every goroutine alive in it (unless created there) and
+/// every P; returns the generations.
+fn every_generation_states_all(trace: &[u8], label: &str) -> Vec<GenStatuses> {
+    let gens = statuses(trace);
+    let (goroutines, procs) = lives(trace, gens.len() as u64);
+    assert!(!goroutines.is_empty() && !procs.is_empty(), "{label}");
+    for (i, g) in gens.iter().enumerate() {
+        let n = i as u64 + 1;
+        let missing: Vec<u64> = goroutines
+            .iter()
+            .filter(|(id, (from, to))| (*from..=*to).contains(&n) && !g.created.contains(id))
+            .map(|(id, _)| *id)
+            .filter(|id| !g.goroutines.contains(id))
+            .collect();
+        assert!(missing.is_empty(), "{label}: generation {n} states no status of goroutines {missing:?}");
+        let missing: Vec<&u64> = procs.difference(&g.procs).collect();
+        assert!(missing.is_empty(), "{label}: generation {n} states no status of Ps {missing:?}");
+    }
+    gens
+}
+
+/// `trace` without its generations before `gen` (the header kept).
+fn from_generation(trace: &[u8], gens: &[GenStatuses], gen: usize) -> Vec<u8> {
+    let mut cut = trace[..16].to_vec();
+    cut.extend_from_slice(&trace[gens[gen - 1].offset as usize..]);
+    cut
+}
+
+/// Synth traces of both versions over many generations: each generation states all its
+/// goroutines and Ps; Go reads the whole trace and the trace cut to start at its second and at
+/// a middle generation, and our dump of each is Go 1.27's.
+#[test]
+fn synth_generations_state_every_goroutine_and_p() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = SynthOptions {
+            procs: 3,
+            goroutines: 50,
+            events: 150_000,
+            version,
+            seed: 5,
+            generation_bytes: Some(16 << 10),
+        };
+        let (trace, _) = synth::run(Vec::new(), &options).unwrap();
+        let label = format!("synth-statuses-{version}");
+        let gens = every_generation_states_all(&trace, &label);
+        assert!(gens.len() >= 4, "{label}: {} generations", gens.len());
+        go_reads(&trace, version, &label);
+        for gen in [2, gens.len() / 2 + 1] {
+            let cut = from_generation(&trace, &gens, gen);
+            let label = format!("{label}-from-{gen}");
+            every_generation_states_all(&cut, &label);
+            go_reads(&cut, version, &label);
+        }
     }
 }

@@ -86,6 +86,8 @@ pub(crate) struct World {
     /// The last GC sequence number used (every GC event uses one).
     pub(crate) gc_seq: u64,
     pub(crate) gc_floor: u64,
+    /// The generation the running GC cycle is known in (its `GCBegin`'s, or a `GCActive`'s).
+    pub(crate) gc_active_gen: u64,
     pub(crate) stw_running: bool,
     pub(crate) stw_floor: u64,
 }

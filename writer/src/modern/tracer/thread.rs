@@ -139,6 +139,28 @@ impl MState {
             self.go_status(shared, ts, &mut g, status, m);
             self.g = Some(g);
         }
+        // A GC cycle that runs on into this generation is stated in it by the first goroutine
+        // to run here (the runtime: the advancing goroutine, at the generation's start).
+        if pass == Pass::Start && self.g.is_some() && self.p.is_some() && !self.syscall {
+            self.gc_active(shared, ts);
+        }
+    }
+
+    /// `GCActive` (by a running goroutine), if a GC cycle runs that this generation does not
+    /// know of yet.
+    fn gc_active(&mut self, shared: &Shared, ts: u64) {
+        let seq = {
+            let mut w = shared.world.lock();
+            let due = w.gc_running && w.gc_active_gen != self.gen;
+            if due {
+                w.gc_seq += 1;
+                w.gc_active_gen = self.gen;
+            }
+            due.then_some(w.gc_seq)
+        };
+        if let Some(seq) = seq {
+            self.put(shared, ts, &Event::GcActive { seq });
+        }
     }
 
     /// Writes one event at `ts` (moved after the previous event if not already) and returns
@@ -790,6 +812,7 @@ impl<'t> Thread<'t> {
             }
             w.gc_running = true;
             w.gc_seq += 1;
+            w.gc_active_gen = st.gen;
             (w.gc_seq, w.gc_floor)
         };
         let tick = st.put(shared, ts.max(floor), &Event::GcBegin { seq, stack: stack.0 });
@@ -804,6 +827,7 @@ impl<'t> Thread<'t> {
             Ok(st) => st,
             Err(error) => return Err(Refused { error, handle: cycle }),
         };
+        st.gc_active(shared, ts.max(cycle.tick));
         let seq = {
             let mut w = shared.world.lock();
             w.gc_seq += 1;
