@@ -438,3 +438,112 @@ fn synth_generations_state_every_goroutine_and_p() {
         }
     }
 }
+
+/// The timed events of `trace` by batch, in file order: `(generation, thread, [(time, event)])`,
+/// times absolute (the batch's time plus the deltas).
+fn batches(trace: &[u8]) -> Vec<(u64, u64, Vec<(u64, String)>)> {
+    let mut out: Vec<(u64, u64, Vec<(u64, String)>)> = Vec::new();
+    let mut time = 0;
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            out.push((r.arg(0).unwrap(), r.arg(1).unwrap(), Vec::new()));
+            time = r.arg(2).unwrap();
+        } else if t.is_timed() && t != EventType::CLOCK_SNAPSHOT {
+            time += r.arg(0).unwrap();
+            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
+            out.last_mut().unwrap().2.push((time, format!("{} {}", r.name(), args.join(" "))));
+        }
+    }
+    out
+}
+
+/// A generation in which nothing happens states, by hand from the runtime's rules: the P a
+/// thread left in a blocking syscall (`Syscall`) and that thread's goroutine (`Syscall` on it),
+/// on that thread; the P another thread holds (`Running`), on it; and in a batch of no thread
+/// the idle P (`Idle`), the blocked goroutine (`Waiting`, with the stack it blocked at, then its
+/// mark assist), the goroutine never run (`Runnable`, at its start stack) and the callback's
+/// goroutine in a syscall on a thread without a P (`Syscall` on that thread), after every other
+/// event of the generation. Ps no thread holds: 26 at the generation's end, 23 at its start
+/// (and every P at the trace's start).
+#[test]
+fn an_untouched_generation_states_everything_where_the_runtime_does() {
+    const NO: u64 = u64::MAX;
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).threads(3).procs(3)).unwrap();
+        let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
+        let (mut m0, mut m1, mut m2) =
+            (tracer.thread(0).unwrap(), tracer.thread(1).unwrap(), tracer.thread(2).unwrap());
+        m0.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+        let g1 = m0.go_create(11, f, StackId::NONE).unwrap();
+        let g2 = m0.go_create(12, f, StackId::NONE).unwrap();
+        m0.go_start(13, g1).unwrap();
+        m0.gc_mark_assist_begin(14, StackId::NONE).unwrap();
+        let _g1 = m0.go_block(15, BlockReason::Gc, f).unwrap();
+        m0.go_start(16, g2).unwrap();
+        m0.go_syscall_begin(17, f).unwrap();
+        let _p0 = m0.go_syscall_release().unwrap();
+        m1.proc_start(20, tracer.proc(1).unwrap()).unwrap();
+        let _g3 = m1.go_create(21, f, StackId::NONE).unwrap();
+        m2.go_create_syscall(30).unwrap();
+        drop((m0, m1, m2));
+        tracer.advance();
+        let trace = tracer.finish().unwrap();
+        let label = format!("untouched-{version}");
+        go_reads(&trace, version, &label);
+        let all = batches(&trace);
+        let f = f.get();
+        let gen2: Vec<(u64, Vec<String>)> = all
+            .iter()
+            .filter(|b| b.0 == 2 && !b.2.is_empty())
+            .map(|b| (b.1, b.2.iter().map(|e| e.1.clone()).collect()))
+            .collect();
+        let thread0 = vec!["ProcStatus 0 3".to_string(), "GoStatus 2 0 3".to_string()];
+        let thread1 = vec!["ProcStatus 1 1".to_string()];
+        let idle = "ProcStatus 2 2".to_string();
+        let goroutines = vec![
+            format!("GoStatusStack 1 {NO} 4 {f}"),
+            "GCMarkAssistActive 1".to_string(),
+            format!("GoStatusStack 3 {NO} 1 {f}"),
+            format!("GoStatus 4 2 3"),
+        ];
+        let want = if version == Version::Go1_23 {
+            // At the start: the idle P, then each thread's P (in the batch its thread goes on
+            // with: the goroutine in the syscall at the end); at the end, the goroutines.
+            vec![(NO, vec![idle]), (0, thread0), (1, thread1), (NO, goroutines)]
+        } else {
+            let mut end = vec![idle];
+            end.extend(goroutines);
+            vec![(0, thread0), (1, thread1), (NO, end)]
+        };
+        assert_eq!(gen2, want, "{label}: generation 2, by batch");
+        // Generation 1: P 2 stated (23: every P at the trace's start, so no status precedes a
+        // ProcStart; 26: the idle one at the end), in a batch of no thread.
+        let gen1_no_thread: Vec<String> = all
+            .iter()
+            .filter(|b| b.0 == 1 && b.1 == NO)
+            .flat_map(|b| b.2.iter().map(|e| e.1.clone()))
+            .collect();
+        let want1: Vec<String> = if version == Version::Go1_23 {
+            (0..3).map(|p| format!("ProcStatus {p} 2")).collect()
+        } else {
+            vec!["ProcStatus 2 2".to_string()]
+        };
+        assert_eq!(gen1_no_thread, want1, "{label}: generation 1, no thread");
+        // The goroutines' statuses come after every other event of their generation.
+        for gen in [1, 2] {
+            let last_else =
+                all.iter().filter(|b| b.0 == gen && b.1 != NO).flat_map(|b| b.2.iter().map(|e| e.0)).max();
+            let first_go = all
+                .iter()
+                .filter(|b| b.0 == gen && b.1 == NO)
+                .flat_map(|b| b.2.iter())
+                .filter(|e| e.1.starts_with("GoStatus"))
+                .map(|e| e.0)
+                .min();
+            if let (Some(a), Some(b)) = (last_else, first_go) {
+                assert!(b > a, "{label}: generation {gen}: goroutine statuses at {b}, not after {a}");
+            }
+        }
+    }
+}

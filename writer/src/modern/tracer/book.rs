@@ -139,7 +139,9 @@ const CHUNKS: usize = 1 << 14;
 /// The largest goroutine id the modern tracer keeps (2^26 − 1).
 pub(crate) const MAX_GOROUTINE: u64 = (CHUNKS * CHUNK - 1) as u64;
 
-/// The goroutines, by id, in chunks made as ids reach them (ids are handed out in order).
+/// The goroutines, by id, in chunks made as ids reach them (ids are handed out in order): one
+/// allocation of 96 KiB per 4096 goroutines created, kept to the trace's end (24 bytes per
+/// goroutine ever created).
 #[derive(Debug)]
 pub(crate) struct GoBook {
     chunks: Box<[OnceLock<Box<[Entry]>>]>,

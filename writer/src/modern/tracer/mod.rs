@@ -19,7 +19,22 @@
 //!   and the `GoStatus` of its goroutine; a P or goroutine touched first in a generation gets
 //!   its status just before (`ProcStatus` Idle before a `ProcStart`, `GoStatus` Runnable before
 //!   a `GoStart`, Waiting before a `GoUnblock`, `ProcStatus` SyscallAbandoned before a steal),
-//!   which resets its sequence number, as the runtime does.
+//!   which resets its sequence number, as the runtime does; `GCSweepActive` and
+//!   `GCMarkAssistActive` follow the status of a P that sweeps and of a goroutine in an assist.
+//! - Every generation states every P and live goroutine, as the runtime's generation advance
+//!   makes sure (a book of each one's place and last status generation, the runtime's `allp`
+//!   and `allgs`, kept by the operations): at its end each thread writes, at its safe point,
+//!   the statuses it answers for and lacks (its P, the P it left in a syscall until stolen, its
+//!   goroutine if that has its P; the closer writes them for threads not in use), then the
+//!   closer writes, in a batch of no thread after every other event, the status of each
+//!   goroutine no thread answers for (runnable, waiting, in a syscall on a thread without its
+//!   P), with the stack it waits at (`GoStatusStack`). The Ps no thread holds (idle, abandoned)
+//!   get theirs in that batch in 26 (Go 1.26+: at the end); in 23 (Go 1.23, 1.24: at the next
+//!   generation's start, and every P's at the trace's start) in a batch of no thread opening
+//!   the next generation, with each thread's P in its own. A GC cycle that runs into a new
+//!   generation is stated there (`GCActive`) by the first goroutine to run, or before its
+//!   `GCEnd`. The runtime writes the idle Ps' statuses on the thread that advances; ours has no
+//!   such thread, so they go in the batch of no thread.
 //!
 //! Lock ranks (the legacy tracer's, lowest first): log strings (`NoP`), CPU samples
 //! (`Profile`), thread and P slots (`Slots`), GC/STW and generation state (`World`), strings,
