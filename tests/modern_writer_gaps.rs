@@ -439,10 +439,13 @@ fn synth_generations_state_every_goroutine_and_p() {
     }
 }
 
-/// The timed events of `trace` by batch, in file order: `(generation, thread, [(time, event)])`,
-/// times absolute (the batch's time plus the deltas).
-fn batches(trace: &[u8]) -> Vec<(u64, u64, Vec<(u64, String)>)> {
-    let mut out: Vec<(u64, u64, Vec<(u64, String)>)> = Vec::new();
+/// A batch's generation, thread and timed events (absolute time, event).
+type Batch = (u64, u64, Vec<(u64, String)>);
+
+/// The timed events of `trace` by batch, in file order, times absolute (the batch's time plus
+/// the deltas).
+fn batches(trace: &[u8]) -> Vec<Batch> {
+    let mut out: Vec<Batch> = Vec::new();
     let mut time = 0;
     for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
         let t = r.event_type();
