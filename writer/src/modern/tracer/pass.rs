@@ -21,7 +21,7 @@ pub(crate) struct StatusBatch<'a> {
 }
 
 impl<'a> StatusBatch<'a> {
-    /// Statuses of generation `gen` from tick `time` on.
+    /// Statuses of generation `gen` in a batch at tick `time`, one tick apart after it.
     pub(crate) fn new(
         tail: &'a mut BatchBuffer,
         pool: &'a Pool,
@@ -29,7 +29,7 @@ impl<'a> StatusBatch<'a> {
         time: u64,
         counts: &'a mut [u64; TYPES],
     ) -> StatusBatch<'a> {
-        StatusBatch { tail, pool, gen, last: time.saturating_sub(1), counts, written: 0 }
+        StatusBatch { tail, pool, gen, last: time, counts, written: 0 }
     }
 
     fn put(&mut self, event: &Event) {
