@@ -305,7 +305,9 @@ fn synth_tables_hold_what_is_used() {
         let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
         let label = format!("synth-tables-{version}");
         let gens = tables_hold_what_is_used(&trace, &label);
-        assert_eq!(gens.len() as u64, stats.generations + 1, "{label}");
+        // The figures count the generations closed (at `finish` the last one too, unless it
+        // holds no event: a 26 generation opened by its sync batch just before the end).
+        assert!((stats.generations..=stats.generations + 1).contains(&(gens.len() as u64)), "{label}");
         assert!(gens.len() >= 3, "{label}: {} generations", gens.len());
         go_reads(&trace, version, &label);
     }

@@ -681,9 +681,30 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// Closes the last generation (every handle has been dropped: they borrow the tracer),
     /// waits for the consumer to write everything, and returns the sink. Errors: the sink's
     /// first error ([`Error::Io`], or [`Error::SinkPanicked`]).
-    pub fn finish(mut self) -> Result<W, Error> {
+    pub fn finish(self) -> Result<W, Error> {
+        self.finish_with_stats().map(|(out, _)| out)
+    }
+
+    /// [`finish`](Tracer::finish), and the figures of the whole trace: [`stats`](Tracer::stats)
+    /// once the last generation is closed (with the statuses its end writes).
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// use gotrace_format::{modern::EventType, Version};
+    /// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_26).procs(2))?;
+    /// let mut m = tracer.thread(0)?;
+    /// m.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;
+    /// drop(m);
+    /// assert_eq!(tracer.stats().count(EventType::PROC_STATUS), 1);
+    /// let (trace, stats) = tracer.finish_with_stats()?;
+    /// assert_eq!(stats.count(EventType::PROC_STATUS), 2); // and idle P 1's, at the end
+    /// assert_eq!(stats.bytes_written, trace.len() as u64);
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn finish_with_stats(mut self) -> Result<(W, Stats), Error> {
         self.shared.close(true);
-        self.consumer.join(&self.shared.pool)
+        let out = self.consumer.join(&self.shared.pool)?;
+        Ok((out, self.stats()))
     }
 }
 
