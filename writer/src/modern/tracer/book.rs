@@ -57,9 +57,12 @@ struct Entry {
 }
 
 impl Entry {
-    /// True (and the status is this caller's to write) if `gen` has none yet.
+    /// True (and the status is this caller's to write) if `gen` has none yet: one load on the
+    /// common path (the status already written), else a swap, so that of two threads that may
+    /// both state a P (its thread in a syscall, and one stealing it) only one does.
+    #[inline]
     fn acquire(&self, gen: u64) -> bool {
-        self.status_gen.swap(gen, Relaxed) != gen
+        self.status_gen.load(Relaxed) != gen && self.status_gen.swap(gen, Relaxed) != gen
     }
 }
 
