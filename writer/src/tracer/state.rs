@@ -6,7 +6,7 @@
 //! consume and return, and a running goroutine is held by the P or thread that runs it. Each
 //! handle carries what the runtime keeps in its `g` for tracing — the sequence number, the P of
 //! the goroutine's last sequenced event (legacy: to choose the `Local` event variants as the
-//! runtime does), the generation of its last status (modern) — and the tick of its last event,
+//! runtime does), the generation its sequence counts in (modern) — and the tick of its last event,
 //! so that an event on another P is never stamped before the event it follows (a Lamport
 //! clock): whatever clocks the caller gives, the merged order Go computes is consistent.
 
