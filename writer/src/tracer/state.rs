@@ -53,13 +53,15 @@ pub(crate) struct GoState {
     pub(crate) assisting: bool,
     /// Open regions, innermost last: (task, name).
     pub(crate) regions: Vec<(u64, u64)>,
+    /// Modern: its slot in the tracer's goroutine book (0 in legacy traces).
+    pub(crate) slot: u64,
 }
 
 impl GoState {
     /// A goroutine just created, at `tick`: legacy, on P `last_p`; modern, with its status
     /// counting its sequence in generation `seq_gen`.
     pub(crate) fn new(id: u64, last_p: i64, seq_gen: u64, tick: u64) -> GoState {
-        GoState { id, seq: 0, last_p, seq_gen, tick, assisting: false, regions: Vec::new() }
+        GoState { id, seq: 0, last_p, seq_gen, tick, assisting: false, regions: Vec::new(), slot: 0 }
     }
 }
 

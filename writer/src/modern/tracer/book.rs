@@ -54,6 +54,8 @@ struct Entry {
     state: AtomicU64,
     /// Goroutine: the stack it waits at (0: none).
     stack: AtomicU64,
+    /// Goroutine: its id.
+    id: AtomicU64,
 }
 
 impl Entry {
@@ -139,23 +141,31 @@ const CHUNK: usize = 1 << CHUNK_BITS;
 /// Chunks of the goroutine table.
 const CHUNKS: usize = 1 << 14;
 
-/// The largest goroutine id the modern tracer keeps (2^26 − 1).
-pub(crate) const MAX_GOROUTINE: u64 = (CHUNKS * CHUNK - 1) as u64;
+/// Slots the goroutine book holds: the most goroutines alive at once (2^26).
+pub(crate) const SLOTS: u64 = (CHUNKS * CHUNK) as u64;
 
-/// The goroutines, by id, in chunks made as ids reach them (ids are handed out in order): one
-/// allocation of 96 KiB per 4096 goroutines created, kept to the trace's end (24 bytes per
-/// goroutine ever created).
+/// The goroutines, by slot (the runtime's `g`: a goroutine's slot is another's once it ends),
+/// in chunks made as slots are first needed: one allocation of 128 KiB per 4096 goroutines
+/// alive at once, kept to the trace's end. Each thread reuses the slots of the goroutines that
+/// end on it.
 #[derive(Debug)]
 pub(crate) struct GoBook {
     chunks: Box<[OnceLock<Box<[Entry]>>]>,
+    /// Slots handed out so far.
+    slots: AtomicU64,
 }
 
 impl GoBook {
     pub(crate) fn new() -> GoBook {
-        GoBook { chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect() }
+        GoBook { chunks: (0..CHUNKS).map(|_| OnceLock::new()).collect(), slots: AtomicU64::new(0) }
     }
 
-    /// The entry of `g`, its chunk made if `make`.
+    /// A slot never used.
+    pub(crate) fn fresh_slot(&self) -> u64 {
+        self.slots.fetch_add(1, Relaxed)
+    }
+
+    /// The entry of slot `g`, its chunk made if `make`.
     #[inline]
     fn entry(&self, g: u64, make: bool) -> Option<&Entry> {
         let (chunk, i) = ((g >> CHUNK_BITS) as usize, (g as usize) & (CHUNK - 1));
@@ -168,17 +178,19 @@ impl GoBook {
         entries.get(i)
     }
 
-    /// Goroutine `g` (at most [`MAX_GOROUTINE`]) comes into being in `gen` with its status
-    /// known there (a creation): false if its id is out of the table's range.
-    pub(crate) fn create(&self, g: u64, gen: u64, status: GoStatus, m: u64, stack: u64) -> bool {
+    /// Goroutine `id` comes into being in slot `g` (below [`SLOTS`]) in `gen` with its status
+    /// known there (a creation): false if the slot is out of the table's range.
+    pub(crate) fn create(&self, g: u64, id: u64, gen: u64, status: GoStatus, m: u64, stack: u64) -> bool {
         let Some(e) = self.entry(g, true) else { return false };
+        e.id.store(id, Relaxed);
         e.status_gen.store(gen, Relaxed);
         e.stack.store(stack, Relaxed);
         e.state.store(pack(Some(status), m, false), Relaxed);
         true
     }
 
-    /// Goroutine `g` is now `status` (`None`: it ended), on thread `m`, waiting at `stack`.
+    /// The goroutine of slot `g` is now `status` (`None`: it ended), on thread `m`, waiting at
+    /// `stack`.
     #[inline]
     pub(crate) fn set(&self, g: u64, status: Option<GoStatus>, m: u64, stack: u64, assisting: bool) {
         if let Some(e) = self.entry(g, false) {
@@ -187,7 +199,7 @@ impl GoBook {
         }
     }
 
-    /// Goroutine `g` is now `status` on thread `m`, where it keeps its stack.
+    /// The goroutine of slot `g` is now `status` on thread `m`, where it keeps its stack.
     #[inline]
     pub(crate) fn set_status(&self, g: u64, status: GoStatus, m: u64, assisting: bool) {
         if let Some(e) = self.entry(g, false) {
@@ -195,22 +207,21 @@ impl GoBook {
         }
     }
 
-    /// True if `g` has no status in `gen` yet; it has one now (the caller writes it).
+    /// True if the goroutine of slot `g` has no status in `gen` yet; it has one now (the
+    /// caller writes it).
     #[inline]
     pub(crate) fn acquire(&self, g: u64, gen: u64) -> bool {
         self.entry(g, false).is_some_and(|e| e.acquire(gen))
     }
 
-    /// The live goroutines below id `end` without a status in `gen` and on no thread that
-    /// answers for them (runnable, waiting, or in a syscall on a thread without its P), each
-    /// acquired.
-    pub(crate) fn each_untraced(&self, end: u64, gen: u64, mut f: impl FnMut(GoRecord)) {
-        let end = end.min(MAX_GOROUTINE + 1) as usize;
+    /// The live goroutines without a status in `gen` and on no thread that answers for them
+    /// (runnable, waiting, or in a syscall on a thread without its P), by slot, each acquired.
+    pub(crate) fn each_untraced(&self, gen: u64, mut f: impl FnMut(GoRecord)) {
+        let end = self.slots.load(Relaxed).min(SLOTS) as usize;
         for (c, chunk) in self.chunks.iter().take(end.div_ceil(CHUNK)).enumerate() {
             let Some(entries) = chunk.get() else { continue };
             for (i, e) in entries.iter().enumerate() {
-                let g = (c * CHUNK + i) as u64;
-                if g as usize >= end {
+                if c * CHUNK + i >= end {
                     return;
                 }
                 let word = e.state.load(Relaxed);
@@ -219,7 +230,7 @@ impl GoBook {
                     continue;
                 }
                 e.status_gen.store(gen, Relaxed);
-                let (m, stack) = (word >> M_SHIFT, e.stack.load(Relaxed));
+                let (g, m, stack) = (e.id.load(Relaxed), word >> M_SHIFT, e.stack.load(Relaxed));
                 f(GoRecord { g, status, m, stack, assisting: word & ASSIST != 0 });
             }
         }
@@ -233,21 +244,26 @@ mod tests {
     #[test]
     fn a_goroutine_is_acquired_once_per_generation_and_listed_while_untraced() {
         let book = GoBook::new();
-        assert!(book.create(5, 1, GoStatus::Runnable, 0, 7));
-        assert!(!book.acquire(5, 1), "creation is its status");
+        let slot = book.fresh_slot();
+        assert!(book.create(slot, 5, 1, GoStatus::Runnable, 0, 7));
+        assert!(!book.acquire(slot, 1), "creation is its status");
         let mut seen = Vec::new();
-        book.each_untraced(6, 2, |r| seen.push(r));
+        book.each_untraced(2, |r| seen.push(r));
         assert_eq!(seen, [GoRecord { g: 5, status: GoStatus::Runnable, m: 0, stack: 7, assisting: false }]);
-        assert!(!book.acquire(5, 2), "the pass acquired it");
-        book.set(5, Some(GoStatus::Syscall), 3, 9, true);
+        assert!(!book.acquire(slot, 2), "the pass acquired it");
+        book.set(slot, Some(GoStatus::Syscall), 3, 9, true);
         seen.clear();
-        book.each_untraced(6, 3, |r| seen.push(r));
+        book.each_untraced(3, |r| seen.push(r));
         assert_eq!(seen, [GoRecord { g: 5, status: GoStatus::Syscall, m: 3, stack: 9, assisting: true }]);
-        book.set(5, None, 0, 0, false);
+        book.set(slot, None, 0, 0, false);
         seen.clear();
-        book.each_untraced(6, 4, |r| seen.push(r));
+        book.each_untraced(4, |r| seen.push(r));
         assert!(seen.is_empty(), "an ended goroutine has no status");
-        assert!(!book.create(MAX_GOROUTINE + 1, 1, GoStatus::Runnable, 0, 0));
+        // Its slot, reused, is another goroutine's.
+        assert!(book.create(slot, 6, 4, GoStatus::Waiting, 0, 0));
+        book.each_untraced(5, |r| seen.push(r));
+        assert_eq!(seen, [GoRecord { g: 6, status: GoStatus::Waiting, m: 0, stack: 0, assisting: false }]);
+        assert!(!book.create(SLOTS, 7, 1, GoStatus::Runnable, 0, 0));
     }
 
     #[test]

@@ -366,8 +366,7 @@ impl Shared {
                 if modern_procs {
                     self.proc_book.each_unowned(gen, |p, abandoned| statuses.proc(p, abandoned));
                 }
-                let end = self.next_g.load(Ordering::Relaxed);
-                self.go_book.each_untraced(end, gen, |g| statuses.go(&g, &mut used));
+                self.go_book.each_untraced(gen, |g| statuses.go(&g, &mut used));
                 time = statuses.finish();
                 self.write_tables(&mut tail, gen, time, &mut used);
             }

@@ -51,6 +51,9 @@ pub(crate) struct MState {
     stw: bool,
     /// The P it left in a blocking syscall (it answers for its status until it is stolen).
     released: Option<u32>,
+    /// Slots of the goroutine book freed by goroutines that ended on this thread, for the next
+    /// ones it creates.
+    free_slots: Vec<u64>,
 }
 
 /// Which of a thread's statuses [`MState::own_statuses`] writes.
@@ -83,6 +86,7 @@ impl MState {
             syscall: false,
             stw: false,
             released: None,
+            free_slots: Vec::new(),
         }
     }
 
@@ -191,7 +195,7 @@ impl MState {
     /// [`NO_THREAD`]), then `GCMarkAssistActive` if it assists the GC; its sequence starts
     /// again in each generation.
     fn go_status(&mut self, shared: &Shared, ts: u64, g: &mut GoState, status: GoStatus, m: u64) {
-        if shared.go_book.acquire(g.id, self.gen) {
+        if shared.go_book.acquire(g.slot, self.gen) {
             self.put(shared, ts, &Event::GoStatus { g: g.id, m, status });
             if g.assisting {
                 self.put(shared, ts, &Event::GcMarkAssistActive { g: g.id });
@@ -216,19 +220,43 @@ impl MState {
         }
     }
 
-    /// Goroutine `g` is now `status` (`None`: it ended), waiting at `stack`.
+    /// Goroutine `g` is now `status`, waiting at `stack`.
     #[inline]
-    fn book_go(&self, shared: &Shared, g: &GoState, status: Option<GoStatus>, stack: u64) {
-        let m =
-            if matches!(status, Some(GoStatus::Running | GoStatus::Syscall)) { self.m } else { NO_THREAD };
-        shared.go_book.set(g.id, status, m, stack, g.assisting);
+    fn book_go(&self, shared: &Shared, g: &GoState, status: GoStatus, stack: u64) {
+        let m = if matches!(status, GoStatus::Running | GoStatus::Syscall) { self.m } else { NO_THREAD };
+        shared.go_book.set(g.slot, Some(status), m, stack, g.assisting);
+    }
+
+    /// Goroutine `g` ended: its slot is free for this thread's next goroutine.
+    #[inline]
+    fn book_end(&mut self, shared: &Shared, g: &GoState) {
+        shared.go_book.set(g.slot, None, NO_THREAD, 0, false);
+        self.free_slots.push(g.slot);
+    }
+
+    /// A new goroutine `id`, `status` on thread `m` at `stack`, known in this generation since
+    /// `tick`: its state, in a slot of the book (one this thread freed, else a fresh one).
+    fn book_new(
+        &mut self,
+        shared: &Shared,
+        id: u64,
+        (status, m, stack): (GoStatus, u64, u64),
+        tick: u64,
+    ) -> Result<GoState, StateError> {
+        let slot = self.free_slots.pop().unwrap_or_else(|| shared.go_book.fresh_slot());
+        if !shared.go_book.create(slot, id, self.gen, status, m, stack) {
+            return Err(StateError::TooManyGoroutines);
+        }
+        let mut g = GoState::new(id, NO_LAST_P, self.gen, tick);
+        g.slot = slot;
+        Ok(g)
     }
 
     /// Goroutine `g` is now `status`, where it keeps its stack.
     #[inline]
     fn book_go_status(&self, shared: &Shared, g: &GoState, status: GoStatus) {
         let m = if matches!(status, GoStatus::Running | GoStatus::Syscall) { self.m } else { NO_THREAD };
-        shared.go_book.set_status(g.id, status, m, g.assisting);
+        shared.go_book.set_status(g.slot, status, m, g.assisting);
     }
 
     /// The P this thread left in a syscall, if not stolen, is abandoned: its goroutine left the
@@ -440,17 +468,17 @@ impl<'t> Thread<'t> {
         let st = self.with_p()?;
         let g = shared.new_goroutine_id();
         let status = if blocked { GoStatus::Waiting } else { GoStatus::Runnable };
-        if !shared.go_book.create(g, st.gen, status, NO_THREAD, start.0) {
-            return Err(StateError::TooManyGoroutines);
-        }
+        // Booked before the event (no event for a goroutine the book cannot hold), its tick
+        // set after.
+        let mut state = st.book_new(shared, g, (status, NO_THREAD, start.0), 0)?;
         let (start_stack, stack) = (start.0, stack.0);
         let ev = if blocked {
             Event::GoCreateBlocked { g, start_stack, stack }
         } else {
             Event::GoCreate { g, start_stack, stack }
         };
-        let tick = st.put(shared, ts, &ev);
-        Ok(GoState::new(g, NO_LAST_P, st.gen, tick))
+        state.tick = st.put(shared, ts, &ev);
+        Ok(state)
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required), created by
@@ -520,7 +548,10 @@ impl<'t> Thread<'t> {
         let tick = st.put(shared, ts, ev);
         let mut g = st.g.take().ok_or(StateError::NoRunningGoroutine)?;
         g.tick = tick;
-        st.book_go(shared, &g, then, ev.refs().0[0]);
+        match then {
+            Some(status) => st.book_go(shared, &g, status, ev.refs().0[0]),
+            None => st.book_end(shared, &g),
+        }
         Ok(g)
     }
 
@@ -591,7 +622,7 @@ impl<'t> Thread<'t> {
         next.seq += 1;
         let tick = st.put(shared, ts, &Event::GoSwitch { g: next.id, g_seq: next.seq });
         (next.tick, prev.tick) = (tick, tick);
-        st.book_go(shared, &prev, Some(GoStatus::Waiting), 0);
+        st.book_go(shared, &prev, GoStatus::Waiting, 0);
         st.book_go_status(shared, &next, GoStatus::Running);
         st.g = Some(next);
         Ok(Waiting(prev))
@@ -609,8 +640,8 @@ impl<'t> Thread<'t> {
         st.go_status(shared, ts, &mut next, GoStatus::Waiting, NO_THREAD);
         next.seq += 1;
         next.tick = st.put(shared, ts, &Event::GoSwitchDestroy { g: next.id, g_seq: next.seq });
-        if let Some(prev) = &st.g {
-            st.book_go(shared, prev, None, 0);
+        if let Some(prev) = st.g.take() {
+            st.book_end(shared, &prev);
         }
         st.book_go_status(shared, &next, GoStatus::Running);
         st.g = Some(next);
@@ -630,7 +661,7 @@ impl<'t> Thread<'t> {
         st.p = Some(p);
         st.syscall = true;
         if let Some(g) = &st.g {
-            st.book_go(shared, g, Some(GoStatus::Syscall), stack.0);
+            st.book_go(shared, g, GoStatus::Syscall, stack.0);
         }
         Ok(())
     }
@@ -764,11 +795,9 @@ impl<'t> Thread<'t> {
             return Err(StateError::GoroutineRunning { g: g.id });
         }
         let g = shared.new_goroutine_id();
-        if !shared.go_book.create(g, st.gen, GoStatus::Syscall, st.m, 0) {
-            return Err(StateError::TooManyGoroutines);
-        }
-        let tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
-        st.g = Some(GoState::new(g, NO_LAST_P, st.gen, tick));
+        let mut state = st.book_new(shared, g, (GoStatus::Syscall, st.m, 0), 0)?;
+        state.tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
+        st.g = Some(state);
         st.syscall = true;
         Ok(GoId(g))
     }
@@ -793,7 +822,7 @@ impl<'t> Thread<'t> {
         let st = self.leave_syscall(ts, &Event::GoDestroySyscall, false)?;
         st.abandon_released(shared);
         if let Some(g) = st.g.take() {
-            st.book_go(shared, &g, None, 0);
+            st.book_end(shared, &g);
         }
         Ok(())
     }
