@@ -34,7 +34,7 @@ const MIN_FREQUENCY: u64 = 1_000_000;
 /// for record in RawEvents::new(&data)? {
 ///     strict.check(&record?)?;
 /// }
-/// # Ok::<(), gotrace_format::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Default)]
 pub struct Strict {
