@@ -1,6 +1,6 @@
 //! Live tests of the modern raw layer against the Go toolchains: a trace recorded now by each of
 //! Go 1.22, 1.23, 1.24, 1.26 and 1.27 reads cleanly in every reader shape, rewrites byte for
-//! byte and round-trips through the text form; and, with Go 1.27, `gotrace dump --wire` prints
+//! byte, round-trips through the text form and passes `validate --strict`; and, with Go 1.27, `gotrace dump --wire` prints
 //! exactly what `go tool trace -d=wire` prints on each, and our counts and minimal sizes per
 //! type are those of `go tool trace -d=footprint`.
 //!
@@ -97,6 +97,8 @@ fn fresh_recordings_read_rewrite_and_match_go_1_27() {
                 let (_, error) = selfcheck::to_text(&data);
                 assert_eq!(error, None, "{label}");
                 selfcheck::modern_raw(&data, &[7, 250]);
+                let strict = Command::new(gotrace_bin()).args(["validate", "--strict"]).arg(&trace).output();
+                check(&strict.unwrap(), &format!("{label}: gotrace validate --strict"));
 
                 let Some(go27) = reference else { return };
                 let gopath = dir.join("gopath");

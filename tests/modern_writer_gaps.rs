@@ -8,6 +8,12 @@
 //! - Each generation's string and stack tables hold exactly what its events use (and the names
 //!   of those stacks' frames), as the runtime's do: computed from the events by our raw reader.
 //!
+//! - Each generation states every goroutine and P alive in it (a `GoStatus` or `ProcStatus`
+//!   there, unless created there), as the runtime's generation advance makes sure: "alive"
+//!   from our reader's ordered events over the whole trace, statuses from our raw reader. So a
+//!   trace cut to start at a later generation (header kept, earlier batches dropped) reads on
+//!   its own.
+//!
 //! Each trace: Go 1.24's `-d=parsed` (required in CI; format 23 only) and Go 1.27's (optional)
 //! read it to the end, and `gotrace dump` prints exactly what Go 1.27 prints.
 
@@ -15,13 +21,13 @@ mod common;
 mod gotool;
 mod modern_common;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::process::Command;
 use std::time::Duration;
 
 use gotrace::format::modern::EventType;
 use gotrace::format::Version;
-use gotrace::parser::modern::RawEvents;
+use gotrace::parser::modern::{GoState, RawEvents, Reader};
 use gotrace::writer::modern::synth::{self, SynthOptions};
 use gotrace::writer::modern::{Tracer, TracerOptions};
 use gotrace::writer::{BlockReason, Frame, StackId, StateError, TaskId};
@@ -135,6 +141,9 @@ fn cgo_callbacks_go1_23_and_go1_26() {
             "GoBlock 3 1",
             // Generation 1, thread 1: the callback's goroutine, in a syscall.
             "GoCreateSyscall 2",
+            // Generation 1, no thread: P 1, idle all along (1.23: at the trace's start, 1.26: at
+            // the generation's end).
+            "ProcStatus 1 2",
             // Generation 2, thread 1: the goroutine restated (in a syscall on thread 1).
             "GoStatus 2 1 3",
             "GoSyscallEndBlocked ",
@@ -296,8 +305,250 @@ fn synth_tables_hold_what_is_used() {
         let (trace, stats) = synth::run(Vec::new(), &options).unwrap();
         let label = format!("synth-tables-{version}");
         let gens = tables_hold_what_is_used(&trace, &label);
-        assert_eq!(gens.len() as u64, stats.generations + 1, "{label}");
+        // The figures count the generations closed (at `finish` the last one too, unless it
+        // holds no event: a 26 generation opened by its sync batch just before the end).
+        assert!((stats.generations..=stats.generations + 1).contains(&(gens.len() as u64)), "{label}");
         assert!(gens.len() >= 3, "{label}: {} generations", gens.len());
         go_reads(&trace, version, &label);
+    }
+}
+
+/// Per generation, in file order (by our raw reader; they follow each other from the first): the
+/// goroutines and Ps with a status there, the goroutines created there, and the offset of its
+/// first batch.
+#[derive(Debug, Default)]
+struct GenStatuses {
+    goroutines: BTreeSet<u64>,
+    created: BTreeSet<u64>,
+    procs: BTreeSet<u64>,
+    offset: u64,
+}
+
+fn statuses(trace: &[u8]) -> Vec<GenStatuses> {
+    let mut gens: Vec<(u64, GenStatuses)> = Vec::new();
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            let gen = r.arg(0).unwrap();
+            if gens.last().map(|g| g.0) != Some(gen) {
+                gens.push((gen, GenStatuses { offset: r.offset(), ..GenStatuses::default() }));
+            }
+            continue;
+        }
+        let Some((_, g)) = gens.last_mut() else { continue };
+        // Arguments after the timestamp delta.
+        let first = r.arg(1);
+        if t == EventType::GO_STATUS || t == EventType::GO_STATUS_STACK {
+            g.goroutines.extend(first);
+        } else if t == EventType::PROC_STATUS {
+            g.procs.extend(first);
+        } else if [EventType::GO_CREATE, EventType::GO_CREATE_BLOCKED, EventType::GO_CREATE_SYSCALL]
+            .contains(&t)
+        {
+            g.created.extend(first);
+        }
+    }
+    let numbers: Vec<u64> = gens.iter().map(|g| g.0).collect();
+    let first = numbers.first().copied().unwrap_or(1);
+    assert_eq!(numbers, (first..first + gens.len() as u64).collect::<Vec<_>>(), "generations in file order");
+    gens.into_iter().map(|(_, g)| g).collect()
+}
+
+/// From our reader's ordered events over the whole trace: for each goroutine, the generations
+/// (counted from 1 at the trace's first, by its sync events) of its first and last state
+/// transitions (the last generation if it never ends), and the Ps the trace names.
+fn lives(trace: &[u8], generations: u64) -> (BTreeMap<u64, (u64, u64)>, BTreeSet<u64>) {
+    let mut reader = Reader::new(trace).unwrap();
+    let (mut gen, mut goroutines, mut procs) = (0, BTreeMap::new(), BTreeSet::new());
+    while let Some(ev) = reader.next_event().unwrap() {
+        if let Some(sync) = ev.sync(reader.tables()) {
+            gen = sync.n;
+            continue;
+        }
+        if let Some(p) = ev.proc().filter(|&p| p >= 0) {
+            procs.insert(p as u64);
+        }
+        let Some(t) = ev.state_transition(reader.tables()) else { continue };
+        match (t.resource, t.go) {
+            (gotrace::parser::modern::Resource::Goroutine(g), Some((_, to))) => {
+                let life = goroutines.entry(g as u64).or_insert((gen, generations));
+                if to == GoState::NotExist {
+                    life.1 = gen;
+                }
+            }
+            (gotrace::parser::modern::Resource::Proc(p), _) => {
+                procs.insert(p as u64);
+            }
+            _ => {}
+        }
+    }
+    (goroutines, procs)
+}
+
+/// Every generation of `trace` states every goroutine alive in it (unless created there) and
+/// every P; returns the generations.
+fn every_generation_states_all(trace: &[u8], label: &str) -> Vec<GenStatuses> {
+    let gens = statuses(trace);
+    let (goroutines, procs) = lives(trace, gens.len() as u64);
+    assert!(!goroutines.is_empty() && !procs.is_empty(), "{label}");
+    for (i, g) in gens.iter().enumerate() {
+        let n = i as u64 + 1;
+        let missing: Vec<u64> = goroutines
+            .iter()
+            .filter(|(id, (from, to))| (*from..=*to).contains(&n) && !g.created.contains(id))
+            .map(|(id, _)| *id)
+            .filter(|id| !g.goroutines.contains(id))
+            .collect();
+        assert!(missing.is_empty(), "{label}: generation {n} states no status of goroutines {missing:?}");
+        let missing: Vec<&u64> = procs.difference(&g.procs).collect();
+        assert!(missing.is_empty(), "{label}: generation {n} states no status of Ps {missing:?}");
+    }
+    gens
+}
+
+/// `trace` without its generations before `gen` (the header kept).
+fn from_generation(trace: &[u8], gens: &[GenStatuses], gen: usize) -> Vec<u8> {
+    let mut cut = trace[..16].to_vec();
+    cut.extend_from_slice(&trace[gens[gen - 1].offset as usize..]);
+    cut
+}
+
+/// Synth traces of both versions over many generations: each generation states all its
+/// goroutines and Ps; Go reads the whole trace and the trace cut to start at its second and at
+/// a middle generation, and our dump of each is Go 1.27's.
+#[test]
+fn synth_generations_state_every_goroutine_and_p() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = SynthOptions {
+            procs: 3,
+            goroutines: 50,
+            events: 150_000,
+            version,
+            seed: 5,
+            generation_bytes: Some(16 << 10),
+        };
+        let (trace, _) = synth::run(Vec::new(), &options).unwrap();
+        let label = format!("synth-statuses-{version}");
+        let gens = every_generation_states_all(&trace, &label);
+        assert!(gens.len() >= 4, "{label}: {} generations", gens.len());
+        go_reads(&trace, version, &label);
+        for gen in [2, gens.len() / 2 + 1] {
+            let cut = from_generation(&trace, &gens, gen);
+            let label = format!("{label}-from-{gen}");
+            every_generation_states_all(&cut, &label);
+            go_reads(&cut, version, &label);
+        }
+    }
+}
+
+/// A batch's generation, thread and timed events (absolute time, event).
+type Batch = (u64, u64, Vec<(u64, String)>);
+
+/// The timed events of `trace` by batch, in file order, times absolute (the batch's time plus
+/// the deltas).
+fn batches(trace: &[u8]) -> Vec<Batch> {
+    let mut out: Vec<Batch> = Vec::new();
+    let mut time = 0;
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            out.push((r.arg(0).unwrap(), r.arg(1).unwrap(), Vec::new()));
+            time = r.arg(2).unwrap();
+        } else if t.is_timed() && t != EventType::CLOCK_SNAPSHOT {
+            time += r.arg(0).unwrap();
+            let args: Vec<String> = r.args().skip(1).map(|a| a.to_string()).collect();
+            out.last_mut().unwrap().2.push((time, format!("{} {}", r.name(), args.join(" "))));
+        }
+    }
+    out
+}
+
+/// A generation in which nothing happens states, by hand from the runtime's rules: the P a
+/// thread left in a blocking syscall (`Syscall`) and that thread's goroutine (`Syscall` on it),
+/// on that thread; the P another thread holds (`Running`), on it; and in a batch of no thread
+/// the idle P (`Idle`), the blocked goroutine (`Waiting`, with the stack it blocked at, then its
+/// mark assist), the goroutine never run (`Runnable`, at its start stack) and the callback's
+/// goroutine in a syscall on a thread without a P (`Syscall` on that thread), after every other
+/// event of the generation. Ps no thread holds: 26 at the generation's end, 23 at its start
+/// (and every P at the trace's start).
+#[test]
+fn an_untouched_generation_states_everything_where_the_runtime_does() {
+    const NO: u64 = u64::MAX;
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).threads(3).procs(3)).unwrap();
+        let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
+        let (mut m0, mut m1, mut m2) =
+            (tracer.thread(0).unwrap(), tracer.thread(1).unwrap(), tracer.thread(2).unwrap());
+        m0.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+        let g1 = m0.go_create(11, f, StackId::NONE).unwrap();
+        let g2 = m0.go_create(12, f, StackId::NONE).unwrap();
+        m0.go_start(13, g1).unwrap();
+        m0.gc_mark_assist_begin(14, StackId::NONE).unwrap();
+        let _g1 = m0.go_block(15, BlockReason::Gc, f).unwrap();
+        m0.go_start(16, g2).unwrap();
+        m0.go_syscall_begin(17, f).unwrap();
+        let _p0 = m0.go_syscall_release().unwrap();
+        m1.proc_start(20, tracer.proc(1).unwrap()).unwrap();
+        let _g3 = m1.go_create(21, f, StackId::NONE).unwrap();
+        m2.go_create_syscall(30).unwrap();
+        drop((m0, m1, m2));
+        tracer.advance();
+        let trace = tracer.finish().unwrap();
+        let label = format!("untouched-{version}");
+        go_reads(&trace, version, &label);
+        let all = batches(&trace);
+        let f = f.get();
+        let gen2: Vec<(u64, Vec<String>)> = all
+            .iter()
+            .filter(|b| b.0 == 2 && !b.2.is_empty())
+            .map(|b| (b.1, b.2.iter().map(|e| e.1.clone()).collect()))
+            .collect();
+        let thread0 = vec!["ProcStatus 0 3".to_string(), "GoStatus 2 0 3".to_string()];
+        let thread1 = vec!["ProcStatus 1 1".to_string()];
+        let idle = "ProcStatus 2 2".to_string();
+        let goroutines = vec![
+            format!("GoStatusStack 1 {NO} 4 {f}"),
+            "GCMarkAssistActive 1".to_string(),
+            format!("GoStatusStack 3 {NO} 1 {f}"),
+            format!("GoStatus 4 2 3"),
+        ];
+        let want = if version == Version::Go1_23 {
+            // At the start: the idle P, then each thread's P (in the batch its thread goes on
+            // with: the goroutine in the syscall at the end); at the end, the goroutines.
+            vec![(NO, vec![idle]), (0, thread0), (1, thread1), (NO, goroutines)]
+        } else {
+            let mut end = vec![idle];
+            end.extend(goroutines);
+            vec![(0, thread0), (1, thread1), (NO, end)]
+        };
+        assert_eq!(gen2, want, "{label}: generation 2, by batch");
+        // Generation 1: P 2 stated (23: every P at the trace's start, so no status precedes a
+        // ProcStart; 26: the idle one at the end), in a batch of no thread.
+        let gen1_no_thread: Vec<String> = all
+            .iter()
+            .filter(|b| b.0 == 1 && b.1 == NO)
+            .flat_map(|b| b.2.iter().map(|e| e.1.clone()))
+            .collect();
+        let want1: Vec<String> = if version == Version::Go1_23 {
+            (0..3).map(|p| format!("ProcStatus {p} 2")).collect()
+        } else {
+            vec!["ProcStatus 2 2".to_string()]
+        };
+        assert_eq!(gen1_no_thread, want1, "{label}: generation 1, no thread");
+        // The goroutines' statuses come after every other event of their generation.
+        for gen in [1, 2] {
+            let last_else =
+                all.iter().filter(|b| b.0 == gen && b.1 != NO).flat_map(|b| b.2.iter().map(|e| e.0)).max();
+            let first_go = all
+                .iter()
+                .filter(|b| b.0 == gen && b.1 == NO)
+                .flat_map(|b| b.2.iter())
+                .filter(|e| e.1.starts_with("GoStatus"))
+                .map(|e| e.0)
+                .min();
+            if let (Some(a), Some(b)) = (last_else, first_go) {
+                assert!(b > a, "{label}: generation {gen}: goroutine statuses at {b}, not after {a}");
+            }
+        }
     }
 }

@@ -5,8 +5,16 @@
 //! have written: no check can tell them from real ones (a flipped bit inside a name, a timestamp
 //! delta changed, a record doubled that a program may well write twice; verdicts.tsv says why
 //! for each). Go accepts them, and strict mode must too.
+//!
+//! Modern traces (`gotrace::parser::modern::Strict`, after Go 1.27's verdict): strict mode
+//! accepts every recorded modern trace and every synth trace of ours, and rejects what no
+//! runtime writes though Go reads it — a batch size not padded to 10 bytes (Go's raw writer
+//! writes them minimal: `gotrace text --to-binary`), a timestamp delta of 0, a generation that
+//! skips one; the altered files of corpus/altered-modern/ it rejects are in
+//! tests/damaged_modern.rs (their recorded verdicts).
 
 mod common;
+mod modern_common;
 
 use gotrace::format::legacy::EventType;
 use gotrace::format::{Error, ErrorKind, Version};
@@ -99,4 +107,120 @@ fn strict_accepts_synth_traces() {
             strict(&data).unwrap_or_else(|e| panic!("synth {version} {procs} Ps: {e}"));
         }
     }
+}
+
+/// Strict mode's own checks on a modern trace (what `validate --strict` adds to Go's verdict).
+fn modern_strict(data: &[u8]) -> Result<(), Error> {
+    let mut strict = gotrace::parser::modern::Strict::new();
+    for record in gotrace::parser::modern::RawEvents::new(data)? {
+        strict.check(&record?)?;
+    }
+    Ok(())
+}
+
+#[test]
+fn modern_strict_accepts_every_recorded_and_synth_trace() {
+    for path in modern_common::modern_corpus() {
+        modern_strict(&common::read(&path)).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+    for version in [Version::Go1_23, Version::Go1_26] {
+        for (procs, seed) in [(1, 1), (4, 2)] {
+            let options = gotrace::writer::modern::synth::SynthOptions {
+                procs,
+                goroutines: 50,
+                events: 100_000,
+                version,
+                seed,
+                generation_bytes: Some(16 << 10),
+            };
+            let (data, stats) = gotrace::writer::modern::synth::run(Vec::new(), &options).expect("synth");
+            assert!(stats.generations >= 2, "synth {version}: {} generation", stats.generations);
+            modern_strict(&data).unwrap_or_else(|e| panic!("synth {version} {procs} Ps: {e}"));
+        }
+    }
+}
+
+/// Offset and value of the first timed event of `data` whose delta is the one byte 1.
+fn first_delta_of_one(data: &[u8]) -> u64 {
+    gotrace::parser::modern::RawEvents::new(data)
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|r| {
+            r.event_type().is_timed() && r.varints().next().is_some_and(|v| v.value() == 1 && v.width() == 1)
+        })
+        .map(|r| r.offset())
+        .expect("a delta of 1")
+}
+
+#[test]
+fn modern_strict_rejects_what_no_runtime_writes() {
+    use gotrace::format::modern::{self, EventType};
+    let path = common::corpus_dir().join("recorded/go1.23/timers.trace");
+    let data = common::read(&path);
+    modern_strict(&data).unwrap();
+    // A delta of 0 (the byte after the event's type).
+    let at = first_delta_of_one(&data);
+    let mut zero = data.clone();
+    zero[at as usize + 1] = 0;
+    let e = modern_strict(&zero).unwrap_err();
+    assert_eq!((e.kind(), e.offset()), (ErrorKind::ZeroTimeDelta, at));
+    // The last generation of a synth trace renumbered one past its number: a gap.
+    let options = gotrace::writer::modern::synth::SynthOptions {
+        procs: 2,
+        goroutines: 20,
+        events: 100_000,
+        version: Version::Go1_23,
+        seed: 3,
+        generation_bytes: Some(16 << 10),
+    };
+    let (data, _) = gotrace::writer::modern::synth::run(Vec::new(), &options).expect("synth");
+    modern_strict(&data).unwrap();
+    let batches: Vec<(u64, u64)> = gotrace::parser::modern::RawEvents::new(&data)
+        .unwrap()
+        .map(Result::unwrap)
+        .filter(|r| r.event_type() == EventType::EVENT_BATCH)
+        .map(|r| (r.offset(), r.arg(0).unwrap()))
+        .collect();
+    let last = batches.iter().map(|b| b.1).max().unwrap();
+    assert!((2..127).contains(&last), "generations of the synth trace: {last}");
+    let mut gap = data.clone();
+    for &(offset, gen) in &batches {
+        if gen == last {
+            gap[offset as usize + 1] = (last + 1) as u8; // a one-byte varint either way
+        }
+    }
+    let first_of_last = batches.iter().find(|b| b.1 == last).unwrap().0;
+    let e = modern_strict(&gap).unwrap_err();
+    let kind = ErrorKind::Modern(modern::ErrorKind::GenerationGap { prev: last - 1, gen: last + 1 });
+    assert_eq!((e.kind(), e.offset()), (kind, first_of_last));
+    // Through the text form and back, batch sizes become minimal, as Go's raw writer writes them.
+    let dir = std::env::temp_dir().join(format!("gotrace-strict-modern-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (text, binary) = (dir.join("t.txt"), dir.join("t.trace"));
+    let out = std::process::Command::new(common::gotrace_bin()).arg("text").arg(&path).output().unwrap();
+    assert!(out.status.success());
+    std::fs::write(&text, out.stdout).unwrap();
+    let status = std::process::Command::new(common::gotrace_bin())
+        .args(["text", "--to-binary"])
+        .arg(&text)
+        .arg(&binary)
+        .status();
+    assert!(status.unwrap().success());
+    let validate = |strict: bool| {
+        let mut cmd = std::process::Command::new(common::gotrace_bin());
+        cmd.arg("validate");
+        if strict {
+            cmd.arg("--strict");
+        }
+        cmd.arg(&binary).output().unwrap()
+    };
+    assert!(validate(false).status.success(), "Go's reader reads minimal batch sizes");
+    let out = validate(true);
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.starts_with("error at offset 16: batch size ") && stderr.ends_with(" not the runtime's 10\n"),
+        "{stderr}"
+    );
 }

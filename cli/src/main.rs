@@ -209,7 +209,8 @@ fn parsed(path: &Path) -> Result<(), Failure> {
 
 fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
     if modern_raw::is_modern(path)? {
-        return modern_order::validate(path);
+        modern_order::validate(path)?;
+        return if strict { modern_raw::strict(path) } else { Ok(()) };
     }
     // One pass: the raw reader and the census check every record as it is read (the checks
     // `validate` made before the ordered parser existed, in the same order), then the events

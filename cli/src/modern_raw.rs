@@ -8,7 +8,7 @@ use std::path::Path;
 use gotrace_format::modern::{self, write_text, EmptyData, EventType, RawEvent};
 use gotrace_format::quote::quote_to;
 use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
-use gotrace_parser::modern::RawReader;
+use gotrace_parser::modern::{RawReader, Strict};
 use gotrace_writer::RawWriter;
 
 use crate::{io_failure, with_stdout, Failure};
@@ -34,6 +34,17 @@ pub fn is_modern(path: &Path) -> Result<bool, Failure> {
 pub fn open(path: &Path) -> Result<RawReader<File>, Failure> {
     let file = File::open(path).map_err(io_failure(path))?;
     Ok(RawReader::new(file)?)
+}
+
+/// `validate --strict`'s own pass over the records of a trace Go reads: what no runtime
+/// writes ([`Strict`]).
+pub fn strict(path: &Path) -> Result<(), Failure> {
+    let mut reader = open(path)?;
+    let mut strict = Strict::new();
+    while let Some(event) = reader.next_event()? {
+        strict.check(&event)?;
+    }
+    Ok(())
 }
 
 /// Bytes formatted before they are written.

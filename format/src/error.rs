@@ -288,11 +288,12 @@ pub enum ErrorKind {
         max: u64,
     },
     /// A value or length not in its shortest encoding where the runtime writes the shortest
-    /// (every varint but Go 1.21's padded stack lengths; Go reads it; rejected in strict mode).
+    /// (every varint but Go 1.21's padded stack lengths and the modern batch sizes; Go reads
+    /// it; rejected in strict mode).
     #[error("value not minimally encoded")]
     NonMinimalVarint,
-    /// An event of a Go 1.11+ trace whose timestamp delta is 0 (the runtime makes it 1; Go
-    /// reads it; rejected in strict mode).
+    /// An event of a Go 1.11+ trace (or a timed event of a modern one) whose timestamp delta
+    /// is 0 (the runtime makes it 1; Go reads it; rejected in strict mode).
     #[error("timestamp delta 0")]
     ZeroTimeDelta,
     /// A frequency below one tick per microsecond (no runtime's clock is that coarse; Go

@@ -184,6 +184,9 @@ pub enum StateError {
     RegionNotInnermost,
     /// A goroutine must name its start function: `GoCreate` needs a start stack.
     NoStartStack,
+    /// The modern tracer keeps at most 2^26 goroutines alive at once (the generation pass
+    /// writes the status of each one).
+    TooManyGoroutines,
 }
 
 impl fmt::Display for StateError {
@@ -204,6 +207,9 @@ impl fmt::Display for StateError {
                 f.write_str("a region end must match the innermost open region of its goroutine")
             }
             StateError::NoStartStack => f.write_str("a goroutine needs a start stack naming its function"),
+            StateError::TooManyGoroutines => {
+                f.write_str("more goroutines alive than the modern tracer keeps")
+            }
         }
     }
 }

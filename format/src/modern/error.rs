@@ -121,6 +121,37 @@ pub enum ErrorKind {
     /// A Go 1.26 trace that ends inside a generation (no `EndOfGeneration` after its batches).
     #[error("incomplete generation found; trace likely truncated")]
     IncompleteGeneration,
+    /// A batch size not in the runtime's padded 10-byte encoding (Go reads it; rejected in
+    /// strict mode).
+    #[error("batch size {size} encoded in {width} bytes, not the runtime's 10")]
+    UnpaddedBatchSize {
+        /// The size.
+        size: u64,
+        /// Bytes of its encoding.
+        width: u8,
+    },
+    /// A generation that does not follow the one before it (the runtime numbers them one by
+    /// one; Go reads a gap; rejected in strict mode).
+    #[error("generation {gen} follows generation {prev}")]
+    GenerationGap {
+        /// The generation before.
+        prev: u64,
+        /// The generation of the batch at fault.
+        gen: u64,
+    },
+    /// A batch stamped at tick 0, which no runtime's clock reads (Go reads it; rejected in
+    /// strict mode).
+    #[error("batch at tick 0")]
+    BatchAtTickZero,
+    /// A second CPU sample of one thread at one tick in a generation (the runtime writes each
+    /// sample once; Go reads it; rejected in strict mode).
+    #[error("CPU sample of thread {m} at tick {time} repeated")]
+    RepeatedCpuSample {
+        /// The thread.
+        m: u64,
+        /// The tick.
+        time: u64,
+    },
     /// A batch of generation 0.
     #[error("invalid generation number {gen}")]
     InvalidGeneration {
@@ -279,6 +310,7 @@ impl ErrorKind {
             | ErrorKind::UndefinedString { .. }
             | ErrorKind::InterleavedGenerations
             | ErrorKind::GenerationsOutOfOrder
+            | ErrorKind::GenerationGap { .. }
             | ErrorKind::NoFrequency
             | ErrorKind::NoClockSnapshot => Category::Inconsistent,
             _ => Category::Malformed,

@@ -15,6 +15,7 @@ mod leak;
 mod order;
 mod raw;
 mod reader;
+mod strict;
 mod text;
 
 pub use event::{
@@ -24,4 +25,5 @@ pub use event::{
 pub use generation::{ClockSnapshot, Frame, Tables};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};
 pub use reader::Reader;
+pub use strict::Strict;
 pub use text::{ArgFault, TextError, TextErrorKind, TextReader, MAX_LINE};

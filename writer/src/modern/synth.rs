@@ -131,8 +131,7 @@ pub fn run<W: Write + Send + 'static>(out: W, options: &SynthOptions) -> Result<
         .map(|(i, worker)| Ok((M { m: tracer.thread(i as u32)?, tracer: &tracer, syscall: None }, worker)))
         .collect::<Result<Vec<_>, Error>>()?;
     drive(&world, producers, options.seed, now)?;
-    let stats = tracer.stats();
-    Ok((tracer.finish()?, stats))
+    tracer.finish_with_stats()
 }
 
 /// What the modern producers share: idle Ps, and Ps left behind by threads in blocking

@@ -6,7 +6,7 @@
 //! consume and return, and a running goroutine is held by the P or thread that runs it. Each
 //! handle carries what the runtime keeps in its `g` for tracing — the sequence number, the P of
 //! the goroutine's last sequenced event (legacy: to choose the `Local` event variants as the
-//! runtime does), the generation of its last status (modern) — and the tick of its last event,
+//! runtime does), the generation its sequence counts in (modern) — and the tick of its last event,
 //! so that an event on another P is never stamped before the event it follows (a Lamport
 //! clock): whatever clocks the caller gives, the merged order Go computes is consistent.
 
@@ -39,27 +39,29 @@ pub(crate) const NO_LAST_P: i64 = i64::MIN;
 #[derive(Debug)]
 pub(crate) struct GoState {
     pub(crate) id: u64,
-    /// Sequenced events so far (modern: in `status_gen`); the next `GoStart`/`GoUnblock`/
+    /// Sequenced events so far (modern: in `seq_gen`); the next `GoStart`/`GoUnblock`/
     /// `GoSysExit` writes `seq + 1`.
     pub(crate) seq: u64,
     /// Legacy: P of its last sequenced event ([`NO_LAST_P`] in modern traces).
     pub(crate) last_p: i64,
-    /// Modern: generation of its last status (creation counts): before its first event of a
-    /// later generation, a `GoStatus` is written (0 in legacy traces).
-    pub(crate) status_gen: u64,
+    /// Modern: the generation `seq` counts in (it starts again from 0 in each generation, after
+    /// the goroutine's status; 0 in legacy traces).
+    pub(crate) seq_gen: u64,
     /// Tick of its last event.
     pub(crate) tick: u64,
     /// In a mark assist.
     pub(crate) assisting: bool,
     /// Open regions, innermost last: (task, name).
     pub(crate) regions: Vec<(u64, u64)>,
+    /// Modern: its slot in the tracer's goroutine book (0 in legacy traces).
+    pub(crate) slot: u64,
 }
 
 impl GoState {
     /// A goroutine just created, at `tick`: legacy, on P `last_p`; modern, with its status
-    /// known in generation `status_gen`.
-    pub(crate) fn new(id: u64, last_p: i64, status_gen: u64, tick: u64) -> GoState {
-        GoState { id, seq: 0, last_p, status_gen, tick, assisting: false, regions: Vec::new() }
+    /// counting its sequence in generation `seq_gen`.
+    pub(crate) fn new(id: u64, last_p: i64, seq_gen: u64, tick: u64) -> GoState {
+        GoState { id, seq: 0, last_p, seq_gen, tick, assisting: false, regions: Vec::new(), slot: 0 }
     }
 }
 

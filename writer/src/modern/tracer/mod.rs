@@ -19,13 +19,30 @@
 //!   and the `GoStatus` of its goroutine; a P or goroutine touched first in a generation gets
 //!   its status just before (`ProcStatus` Idle before a `ProcStart`, `GoStatus` Runnable before
 //!   a `GoStart`, Waiting before a `GoUnblock`, `ProcStatus` SyscallAbandoned before a steal),
-//!   which resets its sequence number, as the runtime does.
+//!   which resets its sequence number, as the runtime does; `GCSweepActive` and
+//!   `GCMarkAssistActive` follow the status of a P that sweeps and of a goroutine in an assist.
+//! - Every generation states every P and live goroutine, as the runtime's generation advance
+//!   makes sure (a book of each one's place and last status generation, the runtime's `allp`
+//!   and `allgs`, kept by the operations): at its end each thread writes, at its safe point,
+//!   the statuses it answers for and lacks (its P, the P it left in a syscall until stolen, its
+//!   goroutine if that has its P; the closer writes them for threads not in use), then the
+//!   closer writes, in a batch of no thread after every other event, the status of each
+//!   goroutine no thread answers for (runnable, waiting, in a syscall on a thread without its
+//!   P), with the stack it waits at (`GoStatusStack`). The Ps no thread holds (idle, abandoned)
+//!   get theirs in that batch in 26 (Go 1.26+: at the end); in 23 (Go 1.23, 1.24: at the next
+//!   generation's start, and every P's at the trace's start) in a batch of no thread opening
+//!   the next generation, with each thread's P in its own. A GC cycle that runs into a new
+//!   generation is stated there (`GCActive`) by the first goroutine to run, or before its
+//!   `GCEnd`. The runtime writes the idle Ps' statuses on the thread that advances; ours has no
+//!   such thread, so they go in the batch of no thread.
 //!
 //! Lock ranks (the legacy tracer's, lowest first): log strings (`NoP`), CPU samples
 //! (`Profile`), thread and P slots (`Slots`), GC/STW and generation state (`World`), strings,
 //! stacks, pool. Waiting happens on condition variables with no other lock held.
 
 mod batch;
+mod book;
+mod pass;
 mod state;
 mod tables;
 mod thread;
@@ -38,11 +55,13 @@ use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use self::batch::BatchBuffer;
+use self::book::{GoBook, ProcBook};
+use self::pass::StatusBatch;
 use self::state::PState;
 pub use self::state::{Proc, SyscallProc};
 use self::tables::{Stacks, Strings, UsedIds};
-use self::thread::MState;
 pub use self::thread::Thread;
+use self::thread::{MState, Pass, TYPES};
 use crate::modern::encoder::{
     max_stack_len, max_string_len, put_cpu_sample, put_frequency, put_stack, put_string, put_sync,
     ClockSnapshot, CpuSample, Encoder, CPU_SAMPLE_LEN, NO_THREAD, SYNC_BODY_LEN,
@@ -82,6 +101,8 @@ pub(crate) struct World {
     /// The last GC sequence number used (every GC event uses one).
     pub(crate) gc_seq: u64,
     pub(crate) gc_floor: u64,
+    /// The generation the running GC cycle is known in (its `GCBegin`'s, or a `GCActive`'s).
+    pub(crate) gc_active_gen: u64,
     pub(crate) stw_running: bool,
     pub(crate) stw_floor: u64,
 }
@@ -106,6 +127,8 @@ struct GenState {
     /// Stacks and strings the events of the acknowledged threads use.
     used: UsedIds,
     generations: u64,
+    /// Events the generation passes wrote (in batches of no thread), by type.
+    counts: Vec<u64>,
 }
 
 /// A table batch shared by the threads (log strings, CPU samples) and its generation.
@@ -198,6 +221,10 @@ pub(crate) struct Shared {
     pub(crate) reasons: Reasons,
     slots: RankedMutex<Vec<Slot>>,
     procs: RankedMutex<Vec<Option<PState>>>,
+    /// Every P's place and status generation.
+    pub(crate) proc_book: ProcBook,
+    /// Every goroutine's state and status generation.
+    pub(crate) go_book: GoBook,
     pub(crate) world: RankedMutex<World>,
     gen: RankedMutex<GenState>,
     opened: Condvar,
@@ -255,6 +282,11 @@ impl Shared {
     /// Thread `m` hands its buffer over for the pending advance and waits for the generation
     /// to close (closing it itself if it is the last).
     pub(crate) fn acknowledge(&self, m: &mut MState) {
+        // The thread's safe point: the statuses it answers for, in the generation it leaves
+        // (not counted as events: a generation of nothing else is not closed).
+        let events = m.gen_events;
+        m.own_statuses(self, Pass::End);
+        m.gen_events = events;
         self.clock.fetch_max(m.last, Ordering::Relaxed);
         m.batch.hand_over(&self.pool);
         let mut st = self.gen.lock();
@@ -309,15 +341,33 @@ impl Shared {
         used.take_from(&mut samples.used);
         let advance = events > 0;
         let next = if advance { gen + 1 } else { gen };
+        // Go 1.26+ write every P's missing status at a generation's end, Go 1.23 at the next
+        // one's start; both the goroutines' at the end (the last generation too).
+        let modern_procs = self.version >= Version::Go1_26;
+        let pass = advance || (last && modern_procs);
+        let mut counts = [0u64; TYPES];
+        let mut start_events = 0;
         if advance || last {
             for s in slots.iter_mut().filter_map(|s| s.state.as_mut()) {
+                if pass {
+                    s.own_statuses(self, Pass::End);
+                    s.gen_events = 0;
+                    used.take_from(&mut s.used);
+                    self.clock.fetch_max(s.last, Ordering::Relaxed);
+                }
                 s.batch.hand_over(&self.pool);
             }
             logs.batch.hand_over(&self.pool);
             samples.batch.hand_over(&self.pool);
             let mut tail = BatchBuffer::default();
-            let time = self.clock.load(Ordering::Relaxed) + 1;
-            if advance {
+            let mut time = self.clock.load(Ordering::Relaxed) + 1;
+            if pass {
+                let mut statuses = StatusBatch::new(&mut tail, &self.pool, gen, time, &mut counts);
+                if modern_procs {
+                    self.proc_book.each_unowned(gen, |p, abandoned| statuses.proc(p, abandoned));
+                }
+                self.go_book.each_untraced(gen, |g| statuses.go(&g, &mut used));
+                time = statuses.finish();
                 self.write_tables(&mut tail, gen, time, &mut used);
             }
             if self.version >= Version::Go1_26 {
@@ -325,6 +375,8 @@ impl Shared {
                 if !last {
                     self.write_sync(&mut tail, next, time + 1);
                 }
+            } else if advance && !last {
+                start_events = self.start_statuses(&mut tail, next, time + 1, &mut counts);
             }
             tail.hand_over(&self.pool);
         }
@@ -333,6 +385,9 @@ impl Shared {
             if advance {
                 s.gen = next;
                 s.prelude = true;
+                if !modern_procs && !last {
+                    s.own_statuses(self, Pass::Procs);
+                }
             }
         }
         logs.gen = next;
@@ -347,10 +402,21 @@ impl Shared {
         st.advancing = false;
         st.closing = false;
         st.acked = 0;
-        st.events = 0;
+        st.events = start_events;
         st.generations += u64::from(advance);
+        st.counts.iter_mut().zip(counts).for_each(|(t, n)| *t += n);
         drop(st);
         self.opened.notify_all();
+    }
+
+    /// Go 1.23's pass at generation `gen`'s start: the status of each P no thread holds, at
+    /// `time`; returns the events written.
+    fn start_statuses(&self, tail: &mut BatchBuffer, gen: u64, time: u64, counts: &mut [u64; TYPES]) -> u64 {
+        let mut statuses = StatusBatch::new(tail, &self.pool, gen, time, counts);
+        self.proc_book.each_unowned(gen, |p, abandoned| statuses.proc(p, abandoned));
+        let written = statuses.written;
+        statuses.finish();
+        written
     }
 
     /// Generation `gen`'s string and stack tables (the strings and stacks its events and CPU
@@ -446,7 +512,7 @@ impl<W: Write + Send + 'static> Tracer<W> {
         let reasons = Reasons::new(&strings);
         let slots = (0..options.threads).map(|m| Slot { state: Some(MState::new(u64::from(m))) }).collect();
         let procs = (0..options.procs)
-            .map(|id| Some(PState { id, seq: 0, status_gen: 0, tick: 0, sweeping: false }))
+            .map(|id| Some(PState { id, seq: 0, seq_gen: 0, tick: 0, sweeping: false }))
             .collect();
         let shelf = || Shelf { batch: BatchBuffer::default(), gen: 1, used: UsedIds::new() };
         let shared = Arc::new(Shared {
@@ -459,10 +525,12 @@ impl<W: Write + Send + 'static> Tracer<W> {
             reasons,
             slots: RankedMutex::new(Rank::Slots, slots),
             procs: RankedMutex::new(Rank::Slots, procs),
+            proc_book: ProcBook::new(options.procs),
+            go_book: GoBook::new(),
             world: RankedMutex::new(Rank::World, World::default()),
             gen: RankedMutex::new(
                 Rank::World,
-                GenState { gen: 1, used: UsedIds::new(), ..GenState::default() },
+                GenState { gen: 1, used: UsedIds::new(), counts: vec![0; TYPES], ..GenState::default() },
             ),
             opened: Condvar::new(),
             epoch: AtomicU64::new(0),
@@ -475,11 +543,18 @@ impl<W: Write + Send + 'static> Tracer<W> {
             next_task: AtomicU64::new(1),
             bytes_written: AtomicU64::new(0),
         });
+        let mut first = BatchBuffer::default();
         if version >= Version::Go1_26 {
-            let mut first = BatchBuffer::default();
             shared.write_sync(&mut first, 1, 1);
-            first.hand_over(&shared.pool);
+        } else {
+            // Go 1.23 starts tracing with the status of every P.
+            let mut counts = [0; TYPES];
+            let events = shared.start_statuses(&mut first, 1, 1, &mut counts);
+            let mut st = shared.gen.lock();
+            st.events = events;
+            st.counts.iter_mut().zip(counts).for_each(|(t, n)| *t += n);
         }
+        first.hand_over(&shared.pool);
         let consumer_shared = Arc::clone(&shared);
         let consumer = Consumer::spawn(move || {
             let header = consumer_shared.version.header();
@@ -594,7 +669,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
         for s in self.shared.slots.lock().iter().filter_map(|s| s.state.as_ref()) {
             stats.add(&s.counts);
         }
-        stats.generations = self.shared.gen.lock().generations;
+        let st = self.shared.gen.lock();
+        stats.add(&st.counts);
+        stats.generations = st.generations;
+        drop(st);
         stats.cpu_samples = self.shared.cpu_samples.load(Ordering::Relaxed);
         stats
     }
@@ -602,9 +680,30 @@ impl<W: Write + Send + 'static> Tracer<W> {
     /// Closes the last generation (every handle has been dropped: they borrow the tracer),
     /// waits for the consumer to write everything, and returns the sink. Errors: the sink's
     /// first error ([`Error::Io`], or [`Error::SinkPanicked`]).
-    pub fn finish(mut self) -> Result<W, Error> {
+    pub fn finish(self) -> Result<W, Error> {
+        self.finish_with_stats().map(|(out, _)| out)
+    }
+
+    /// [`finish`](Tracer::finish), and the figures of the whole trace: [`stats`](Tracer::stats)
+    /// once the last generation is closed (with the statuses its end writes).
+    ///
+    /// ```
+    /// # use gotrace_writer::modern::{Tracer, TracerOptions};
+    /// use gotrace_format::{modern::EventType, Version};
+    /// let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_26).procs(2))?;
+    /// let mut m = tracer.thread(0)?;
+    /// m.proc_start(10, tracer.proc(0)?).map_err(|r| r.error)?;
+    /// drop(m);
+    /// assert_eq!(tracer.stats().count(EventType::PROC_STATUS), 1);
+    /// let (trace, stats) = tracer.finish_with_stats()?;
+    /// assert_eq!(stats.count(EventType::PROC_STATUS), 2); // and idle P 1's, at the end
+    /// assert_eq!(stats.bytes_written, trace.len() as u64);
+    /// # Ok::<(), gotrace_writer::Error>(())
+    /// ```
+    pub fn finish_with_stats(mut self) -> Result<(W, Stats), Error> {
         self.shared.close(true);
-        self.consumer.join(&self.shared.pool)
+        let out = self.consumer.join(&self.shared.pool)?;
+        Ok((out, self.stats()))
     }
 }
 

@@ -1,6 +1,7 @@
 //! The modern state model's P handles (the goroutine handles are the legacy tracer's): Ps as
 //! owned values whose type is their state, each carrying what the runtime keeps for tracing —
-//! its sequence number in the current generation and the generation of its last status event —
+//! its sequence number and the generation it counts in (the generation of each P's last status
+//! is in the tracer's [`ProcBook`](super::book::ProcBook)) —
 //! and the tick of its last event, so that an event on another thread is never stamped before
 //! the event it follows.
 
@@ -9,7 +10,8 @@
 pub(crate) struct PState {
     pub(crate) id: u32,
     pub(crate) seq: u64,
-    pub(crate) status_gen: u64,
+    /// The generation `seq` counts in.
+    pub(crate) seq_gen: u64,
     pub(crate) tick: u64,
     pub(crate) sweeping: bool,
 }

@@ -8,6 +8,7 @@ use gotrace_format::modern::EventType;
 use gotrace_format::Version;
 
 use super::batch::BatchBuffer;
+use super::book::Place;
 use super::state::{PState, Proc, SyscallProc};
 use super::tables::{head, UsedIds};
 use super::{block_index, return_thread, Shared};
@@ -48,6 +49,24 @@ pub(crate) struct MState {
     /// This thread stopped the world: it acknowledges a new generation only once it restarts
     /// it, so that no stop spans a generation boundary (the others wait meanwhile).
     stw: bool,
+    /// The P it left in a blocking syscall (it answers for its status until it is stolen).
+    released: Option<u32>,
+    /// Slots of the goroutine book freed by goroutines that ended on this thread, for the next
+    /// ones it creates.
+    free_slots: Vec<u64>,
+}
+
+/// Which of a thread's statuses [`MState::own_statuses`] writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Pass {
+    /// Before its first event of a generation (the runtime's event writer): its P's and its
+    /// goroutine's.
+    Start,
+    /// At the generation's end (its safe point): its P's, and its goroutine's if that has its
+    /// P (a goroutine in a syscall without one is the goroutine pass's, as the runtime's).
+    End,
+    /// Its P's only: the runtime's pass over the Ps at a Go 1.23 generation's start.
+    Procs,
 }
 
 impl MState {
@@ -66,6 +85,8 @@ impl MState {
             g: None,
             syscall: false,
             stw: false,
+            released: None,
+            free_slots: Vec::new(),
         }
     }
 
@@ -85,19 +106,64 @@ impl MState {
             shared.acknowledge(self);
         }
         if std::mem::take(&mut self.prelude) {
-            let (gen, m, syscall, ts) = (self.gen, self.m, self.syscall, self.last + 1);
-            if let Some(mut p) = self.p.take() {
-                let status = if syscall { ProcStatus::Syscall } else { ProcStatus::Running };
-                self.put(shared, ts, &Event::ProcStatus { p: u64::from(p.id), status });
-                (p.seq, p.status_gen) = (0, gen);
-                self.p = Some(p);
+            self.own_statuses(shared, Pass::Start);
+        }
+    }
+
+    /// Writes the statuses this thread answers for that its generation lacks: its P's (or,
+    /// until it is stolen, the P it left in a syscall: `Syscall`), and its goroutine's
+    /// (`Running`, `Syscall` on this thread), as `pass` says.
+    pub(crate) fn own_statuses(&mut self, shared: &Shared, pass: Pass) {
+        let (m, ts) = (self.m, self.last + 1);
+        let mut with_p = false;
+        if let Some(mut p) = self.p.take() {
+            let status = if self.syscall { ProcStatus::Syscall } else { ProcStatus::Running };
+            self.proc_status(shared, ts, &mut p, status);
+            self.p = Some(p);
+            with_p = true;
+        } else if let Some(id) = self.released {
+            if shared.proc_book.place(id) == Place::Released(m) {
+                if shared.proc_book.acquire(id, self.gen) {
+                    self.put(
+                        shared,
+                        ts,
+                        &Event::ProcStatus { p: u64::from(id), status: ProcStatus::Syscall },
+                    );
+                }
+                with_p = true;
             }
-            if let Some(mut g) = self.g.take() {
-                let status = if syscall { GoStatus::Syscall } else { GoStatus::Running };
-                self.put(shared, ts, &Event::GoStatus { g: g.id, m, status });
-                (g.seq, g.status_gen) = (0, gen);
-                self.g = Some(g);
+        }
+        let go = match pass {
+            Pass::Start => true,
+            Pass::End => with_p,
+            Pass::Procs => false,
+        };
+        if let Some(mut g) = if go { self.g.take() } else { None } {
+            let status = if self.syscall { GoStatus::Syscall } else { GoStatus::Running };
+            self.go_status(shared, ts, &mut g, status, m);
+            self.g = Some(g);
+        }
+        // A GC cycle that runs on into this generation is stated in it by the first goroutine
+        // to run here (the runtime: the advancing goroutine, at the generation's start).
+        if pass == Pass::Start && self.g.is_some() && self.p.is_some() && !self.syscall {
+            self.gc_active(shared, ts);
+        }
+    }
+
+    /// `GCActive` (by a running goroutine), if a GC cycle runs that this generation does not
+    /// know of yet.
+    fn gc_active(&mut self, shared: &Shared, ts: u64) {
+        let seq = {
+            let mut w = shared.world.lock();
+            let due = w.gc_running && w.gc_active_gen != self.gen;
+            if due {
+                w.gc_seq += 1;
+                w.gc_active_gen = self.gen;
             }
+            due.then_some(w.gc_seq)
+        };
+        if let Some(seq) = seq {
+            self.put(shared, ts, &Event::GcActive { seq });
         }
     }
 
@@ -125,19 +191,81 @@ impl MState {
         tick
     }
 
-    /// A goroutine touched first in this generation gets its status (and a fresh sequence).
-    fn go_status(&mut self, shared: &Shared, ts: u64, g: &mut GoState, status: GoStatus) {
-        if g.status_gen != self.gen {
-            self.put(shared, ts, &Event::GoStatus { g: g.id, m: NO_THREAD, status });
-            (g.seq, g.status_gen) = (0, self.gen);
+    /// A goroutine touched first in this generation gets its status (on thread `m`, or
+    /// [`NO_THREAD`]), then `GCMarkAssistActive` if it assists the GC; its sequence starts
+    /// again in each generation.
+    fn go_status(&mut self, shared: &Shared, ts: u64, g: &mut GoState, status: GoStatus, m: u64) {
+        if shared.go_book.acquire(g.slot, self.gen) {
+            self.put(shared, ts, &Event::GoStatus { g: g.id, m, status });
+            if g.assisting {
+                self.put(shared, ts, &Event::GcMarkAssistActive { g: g.id });
+            }
+        }
+        if g.seq_gen != self.gen {
+            (g.seq, g.seq_gen) = (0, self.gen);
         }
     }
 
-    /// A P touched first in this generation gets its status (and a fresh sequence).
+    /// A P touched first in this generation gets its status, then `GCSweepActive` if it
+    /// sweeps; its sequence starts again in each generation.
     fn proc_status(&mut self, shared: &Shared, ts: u64, p: &mut PState, status: ProcStatus) {
-        if p.status_gen != self.gen {
+        if shared.proc_book.acquire(p.id, self.gen) {
             self.put(shared, ts, &Event::ProcStatus { p: u64::from(p.id), status });
-            (p.seq, p.status_gen) = (0, self.gen);
+            if p.sweeping {
+                self.put(shared, ts, &Event::GcSweepActive { p: u64::from(p.id) });
+            }
+        }
+        if p.seq_gen != self.gen {
+            (p.seq, p.seq_gen) = (0, self.gen);
+        }
+    }
+
+    /// Goroutine `g` is now `status`, waiting at `stack`.
+    #[inline]
+    fn book_go(&self, shared: &Shared, g: &GoState, status: GoStatus, stack: u64) {
+        let m = if matches!(status, GoStatus::Running | GoStatus::Syscall) { self.m } else { NO_THREAD };
+        shared.go_book.set(g.slot, Some(status), m, stack, g.assisting);
+    }
+
+    /// Goroutine `g` ended: its slot is free for this thread's next goroutine.
+    #[inline]
+    fn book_end(&mut self, shared: &Shared, g: &GoState) {
+        shared.go_book.set(g.slot, None, NO_THREAD, 0, false);
+        self.free_slots.push(g.slot);
+    }
+
+    /// A new goroutine `id`, `status` on thread `m` at `stack`, known in this generation since
+    /// `tick`: its state, in a slot of the book (one this thread freed, else a fresh one).
+    fn book_new(
+        &mut self,
+        shared: &Shared,
+        id: u64,
+        (status, m, stack): (GoStatus, u64, u64),
+        tick: u64,
+    ) -> Result<GoState, StateError> {
+        let slot = self.free_slots.pop().unwrap_or_else(|| shared.go_book.fresh_slot());
+        if !shared.go_book.create(slot, id, self.gen, status, m, stack) {
+            return Err(StateError::TooManyGoroutines);
+        }
+        let mut g = GoState::new(id, NO_LAST_P, self.gen, tick);
+        g.slot = slot;
+        Ok(g)
+    }
+
+    /// Goroutine `g` is now `status`, where it keeps its stack.
+    #[inline]
+    fn book_go_status(&self, shared: &Shared, g: &GoState, status: GoStatus) {
+        let m = if matches!(status, GoStatus::Running | GoStatus::Syscall) { self.m } else { NO_THREAD };
+        shared.go_book.set_status(g.slot, status, m, g.assisting);
+    }
+
+    /// The P this thread left in a syscall, if not stolen, is abandoned: its goroutine left the
+    /// syscall without it.
+    fn abandon_released(&mut self, shared: &Shared) {
+        if let Some(id) = self.released.take() {
+            if shared.proc_book.place(id) == Place::Released(self.m) {
+                shared.proc_book.set_place(id, Place::Abandoned);
+            }
         }
     }
 }
@@ -297,6 +425,7 @@ impl<'t> Thread<'t> {
         st.proc_status(shared, ts, &mut p, ProcStatus::Idle);
         p.seq += 1;
         p.tick = st.put(shared, ts, &Event::ProcStart { p: u64::from(p.id), p_seq: p.seq });
+        shared.proc_book.set_place(p.id, Place::Thread);
         st.p = Some(p);
         Ok(())
     }
@@ -312,6 +441,7 @@ impl<'t> Thread<'t> {
         let tick = st.put(shared, ts, &Event::ProcStop);
         let mut p = st.p.take().ok_or(StateError::ProcNotStarted)?;
         p.tick = tick;
+        shared.proc_book.set_place(p.id, Place::Idle);
         Ok(Proc(p))
     }
 
@@ -337,14 +467,18 @@ impl<'t> Thread<'t> {
         let shared = self.shared;
         let st = self.with_p()?;
         let g = shared.new_goroutine_id();
+        let status = if blocked { GoStatus::Waiting } else { GoStatus::Runnable };
+        // Booked before the event (no event for a goroutine the book cannot hold), its tick
+        // set after.
+        let mut state = st.book_new(shared, g, (status, NO_THREAD, start.0), 0)?;
         let (start_stack, stack) = (start.0, stack.0);
         let ev = if blocked {
             Event::GoCreateBlocked { g, start_stack, stack }
         } else {
             Event::GoCreate { g, start_stack, stack }
         };
-        let tick = st.put(shared, ts, &ev);
-        Ok(GoState::new(g, NO_LAST_P, st.gen, tick))
+        state.tick = st.put(shared, ts, &ev);
+        Ok(state)
     }
 
     /// A new goroutine, whose start function is the one frame of `start` (required), created by
@@ -377,9 +511,10 @@ impl<'t> Thread<'t> {
         }
         let mut g = g.0;
         let ts = ts.max(g.tick);
-        st.go_status(shared, ts, &mut g, GoStatus::Runnable);
+        st.go_status(shared, ts, &mut g, GoStatus::Runnable, NO_THREAD);
         g.seq += 1;
         g.tick = st.put(shared, ts, &Event::GoStart { g: g.id, g_seq: g.seq });
+        st.book_go_status(shared, &g, GoStatus::Running);
         let tick = g.tick;
         st.g = Some(g);
         Ok(tick)
@@ -405,31 +540,38 @@ impl<'t> Thread<'t> {
         Ok(())
     }
 
-    /// Takes the running goroutine off the thread with `ev`.
-    fn stop_running(&mut self, ts: u64, ev: &Event) -> Result<GoState, StateError> {
+    /// Takes the running goroutine off the thread with `ev`: it is `then` (`None`: it ended),
+    /// at `stack`.
+    fn stop_running(&mut self, ts: u64, ev: &Event, then: Option<GoStatus>) -> Result<GoState, StateError> {
         let shared = self.shared;
         let st = self.with_g()?;
         let tick = st.put(shared, ts, ev);
         let mut g = st.g.take().ok_or(StateError::NoRunningGoroutine)?;
         g.tick = tick;
+        match then {
+            Some(status) => st.book_go(shared, &g, status, ev.refs().0[0]),
+            None => st.book_end(shared, &g),
+        }
         Ok(g)
     }
 
     /// The running goroutine ends: `GoDestroy`.
     pub fn go_destroy(&mut self, ts: u64) -> Result<(), StateError> {
-        self.stop_running(ts, &Event::GoDestroy).map(drop)
+        self.stop_running(ts, &Event::GoDestroy, None).map(drop)
     }
 
     /// The running goroutine yields (`runtime.Gosched`): `GoStop` "runtime.Gosched".
     pub fn go_sched(&mut self, ts: u64, stack: StackId) -> Result<Runnable, StateError> {
         let reason = self.shared.reasons.gosched.0;
-        self.stop_running(ts, &Event::GoStop { reason, stack: stack.0 }).map(Runnable)
+        self.stop_running(ts, &Event::GoStop { reason, stack: stack.0 }, Some(GoStatus::Runnable))
+            .map(Runnable)
     }
 
     /// The running goroutine is preempted: `GoStop` "preempted".
     pub fn go_preempt(&mut self, ts: u64, stack: StackId) -> Result<Runnable, StateError> {
         let reason = self.shared.reasons.preempted.0;
-        self.stop_running(ts, &Event::GoStop { reason, stack: stack.0 }).map(Runnable)
+        self.stop_running(ts, &Event::GoStop { reason, stack: stack.0 }, Some(GoStatus::Runnable))
+            .map(Runnable)
     }
 
     /// The running goroutine blocks for `reason`: `GoBlock` with the runtime's reason string
@@ -437,13 +579,15 @@ impl<'t> Thread<'t> {
     /// "GC mark assist wait for work", "unspecified").
     pub fn go_block(&mut self, ts: u64, reason: BlockReason, stack: StackId) -> Result<Waiting, StateError> {
         let reason = self.shared.reasons.block[block_index(Some(reason))].0;
-        self.stop_running(ts, &Event::GoBlock { reason, stack: stack.0 }).map(Waiting)
+        self.stop_running(ts, &Event::GoBlock { reason, stack: stack.0 }, Some(GoStatus::Waiting))
+            .map(Waiting)
     }
 
     /// The running goroutine sleeps (`time.Sleep`): `GoBlock` "sleep".
     pub fn go_sleep(&mut self, ts: u64, stack: StackId) -> Result<Waiting, StateError> {
         let reason = self.shared.reasons.block[block_index(None)].0;
-        self.stop_running(ts, &Event::GoBlock { reason, stack: stack.0 }).map(Waiting)
+        self.stop_running(ts, &Event::GoBlock { reason, stack: stack.0 }, Some(GoStatus::Waiting))
+            .map(Waiting)
     }
 
     /// Makes `g` runnable, from any thread, with or without a P: `GoUnblock` (after its
@@ -454,9 +598,10 @@ impl<'t> Thread<'t> {
         st.enter(shared);
         let mut g = g.0;
         let ts = ts.max(g.tick);
-        st.go_status(shared, ts, &mut g, GoStatus::Waiting);
+        st.go_status(shared, ts, &mut g, GoStatus::Waiting, NO_THREAD);
         g.seq += 1;
         g.tick = st.put(shared, ts, &Event::GoUnblock { g: g.id, g_seq: g.seq, stack: stack.0 });
+        st.book_go_status(shared, &g, GoStatus::Runnable);
         Runnable(g)
     }
 
@@ -473,10 +618,12 @@ impl<'t> Thread<'t> {
         };
         let mut next = g.0;
         let ts = ts.max(next.tick);
-        st.go_status(shared, ts, &mut next, GoStatus::Waiting);
+        st.go_status(shared, ts, &mut next, GoStatus::Waiting, NO_THREAD);
         next.seq += 1;
         let tick = st.put(shared, ts, &Event::GoSwitch { g: next.id, g_seq: next.seq });
         (next.tick, prev.tick) = (tick, tick);
+        st.book_go(shared, &prev, GoStatus::Waiting, 0);
+        st.book_go_status(shared, &next, GoStatus::Running);
         st.g = Some(next);
         Ok(Waiting(prev))
     }
@@ -490,9 +637,13 @@ impl<'t> Thread<'t> {
         };
         let mut next = g.0;
         let ts = ts.max(next.tick);
-        st.go_status(shared, ts, &mut next, GoStatus::Waiting);
+        st.go_status(shared, ts, &mut next, GoStatus::Waiting, NO_THREAD);
         next.seq += 1;
         next.tick = st.put(shared, ts, &Event::GoSwitchDestroy { g: next.id, g_seq: next.seq });
+        if let Some(prev) = st.g.take() {
+            st.book_end(shared, &prev);
+        }
+        st.book_go_status(shared, &next, GoStatus::Running);
         st.g = Some(next);
         Ok(())
     }
@@ -509,6 +660,9 @@ impl<'t> Thread<'t> {
         p.tick = tick;
         st.p = Some(p);
         st.syscall = true;
+        if let Some(g) = &st.g {
+            st.book_go(shared, g, GoStatus::Syscall, stack.0);
+        }
         Ok(())
     }
 
@@ -539,14 +693,22 @@ impl<'t> Thread<'t> {
 
     /// The syscall returns and the goroutine keeps its P: `GoSyscallEnd`.
     pub fn go_syscall_end(&mut self, ts: u64) -> Result<(), StateError> {
-        self.leave_syscall(ts, &Event::GoSyscallEnd, true).map(drop)
+        let shared = self.shared;
+        let st = self.leave_syscall(ts, &Event::GoSyscallEnd, true)?;
+        if let Some(g) = &st.g {
+            st.book_go_status(shared, g, GoStatus::Running);
+        }
+        Ok(())
     }
 
     /// The goroutine's syscall blocks: its P, still in the syscall, is handed out for another
     /// thread to steal, or for this one to take back. Nothing is written.
     pub fn go_syscall_release(&mut self) -> Result<SyscallProc, StateError> {
+        let shared = self.shared;
         let st = self.in_syscall()?;
         let p = st.p.take().ok_or(StateError::ProcNotStarted)?;
+        shared.proc_book.set_place(p.id, Place::Released(st.m));
+        st.released = Some(p.id);
         Ok(SyscallProc { p, m: st.m })
     }
 
@@ -564,8 +726,13 @@ impl<'t> Thread<'t> {
         let ts = ts.max(pst.tick);
         st.proc_status(shared, ts, &mut pst, ProcStatus::Syscall);
         pst.tick = st.put(shared, ts, &Event::GoSyscallEnd);
+        shared.proc_book.set_place(pst.id, Place::Thread);
+        st.released = None;
         st.p = Some(pst);
         st.syscall = false;
+        if let Some(g) = &st.g {
+            st.book_go_status(shared, g, GoStatus::Running);
+        }
         Ok(())
     }
 
@@ -581,6 +748,7 @@ impl<'t> Thread<'t> {
         st.proc_status(shared, ts, &mut pst, ProcStatus::SyscallAbandoned);
         pst.seq += 1;
         pst.tick = st.put(shared, ts, &Event::ProcSteal { p: u64::from(pst.id), p_seq: pst.seq, m });
+        shared.proc_book.set_place(pst.id, Place::Idle);
         Proc(pst)
     }
 
@@ -591,8 +759,10 @@ impl<'t> Thread<'t> {
         let st = self.in_syscall()?;
         let tick = st.put(shared, ts, &Event::GoSyscallEndBlocked);
         st.syscall = false;
+        st.abandon_released(shared);
         let mut g = st.g.take().ok_or(StateError::NoRunningGoroutine)?;
         g.tick = tick;
+        st.book_go_status(shared, &g, GoStatus::Runnable);
         Ok(Runnable(g))
     }
 
@@ -625,8 +795,9 @@ impl<'t> Thread<'t> {
             return Err(StateError::GoroutineRunning { g: g.id });
         }
         let g = shared.new_goroutine_id();
-        let tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
-        st.g = Some(GoState::new(g, NO_LAST_P, st.gen, tick));
+        let mut state = st.book_new(shared, g, (GoStatus::Syscall, st.m, 0), 0)?;
+        state.tick = st.put(shared, ts, &Event::GoCreateSyscall { g });
+        st.g = Some(state);
         st.syscall = true;
         Ok(GoId(g))
     }
@@ -647,7 +818,12 @@ impl<'t> Thread<'t> {
     /// # Ok::<(), gotrace_writer::Error>(())
     /// ```
     pub fn go_destroy_syscall(&mut self, ts: u64) -> Result<(), StateError> {
-        self.leave_syscall(ts, &Event::GoDestroySyscall, false)?.g = None;
+        let shared = self.shared;
+        let st = self.leave_syscall(ts, &Event::GoDestroySyscall, false)?;
+        st.abandon_released(shared);
+        if let Some(g) = st.g.take() {
+            st.book_end(shared, &g);
+        }
         Ok(())
     }
 
@@ -665,6 +841,7 @@ impl<'t> Thread<'t> {
             }
             w.gc_running = true;
             w.gc_seq += 1;
+            w.gc_active_gen = st.gen;
             (w.gc_seq, w.gc_floor)
         };
         let tick = st.put(shared, ts.max(floor), &Event::GcBegin { seq, stack: stack.0 });
@@ -679,6 +856,7 @@ impl<'t> Thread<'t> {
             Ok(st) => st,
             Err(error) => return Err(Refused { error, handle: cycle }),
         };
+        st.gc_active(shared, ts.max(cycle.tick));
         let seq = {
             let mut w = shared.world.lock();
             w.gc_seq += 1;
