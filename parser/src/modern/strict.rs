@@ -111,120 +111,64 @@ mod tests {
     use super::*;
     use gotrace_format::Version;
 
-    /// The first record of `trace`.
-    fn record(trace: &[u8]) -> RawEvent<'_> {
-        crate::modern::RawEvents::new(trace).unwrap().next().unwrap().unwrap()
-    }
-
+    /// A Go 1.23 trace: the header, then `body`.
     fn trace(body: &[u8]) -> Vec<u8> {
         let mut t = Version::Go1_23.header().to_vec();
         t.extend_from_slice(body);
         t
     }
 
+    /// An `EventBatch` header of generation `gen`, thread 0, time `time` (its varint bytes),
+    /// its size `size` padded to 10 bytes as the runtime writes it.
+    fn batch(gen: u8, time: &[u8], size: u8) -> Vec<u8> {
+        let mut b = vec![EventType::EVENT_BATCH.code(), gen, 0];
+        b.extend_from_slice(time);
+        b.extend_from_slice(&[0x80 | size, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+        b
+    }
+
+    /// The messages of the strict errors over every record of `trace`, fed to `strict`.
+    fn errors(strict: &mut Strict, trace: &[u8]) -> Vec<String> {
+        crate::modern::RawEvents::new(trace)
+            .unwrap()
+            .filter_map(|r| strict.check(&r.unwrap()).err().map(|e| e.message()))
+            .collect()
+    }
+
     #[test]
     fn batch_sizes_padded_and_everything_else_minimal() {
-        // EventBatch gen=1 m=0 time=5, size 2 padded to 10 bytes; then HeapAlloc dt=1 bytes=7.
-        let mut body = vec![EventType::EVENT_BATCH.code(), 1, 0, 5];
-        body.extend_from_slice(&[0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+        // EventBatch gen=1 m=0 time=5, size 3 padded to 10 bytes; then HeapAlloc dt=1 bytes=7.
+        let mut body = batch(1, &[5], 3);
         body.extend_from_slice(&[EventType::HEAP_ALLOC.code(), 1, 7]);
-        let t = trace(&body);
-        let mut strict = Strict::new();
-        for r in crate::modern::RawEvents::new(&t).unwrap() {
-            strict.check(&r.unwrap()).unwrap();
-        }
+        assert!(errors(&mut Strict::new(), &trace(&body)).is_empty());
         // The same batch with a minimal size, or a padded time.
         let t = trace(&[EventType::EVENT_BATCH.code(), 1, 0, 5, 3, EventType::HEAP_ALLOC.code(), 1, 7]);
-        let e = Strict::new().check(&record(&t)).unwrap_err();
-        assert_eq!(e.message(), "batch size 3 encoded in 1 bytes, not the runtime's 10");
-        let mut body = vec![EventType::EVENT_BATCH.code(), 1, 0, 0x85, 0x00];
-        body.extend_from_slice(&[0x83, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00]);
+        assert_eq!(errors(&mut Strict::new(), &t), ["batch size 3 encoded in 1 bytes, not the runtime's 10"]);
+        let mut body = batch(1, &[0x85, 0x00], 3);
         body.extend_from_slice(&[EventType::HEAP_ALLOC.code(), 1, 7]);
-        let t = trace(&body);
-        assert_eq!(Strict::new().check(&record(&t)).unwrap_err().message(), "value not minimally encoded");
+        assert_eq!(errors(&mut Strict::new(), &trace(&body)), ["value not minimally encoded"]);
     }
 
     #[test]
     fn zero_deltas_slow_clocks_and_generation_gaps() {
-        let size = |n: u8| [0x80 | n, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x00];
-        let mut body = vec![EventType::EVENT_BATCH.code(), 1, 0, 5];
-        body.extend_from_slice(&size(3));
+        let mut body = batch(1, &[5], 3);
         body.extend_from_slice(&[EventType::HEAP_ALLOC.code(), 0, 7]);
-        let t = trace(&body);
-        let mut strict = Strict::new();
-        let errs: Vec<String> = crate::modern::RawEvents::new(&t)
-            .unwrap()
-            .filter_map(|r| strict.check(&r.unwrap()).err().map(|e| e.message()))
-            .collect();
-        assert_eq!(errs, ["timestamp delta 0"]);
-        let mut body = vec![
-            EventType::EVENT_BATCH.code(),
-            1,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0xff,
-            0x01,
-            5,
-        ];
-        body.extend_from_slice(&size(4));
-        body.extend_from_slice(&[EventType::FREQUENCY.code(), 0xc0, 0x84, 0x3d]); // 1 000 000
-        let t = trace(&body);
-        let mut strict = Strict::new();
-        for r in crate::modern::RawEvents::new(&t).unwrap() {
-            strict.check(&r.unwrap()).unwrap();
-        }
-        let mut body = vec![EventType::EVENT_BATCH.code(), 1, 0, 5];
-        body.extend_from_slice(&size(4));
+        assert_eq!(errors(&mut Strict::new(), &trace(&body)), ["timestamp delta 0"]);
+        // A batch at tick 2^64 - 1 and a frequency of 1 000 000 pass; 999 999 does not.
+        let mut body = batch(1, &[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01], 4);
+        body.extend_from_slice(&[EventType::FREQUENCY.code(), 0xc0, 0x84, 0x3d]);
+        assert!(errors(&mut Strict::new(), &trace(&body)).is_empty());
+        let mut body = batch(1, &[5], 4);
         body.extend_from_slice(&[EventType::FREQUENCY.code(), 0xbf, 0x84, 0x3d]);
-        let t = trace(&body);
+        assert_eq!(
+            errors(&mut Strict::new(), &trace(&body)),
+            ["frequency 999999 below 1000000 ticks per second"]
+        );
+        // Empty batches of generations 1, 1, 2 pass; then one of generation 4 does not.
         let mut strict = Strict::new();
-        let errs: Vec<String> = crate::modern::RawEvents::new(&t)
-            .unwrap()
-            .filter_map(|r| strict.check(&r.unwrap()).err().map(|e| e.message()))
-            .collect();
-        assert_eq!(errs, ["frequency 999999 below 1000000 ticks per second"]);
-        let mut strict = Strict::new();
-        for gen in [1u8, 1, 2] {
-            let t = trace(&[
-                EventType::EVENT_BATCH.code(),
-                gen,
-                0,
-                5,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x80,
-                0x00,
-            ]);
-            strict.check(&record(&t)).unwrap();
+        for gen in [1, 1, 2] {
+            assert!(errors(&mut strict, &trace(&batch(gen, &[5], 0))).is_empty());
         }
-        let t = trace(&[
-            EventType::EVENT_BATCH.code(),
-            4,
-            0,
-            5,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x80,
-            0x00,
-        ]);
-        assert_eq!(strict.check(&record(&t)).unwrap_err().message(), "generation 4 follows generation 2");
+        assert_eq!(errors(&mut strict, &trace(&batch(4, &[5], 0))), ["generation 4 follows generation 2"]);
     }
 }
