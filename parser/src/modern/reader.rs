@@ -137,31 +137,74 @@ impl Cursor {
         if self.last_ts == 0 {
             self.last_ts = t.ticks_to_ns(self.batch_time);
         }
-        let data = &gen.data[self.pos..self.end];
         let offset = self.to_file.wrapping_add(self.pos as u64);
-        let code = data[0];
+        let code = gen.data[self.pos];
         let count = ARG_COUNTS[usize::from(code)];
         if count >= UNTIMED {
             return Err(modern(offset, Cursor::bad_type(code)));
         }
-        let mut at = 1;
-        let Some(dt) = varint(data, &mut at) else {
-            return Err(modern(offset, ModernError::CursorTimestamp));
+        // The timestamp delta, then the arguments.
+        let mut values = [0u64; 5];
+        let n = usize::from(count) + 1;
+        let at = match varints_fast(&gen.data, self.pos + 1, &mut values[..n]) {
+            Some(at) if at <= self.end => at,
+            _ => {
+                varints_exact(&gen.data[self.pos..self.end], &mut values[..n])
+                    .map_err(|k| modern(offset, k))?
+                    + self.pos
+            }
         };
-        let mut args = [0u64; 4];
-        for arg in args.iter_mut().take(usize::from(count)) {
-            let Some(v) = varint(data, &mut at) else {
-                return Err(modern(offset, ModernError::CursorArgument));
-            };
-            *arg = v;
-        }
+        let [dt, args @ ..] = values;
         let time = t.ticks_to_ns(dt).wrapping_add(self.last_ts);
         self.ev = BaseEvent { code, time, args };
         self.offset = offset;
         self.last_ts = time;
-        self.pos += at;
+        self.pos = at;
         Ok(true)
     }
+}
+
+/// Decodes `out.len()` varints from `data[at..]` eight bytes at a time; the position after them,
+/// or `None` where one is longer than 8 bytes or the buffer ends within 8 bytes of one (the
+/// caller then decodes exactly). The varints may run past the event's batch: the caller checks.
+#[inline(always)]
+fn varints_fast(data: &[u8], mut at: usize, out: &mut [u64]) -> Option<usize> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    for v in out {
+        let w = u64::from_le_bytes(*data.get(at..)?.first_chunk::<8>()?);
+        if w & 0x80 == 0 {
+            *v = w & 0x7f;
+            at += 1;
+            continue;
+        }
+        // The lowest byte without the continuation bit ends the varint.
+        let stops = !w & HIGH;
+        if stops == 0 {
+            return None;
+        }
+        let x = w & (stops ^ (stops - 1)) & !HIGH;
+        // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
+        let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
+        let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
+        let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
+        *v = x;
+        at += (stops.trailing_zeros() as usize + 1) / 8;
+    }
+    Some(at)
+}
+
+/// Decodes `out.len()` varints from `event[1..]` (an event's bytes to the end of its batch), as
+/// Go does: the position after them, or Go's fault for the timestamp or an argument.
+#[cold]
+fn varints_exact(event: &[u8], out: &mut [u64]) -> Result<usize, ModernError> {
+    let mut at = 1;
+    for (i, v) in out.iter_mut().enumerate() {
+        let Some(x) = varint(event, &mut at) else {
+            return Err(if i == 0 { ModernError::CursorTimestamp } else { ModernError::CursorArgument });
+        };
+        *v = x;
+    }
+    Ok(at)
 }
 
 /// The varint at `data[*at..]`, `*at` moved past it; `None` where `binary.Uvarint` fails (the
