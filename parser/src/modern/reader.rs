@@ -128,7 +128,7 @@ impl Cursor {
     }
 
     /// Reads the thread's next event; false when its batches are exhausted.
-    #[inline]
+    #[inline(always)]
     fn next(&mut self, gen: &Generation) -> Result<bool, Error> {
         if self.pos == self.end && !self.next_batch(gen) {
             return Ok(false);
@@ -245,14 +245,18 @@ fn sift_up(h: &mut [Front], mut i: usize) -> usize {
 }
 
 fn sift_down(h: &mut [Front], mut i: usize) {
+    let n = h.len();
     loop {
-        let mut m = i;
-        let mut min_t = if i < h.len() { h[i].time } else { i64::MAX };
-        for c in [2 * i + 1, 2 * i + 2] {
-            if c < h.len() && h[c].time < min_t {
-                min_t = h[c].time;
-                m = c;
-            }
+        let l = 2 * i + 1;
+        if l >= n {
+            return;
+        }
+        let (mut m, mut min_t) = (i, h[i].time);
+        if h[l].time < min_t {
+            (m, min_t) = (l, h[l].time);
+        }
+        if l + 1 < n && h[l + 1].time < min_t {
+            m = l + 1;
         }
         if m == i {
             return;
@@ -262,7 +266,13 @@ fn sift_down(h: &mut [Front], mut i: usize) {
     }
 }
 
+#[inline]
 fn heap_update(h: &mut [Front], i: usize) {
+    if i == 0 {
+        // The common case: the head moved on (nothing to sift up to).
+        sift_down(h, 0);
+        return;
+    }
     if sift_up(h, i) != i {
         return;
     }
@@ -431,35 +441,47 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
-        let Some(mut ev) = self.order.pop() else {
+        let Some(ev) = self.order.pop() else {
             self.done = true;
             return Ok(None);
         };
         if ev.code != SYNC {
-            let (stacks, strings) = Event::table_refs(ev.code);
-            let t = &self.gen.tables;
-            for &i in stacks {
-                if !t.has_stack(ev.args[i]) {
-                    self.done = true;
-                    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
-                    let kind = ModernError::UndefinedStack { id: ev.args[i], event };
-                    return Err(modern(self.queued_offset, kind));
-                }
-            }
-            for &i in strings {
-                if t.string(ev.args[i]).is_none() {
-                    self.done = true;
-                    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
-                    let kind = ModernError::UndefinedString { id: ev.args[i], event };
-                    return Err(modern(self.queued_offset, kind));
-                }
+            if let Err(e) = self.check_tables(&ev) {
+                self.done = true;
+                return Err(e);
             }
         }
-        if ev.time <= self.last_ts {
-            ev.time = self.last_ts + 1;
+        let time = if ev.time <= self.last_ts { self.last_ts + 1 } else { ev.time };
+        self.last_ts = time;
+        Ok(Some(Event { time, ..ev }))
+    }
+
+    /// Go's check that the stacks and strings `ev` names are in the generation's tables.
+    #[inline]
+    fn check_tables(&self, ev: &Event) -> Result<(), Error> {
+        #[cold]
+        fn undefined(ev: &Event, id: u64, stack: bool, offset: u64) -> Error {
+            let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
+            let kind = if stack {
+                ModernError::UndefinedStack { id, event }
+            } else {
+                ModernError::UndefinedString { id, event }
+            };
+            modern(offset, kind)
         }
-        self.last_ts = ev.time;
-        Ok(Some(ev))
+        let (stacks, strings) = Event::table_refs(ev.code);
+        let t = &self.gen.tables;
+        for &i in stacks {
+            if !t.has_stack(ev.args[i]) {
+                return Err(undefined(ev, ev.args[i], true, self.queued_offset));
+            }
+        }
+        for &i in strings {
+            if t.string(ev.args[i]).is_none() {
+                return Err(undefined(ev, ev.args[i], false, self.queued_offset));
+            }
+        }
+        Ok(())
     }
 
     /// Queues a `Sync` as the next event.
