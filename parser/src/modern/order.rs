@@ -613,6 +613,7 @@ impl Ordering {
         self.accept(new)
     }
 
+    #[inline]
     fn go_create(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(s) = self.g.get(cur.g) {
@@ -631,12 +632,14 @@ impl Ordering {
     }
 
     /// The running goroutine's state, which must be `Running`.
+    #[inline]
     fn running_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
         validate(cur, USER)?;
         self.current_g_in(ev, cur, GO_RUNNING)
     }
 
     /// The current goroutine's state, which must be `status` (Go's "not running" otherwise).
+    #[inline]
     fn current_g_in(&mut self, ev: &BaseEvent, cur: Ctx, status: u64) -> Result<&mut GState, OrderFault> {
         let event = ev_type(ev.code);
         let Some(s) = self.g.get_mut(cur.g) else {
@@ -648,6 +651,7 @@ impl Ordering {
         Ok(s)
     }
 
+    #[inline]
     fn go_stop_exec(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let s = self.running_g(ev, cur)?;
         match ev.code {
@@ -661,6 +665,7 @@ impl Ordering {
         self.accept(Ctx { g: NONE, ..cur })
     }
 
+    #[inline]
     fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -676,6 +681,7 @@ impl Ordering {
         self.accept(Ctx { g: gid, ..cur })
     }
 
+    #[inline]
     fn go_unblock(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -717,6 +723,7 @@ impl Ordering {
         self.accept(Ctx { g: next, ..cur })
     }
 
+    #[inline]
     fn go_syscall_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let event = ev_type(ev.code);
         let s = self.running_g(ev, cur)?;
@@ -738,6 +745,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn go_syscall_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
@@ -806,6 +814,7 @@ impl Ordering {
         self.accept(new)
     }
 
+    #[inline]
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         let id = ev.args[0];
         if self.tasks.contains_key(&id) {
@@ -826,6 +835,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
         match self.tasks.remove(&id) {
@@ -843,6 +853,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
@@ -935,18 +946,21 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn annotation(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         self.push(cur, ev);
         self.accept(cur)
     }
 
+    #[inline]
     fn heap_metric(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         self.push(cur, ev);
         self.accept(cur)
     }
 
+    #[inline]
     fn sweep_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(p) = self.p.get_mut(cur.p) {
@@ -967,6 +981,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn sweep_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(p) = self.p.get_mut(cur.p) {
