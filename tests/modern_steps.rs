@@ -35,3 +35,73 @@ fn a_few_steps_per_byte_on_every_modern_file() {
     assert!(worst.0 <= 1.0, "{}: {} steps per byte", worst.1, worst.0);
     assert!(worst.0 > 0.0);
 }
+
+/// The length of `v` as a varint.
+fn varint_len(mut v: u64) -> u64 {
+    let mut n = 1;
+    while v >= 0x80 {
+        v >>= 7;
+        n += 1;
+    }
+    n
+}
+
+/// A Go 1.22 trace whose `threads` threads each start P 0 (then stop it) with P sequence numbers
+/// 1, 2, … — thread `k` with number `k` — and whose times run the other way: thread `threads`
+/// comes first. Each start can go only after the stop of the thread before it in the chain, so
+/// at every step the frontier's head waits and nearly every other thread is offered its event
+/// in turn, as Go's reader offers them. (Checked by hand: for 100 threads, Go 1.27's
+/// `go tool trace -d=parsed` prints the very lines `gotrace dump` prints, 203 events.)
+fn proc_start_chain(threads: u64) -> Vec<u8> {
+    use std::fmt::Write;
+    let late = 10 * threads;
+    let mut text =
+        String::from("Trace Go1.22\nEventBatch gen=1 m=0 time=0 size=4\nProcStatus dt=1 p=0 pstatus=2\n");
+    for k in 1..=threads {
+        let size = 3 + varint_len(k) + 1 + varint_len(late);
+        let time = threads - k + 10;
+        let _ = write!(
+            text,
+            "EventBatch gen=1 m={k} time={time} size={size}\nProcStart dt=1 p=0 p_seq={k}\nProcStop dt={late}\n"
+        );
+    }
+    let m = u64::MAX;
+    let _ = write!(
+        text,
+        "EventBatch gen=1 m={m} time=0 size=5\nFrequency freq=15625000\n\
+         EventBatch gen=1 m={m} time=0 size=1\nStacks\nEventBatch gen=1 m={m} time=0 size=1\nStrings\n"
+    );
+    let mut reader = gotrace::parser::modern::TextReader::new(text.as_bytes()).expect("text header");
+    let mut bytes = reader.version().header().to_vec();
+    while let Some(event) = reader.next_event().expect("text record") {
+        bytes.extend_from_slice(event.bytes());
+    }
+    bytes
+}
+
+/// The worst case of the retry rule: a chain of threads each waiting on the next. Go's reader
+/// offers every waiting thread's event again at each step, and so does this one (the same events
+/// come out in the same order): the only event that can go is always among the latest, so each
+/// of the 2N steps offers about N events, N² + N + 1 offers for N threads here. Parking a waiting
+/// thread until the P it waits on changes would make the offers linear, but the stable sort of
+/// the frontier that Go does at every step whose head waits would stay O(N) per step (and its
+/// order decides ties), so the time would stay quadratic: this test bounds and documents it.
+#[test]
+fn a_chain_of_waiting_threads_costs_quadratic_offers_within_a_bound() {
+    for threads in [100u64, 400] {
+        let data = proc_start_chain(threads);
+        let _ = steps::take();
+        let mut reader = Reader::new(&data[..]).expect("header");
+        let mut events = 0u64;
+        while reader.next_event().expect("the chain is a valid trace").is_some() {
+            events += 1;
+        }
+        let offers = steps::take();
+        println!("{threads} threads, {} bytes: {events} events, {offers} offers", data.len());
+        // Two Syncs, the status, a start and a stop per thread.
+        assert_eq!(events, 3 + 2 * threads);
+        assert!(offers <= threads * threads + 4 * threads, "{offers} offers");
+        // Quadratic indeed: at least N²/4 offers, the behaviour this test bounds.
+        assert!(offers >= threads * threads / 4, "{offers} offers");
+    }
+}
