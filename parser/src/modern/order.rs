@@ -346,16 +346,19 @@ impl Ordering {
         self.head == self.queue.len()
     }
 
-    /// Takes the next queued event.
+    /// Takes the next queued event (its slot stays until [`Ordering::reset_queue`]).
     #[inline]
-    pub fn pop(&mut self) -> Option<Event> {
-        let ev = *self.queue.get(self.head)?;
+    pub fn pop(&mut self) -> Option<&mut Event> {
+        let ev = self.queue.get_mut(self.head)?;
         self.head += 1;
-        if self.head == self.queue.len() {
-            self.queue.clear();
-            self.head = 0;
-        }
         Some(ev)
+    }
+
+    /// Forgets the taken events (all of them: the queue [`is_empty`](Ordering::is_empty)).
+    #[inline]
+    pub fn reset_queue(&mut self) {
+        self.queue.clear();
+        self.head = 0;
     }
 
     /// Queues an event made outside the ordering (a `Sync`, a CPU sample).

@@ -234,6 +234,34 @@ fn varint(data: &[u8], at: &mut usize) -> Option<u64> {
     Some(v)
 }
 
+/// Go's check that the stacks and strings `ev` names are in the generation's tables; the error
+/// is at `offset`.
+#[inline]
+fn check_tables(t: &Tables, ev: &Event, offset: u64) -> Result<(), Error> {
+    #[cold]
+    fn undefined(ev: &Event, id: u64, stack: bool, offset: u64) -> Error {
+        let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
+        let kind = if stack {
+            ModernError::UndefinedStack { id, event }
+        } else {
+            ModernError::UndefinedString { id, event }
+        };
+        modern(offset, kind)
+    }
+    let (stacks, strings) = Event::table_refs(ev.code);
+    for &i in stacks {
+        if !t.has_stack(ev.args[i]) {
+            return Err(undefined(ev, ev.args[i], true, offset));
+        }
+    }
+    for &i in strings {
+        if t.string(ev.args[i]).is_none() {
+            return Err(undefined(ev, ev.args[i], false, offset));
+        }
+    }
+    Ok(())
+}
+
 /// Go's frontier heap: a binary min-heap on the time of each cursor's event, with Go's exact
 /// sift rules, so that ties between threads break as Go breaks them.
 fn sift_up(h: &mut [Front], mut i: usize) -> usize {
@@ -425,10 +453,41 @@ impl<R: Read> Reader<R> {
 
     /// The next event, or `None` after the last `Sync`.
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
+        Ok(self.take()?.copied())
+    }
+
+    /// Reads the events to the end, checking each as [`Reader::next_event`] does, without
+    /// returning them: the number of events read (`Sync`s included), or the first error.
+    ///
+    /// ```
+    /// use gotrace_parser::modern::Reader;
+    /// let data = std::fs::read("../corpus/recorded/go1.26/timers.trace")?;
+    /// let events = Reader::new(&data[..])?.read_to_end()?;
+    /// let mut reader = Reader::new(&data[..])?;
+    /// let mut count = 0;
+    /// while reader.next_event()?.is_some() {
+    ///     count += 1;
+    /// }
+    /// assert_eq!(events, count);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn read_to_end(&mut self) -> Result<u64, Error> {
+        let mut events = 0;
+        while self.take()?.is_some() {
+            events += 1;
+        }
+        Ok(events)
+    }
+
+    /// Takes the next event from the ordering's queue (refilled when empty), checked against the
+    /// tables and its time forced past the last one's.
+    #[inline]
+    fn take(&mut self) -> Result<Option<&Event>, Error> {
         if self.done {
             return Ok(None);
         }
         if self.order.is_empty() {
+            self.order.reset_queue();
             match self.step() {
                 Ok(true) => {}
                 Ok(false) => {
@@ -446,42 +505,16 @@ impl<R: Read> Reader<R> {
             return Ok(None);
         };
         if ev.code != SYNC {
-            if let Err(e) = self.check_tables(&ev) {
+            if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
                 self.done = true;
                 return Err(e);
             }
         }
-        let time = if ev.time <= self.last_ts { self.last_ts + 1 } else { ev.time };
-        self.last_ts = time;
-        Ok(Some(Event { time, ..ev }))
-    }
-
-    /// Go's check that the stacks and strings `ev` names are in the generation's tables.
-    #[inline]
-    fn check_tables(&self, ev: &Event) -> Result<(), Error> {
-        #[cold]
-        fn undefined(ev: &Event, id: u64, stack: bool, offset: u64) -> Error {
-            let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
-            let kind = if stack {
-                ModernError::UndefinedStack { id, event }
-            } else {
-                ModernError::UndefinedString { id, event }
-            };
-            modern(offset, kind)
+        if ev.time <= self.last_ts {
+            ev.time = self.last_ts + 1;
         }
-        let (stacks, strings) = Event::table_refs(ev.code);
-        let t = &self.gen.tables;
-        for &i in stacks {
-            if !t.has_stack(ev.args[i]) {
-                return Err(undefined(ev, ev.args[i], true, self.queued_offset));
-            }
-        }
-        for &i in strings {
-            if t.string(ev.args[i]).is_none() {
-                return Err(undefined(ev, ev.args[i], false, self.queued_offset));
-            }
-        }
-        Ok(())
+        self.last_ts = ev.time;
+        Ok(Some(ev))
     }
 
     /// Queues a `Sync` as the next event.
