@@ -289,6 +289,23 @@ impl Default for Ordering {
     }
 }
 
+/// A state the ordering keeps: a goroutine's, a P's, a thread's, or the GC's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Resource {
+    G(i64),
+    P(i64),
+    M(i64),
+    Gc,
+}
+
+/// What a refused event waits for: any change of a resource, or a change that leaves its
+/// sequence number at `seq` (the one the event follows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Wait {
+    Any(Resource),
+    Seq(Resource, u64),
+}
+
 /// The type of a code the cursor accepted (every code the ordering sees is one).
 pub(crate) fn ev_type(code: u8) -> EventType {
     EventType::from_code(code, gotrace_format::Version::Go1_26).unwrap_or(EventType::EVENT_BATCH)
@@ -374,6 +391,66 @@ impl Ordering {
 
     fn push_made(&mut self, ctx: Ctx, code: u8, time: i64, args: [u64; 4]) {
         self.queue.push(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
+    }
+
+    /// The goroutine and P of thread `m` (slot `slot`), `-1` where it has none or is unknown.
+    pub(crate) fn context(&self, m: i64, slot: usize) -> (i64, i64) {
+        match self.m.slots.get(slot) {
+            Some(&(_, Some(ms))) if m != NONE => (ms.g, ms.p),
+            _ => (NONE, NONE),
+        }
+    }
+
+    /// What `ev`, just refused on thread `m` (slot `slot`), waits for: the states its refusal read
+    /// (Go's conditions in the handlers: a goroutine's or P's status and sequence number, the GC
+    /// sequence, the thread's own P or goroutine), so that it need not be offered again before
+    /// one of them changes. `None` for an event that is never refused.
+    pub(crate) fn waits(&self, ev: &BaseEvent, m: i64, slot: usize) -> Option<[Option<Wait>; 3]> {
+        let (g, p) = self.context(m, slot);
+        let own = (m != NONE).then_some(Wait::Any(Resource::M(m)));
+        let follows = ev.args[1].wrapping_sub(1);
+        Some(match ev.code {
+            10 | 12 => [Some(Wait::Seq(Resource::P(ev.args[0] as i64), follows)), own, None],
+            16 | 21 => [Some(Wait::Seq(Resource::G(ev.args[0] as i64), follows)), own, None],
+            45 | 46 => [
+                Some(Wait::Seq(Resource::G(ev.args[0] as i64), follows)),
+                Some(Wait::Any(Resource::G(g))),
+                own,
+            ],
+            24 => [Some(Wait::Any(Resource::P(p))), own, None],
+            28..=30 => [Some(Wait::Seq(Resource::Gc, ev.args[0].wrapping_sub(1))), own, None],
+            _ => return None,
+        })
+    }
+
+    /// Every state accepting an event may have changed, from the first event it queued (in the
+    /// context the event ran in, its arguments as the handler left them) and those after it: a
+    /// superset, since the handlers write only the goroutine or P an event names or runs on, the
+    /// thread a `GoStatus` or `ProcSteal` names, and the GC.
+    pub(crate) fn changed(ev: &Event) -> [Resource; 7] {
+        let [a0, a1, a2, _] = ev.args.map(|a| a as i64);
+        use Resource::*;
+        [G(ev.g), G(a0), P(ev.p), P(a0), M(a1), M(a2), Gc]
+    }
+
+    /// Events queued and not yet taken.
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.len() - self.head
+    }
+
+    /// The `k`th event queued and not yet taken.
+    pub(crate) fn queued_event(&self, k: usize) -> &Event {
+        &self.queue[self.head + k]
+    }
+
+    /// The sequence number of `r` now (none for a thread or a state not known).
+    pub(crate) fn seq_of(&self, r: Resource) -> Option<u64> {
+        match r {
+            Resource::G(id) => self.g.get(id).map(|s| s.seq.seq),
+            Resource::P(id) => self.p.get(id).map(|s| s.seq.seq),
+            Resource::Gc => Some(self.gc_seq),
+            Resource::M(_) => None,
+        }
     }
 
     /// The slot of thread `m` (not `-1`), to give [`Ordering::advance`] with each of its events.

@@ -9,8 +9,9 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
+use super::hash::FastMap;
 use super::leak::leak_text;
-use super::order::{ev_type, BaseEvent, Ordering};
+use super::order::{ev_type, BaseEvent, Ordering, Wait};
 use crate::Limits;
 
 fn modern(offset: u64, kind: ModernError) -> Error {
@@ -378,6 +379,13 @@ pub struct Reader<R> {
     /// File offset of the event the queued events come from.
     queued_offset: u64,
     empty: Tables,
+    /// The cursors whose refused events wait, by what they wait for (a cursor may be listed
+    /// under a wait it no longer has: waking it again only costs an offer).
+    waiting: FastMap<Wait, Vec<u32>>,
+    /// Per cursor: its event was refused and waits for a state to change (see
+    /// [`Reader::park`]); and how many do.
+    is_parked: Vec<bool>,
+    parked: usize,
 }
 
 impl<R: Read> Reader<R> {
@@ -440,6 +448,9 @@ impl<R: Read> Reader<R> {
             finished: false,
             queued_offset: 0,
             empty: Tables::default(),
+            waiting: FastMap::default(),
+            is_parked: Vec::new(),
+            parked: 0,
         })
     }
 
@@ -555,18 +566,34 @@ impl<R: Read> Reader<R> {
                 return Ok(true);
             }
         }
-        if !self.try_advance(0)? {
+        // A refused event parks its cursor until a state it waits for changes, and a parked
+        // cursor is not offered: it would be refused again, and a refused offer changes nothing,
+        // so the events taken are those Go takes, without Go's offer of every waiting event at
+        // every step.
+        let head_parked = self.parked > 0 && self.is_parked[self.frontier[0].cursor];
+        if head_parked || !self.try_advance(0)? {
+            if !head_parked {
+                self.park(self.frontier[0].cursor);
+            }
             self.frontier.sort_by_key(|f| f.time);
             let mut success = false;
             for i in 1..self.frontier.len() {
+                let ci = self.frontier[i].cursor;
+                if self.parked > 0 && self.is_parked[ci] {
+                    continue;
+                }
                 if self.try_advance(i)? {
                     success = true;
                     break;
                 }
+                self.park(ci);
             }
             if !success {
                 return Err(self.failed_to_advance(self.cursors[self.frontier[0].cursor].offset));
             }
+        }
+        if self.parked > 0 {
+            self.wake();
         }
         if self.order.is_empty() {
             return Err(self.failed_to_advance(self.queued_offset));
@@ -618,11 +645,58 @@ impl<R: Read> Reader<R> {
         Ok(true)
     }
 
+    /// Parks cursor `ci`, whose event was just refused, on what the event waits for: it is not
+    /// offered again until [`Reader::wake`] sees one of those states change. This keeps a chain
+    /// of threads each waiting on the next from offering every waiting event at every step.
+    #[cold]
+    fn park(&mut self, ci: usize) {
+        let c = &self.cursors[ci];
+        let Some(waits) = self.order.waits(&c.ev, c.m, c.slot) else { return };
+        for w in waits.into_iter().flatten() {
+            self.waiting.entry(w).or_default().push(ci as u32);
+        }
+        if self.is_parked.len() < self.cursors.len() {
+            self.is_parked.resize(self.cursors.len(), false);
+        }
+        self.is_parked[ci] = true;
+        self.parked += 1;
+    }
+
+    /// After an event was accepted (while cursors are parked): unparks the cursors waiting for
+    /// a state it may have changed. The events it queued name them: the first is the accepted
+    /// event in the context it ran in (see [`Ordering::changed`]).
+    #[cold]
+    fn wake(&mut self) {
+        for k in 0..self.order.queued() {
+            for r in Ordering::changed(self.order.queued_event(k)) {
+                self.wake_on(Wait::Any(r));
+                if let Some(seq) = self.order.seq_of(r) {
+                    self.wake_on(Wait::Seq(r, seq));
+                }
+            }
+        }
+        if self.parked == 0 {
+            self.waiting.clear();
+        }
+    }
+
+    fn wake_on(&mut self, w: Wait) {
+        let Some(list) = self.waiting.remove(&w) else { return };
+        for ci in list {
+            if std::mem::take(&mut self.is_parked[ci as usize]) {
+                self.parked -= 1;
+            }
+        }
+    }
+
     fn next_generation(&mut self) -> Result<bool, Error> {
         // Every event of the current generation is out: its batches' bytes can go (its tables
         // stay until the next generation's are installed).
         self.gen.threads.clear();
         self.cursors.clear();
+        self.waiting.clear();
+        self.is_parked.clear();
+        self.parked = 0;
         self.gens.recycle(std::mem::take(&mut self.gen.data));
         if self.version >= Version::Go1_26 {
             if let Some(e) = self.late.take() {
