@@ -56,7 +56,6 @@ pub fn print(
 
 /// `validate`: reads and orders every event.
 pub fn validate(path: &Path) -> Result<(), Failure> {
-    let mut reader = open(path)?;
-    while reader.next_event()?.is_some() {}
+    open(path)?.read_to_end()?;
     Ok(())
 }

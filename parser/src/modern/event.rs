@@ -373,6 +373,33 @@ pub struct Event {
     pub(crate) code: u8,
 }
 
+/// [`Event::table_refs`] of each code.
+static TABLE_REFS: [(&[usize], &[usize]); 256] = {
+    const fn refs(code: u8) -> (&'static [usize], &'static [usize]) {
+        match code {
+            9 | 41 => (&[1], &[]),
+            14 | 47 => (&[2, 1], &[]),
+            19 | 20 | 26 => (&[1], &[0]),
+            21 => (&[2], &[]),
+            22 | 29 => (&[1], &[]),
+            32 | 35 => (&[0], &[]),
+            39 => (&[], &[0]),
+            40 => (&[3], &[2]),
+            42 | 43 => (&[2], &[1]),
+            44 => (&[3], &[1, 2]),
+            48 => (&[3], &[]),
+            _ => (&[], &[]),
+        }
+    }
+    let mut t: [(&[usize], &[usize]); 256] = [(&[], &[]); 256];
+    let mut code = 0;
+    while code < 256 {
+        t[code] = refs(code as u8);
+        code += 1;
+    }
+    t
+};
+
 const NONE: i64 = -1;
 
 fn opt(id: i64) -> Option<i64> {
@@ -448,23 +475,10 @@ impl Event {
 
     /// The stack and string ids the event references, for Go's table check: `(stacks,
     /// strings)` as indices into `args`.
+    #[inline]
     pub(crate) fn table_refs(code: u8) -> (&'static [usize], &'static [usize]) {
-        match code {
-            9 | 41 => (&[1], &[]),
-            14 | 47 => (&[2, 1], &[]),
-            19 | 20 | 26 => (&[1], &[0]),
-            21 => (&[2], &[]),
-            22 | 29 => (&[1], &[]),
-            32 | 35 => (&[0], &[]),
-            39 => (&[], &[0]),
-            40 => (&[3], &[2]),
-            42 | 43 => (&[2], &[1]),
-            44 => (&[3], &[1, 2]),
-            48 => (&[3], &[]),
-            _ => (&[], &[]),
-        }
+        TABLE_REFS[usize::from(code)]
     }
-
     /// The metric of a `Metric` event.
     #[must_use]
     pub fn metric(&self) -> Option<Metric> {

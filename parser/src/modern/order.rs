@@ -289,6 +289,23 @@ impl Default for Ordering {
     }
 }
 
+/// A state the ordering keeps: a goroutine's, a P's, a thread's, or the GC's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Resource {
+    G(i64),
+    P(i64),
+    M(i64),
+    Gc,
+}
+
+/// What a refused event waits for: any change of a resource, or a change that leaves its
+/// sequence number at `seq` (the one the event follows).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub(crate) enum Wait {
+    Any(Resource),
+    Seq(Resource, u64),
+}
+
 /// The type of a code the cursor accepted (every code the ordering sees is one).
 pub(crate) fn ev_type(code: u8) -> EventType {
     EventType::from_code(code, gotrace_format::Version::Go1_26).unwrap_or(EventType::EVENT_BATCH)
@@ -346,16 +363,19 @@ impl Ordering {
         self.head == self.queue.len()
     }
 
-    /// Takes the next queued event.
+    /// Takes the next queued event (its slot stays until [`Ordering::reset_queue`]).
     #[inline]
-    pub fn pop(&mut self) -> Option<Event> {
-        let ev = *self.queue.get(self.head)?;
+    pub fn pop(&mut self) -> Option<&mut Event> {
+        let ev = self.queue.get_mut(self.head)?;
         self.head += 1;
-        if self.head == self.queue.len() {
-            self.queue.clear();
-            self.head = 0;
-        }
         Some(ev)
+    }
+
+    /// Forgets the taken events (all of them: the queue [`is_empty`](Ordering::is_empty)).
+    #[inline]
+    pub fn reset_queue(&mut self) {
+        self.queue.clear();
+        self.head = 0;
     }
 
     /// Queues an event made outside the ordering (a `Sync`, a CPU sample).
@@ -371,6 +391,66 @@ impl Ordering {
 
     fn push_made(&mut self, ctx: Ctx, code: u8, time: i64, args: [u64; 4]) {
         self.queue.push(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
+    }
+
+    /// The goroutine and P of thread `m` (slot `slot`), `-1` where it has none or is unknown.
+    pub(crate) fn context(&self, m: i64, slot: usize) -> (i64, i64) {
+        match self.m.slots.get(slot) {
+            Some(&(_, Some(ms))) if m != NONE => (ms.g, ms.p),
+            _ => (NONE, NONE),
+        }
+    }
+
+    /// What `ev`, just refused on thread `m` (slot `slot`), waits for: the states its refusal read
+    /// (Go's conditions in the handlers: a goroutine's or P's status and sequence number, the GC
+    /// sequence, the thread's own P or goroutine), so that it need not be offered again before
+    /// one of them changes. `None` for an event that is never refused.
+    pub(crate) fn waits(&self, ev: &BaseEvent, m: i64, slot: usize) -> Option<[Option<Wait>; 3]> {
+        let (g, p) = self.context(m, slot);
+        let own = (m != NONE).then_some(Wait::Any(Resource::M(m)));
+        let follows = ev.args[1].wrapping_sub(1);
+        Some(match ev.code {
+            10 | 12 => [Some(Wait::Seq(Resource::P(ev.args[0] as i64), follows)), own, None],
+            16 | 21 => [Some(Wait::Seq(Resource::G(ev.args[0] as i64), follows)), own, None],
+            45 | 46 => [
+                Some(Wait::Seq(Resource::G(ev.args[0] as i64), follows)),
+                Some(Wait::Any(Resource::G(g))),
+                own,
+            ],
+            24 => [Some(Wait::Any(Resource::P(p))), own, None],
+            28..=30 => [Some(Wait::Seq(Resource::Gc, ev.args[0].wrapping_sub(1))), own, None],
+            _ => return None,
+        })
+    }
+
+    /// Every state accepting an event may have changed, from the first event it queued (in the
+    /// context the event ran in, its arguments as the handler left them) and those after it: a
+    /// superset, since the handlers write only the goroutine or P an event names or runs on, the
+    /// thread a `GoStatus` or `ProcSteal` names, and the GC.
+    pub(crate) fn changed(ev: &Event) -> [Resource; 7] {
+        let [a0, a1, a2, _] = ev.args.map(|a| a as i64);
+        use Resource::*;
+        [G(ev.g), G(a0), P(ev.p), P(a0), M(a1), M(a2), Gc]
+    }
+
+    /// Events queued and not yet taken.
+    pub(crate) fn queued(&self) -> usize {
+        self.queue.len() - self.head
+    }
+
+    /// The `k`th event queued and not yet taken.
+    pub(crate) fn queued_event(&self, k: usize) -> &Event {
+        &self.queue[self.head + k]
+    }
+
+    /// The sequence number of `r` now (none for a thread or a state not known).
+    pub(crate) fn seq_of(&self, r: Resource) -> Option<u64> {
+        match r {
+            Resource::G(id) => self.g.get(id).map(|s| s.seq.seq),
+            Resource::P(id) => self.p.get(id).map(|s| s.seq.seq),
+            Resource::Gc => Some(self.gc_seq),
+            Resource::M(_) => None,
+        }
     }
 
     /// The slot of thread `m` (not `-1`), to give [`Ordering::advance`] with each of its events.
@@ -613,6 +693,7 @@ impl Ordering {
         self.accept(new)
     }
 
+    #[inline]
     fn go_create(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(s) = self.g.get(cur.g) {
@@ -631,12 +712,14 @@ impl Ordering {
     }
 
     /// The running goroutine's state, which must be `Running`.
+    #[inline]
     fn running_g(&mut self, ev: &BaseEvent, cur: Ctx) -> Result<&mut GState, OrderFault> {
         validate(cur, USER)?;
         self.current_g_in(ev, cur, GO_RUNNING)
     }
 
     /// The current goroutine's state, which must be `status` (Go's "not running" otherwise).
+    #[inline]
     fn current_g_in(&mut self, ev: &BaseEvent, cur: Ctx, status: u64) -> Result<&mut GState, OrderFault> {
         let event = ev_type(ev.code);
         let Some(s) = self.g.get_mut(cur.g) else {
@@ -648,6 +731,7 @@ impl Ordering {
         Ok(s)
     }
 
+    #[inline]
     fn go_stop_exec(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let s = self.running_g(ev, cur)?;
         match ev.code {
@@ -661,6 +745,7 @@ impl Ordering {
         self.accept(Ctx { g: NONE, ..cur })
     }
 
+    #[inline]
     fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -676,6 +761,7 @@ impl Ordering {
         self.accept(Ctx { g: gid, ..cur })
     }
 
+    #[inline]
     fn go_unblock(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -717,6 +803,7 @@ impl Ordering {
         self.accept(Ctx { g: next, ..cur })
     }
 
+    #[inline]
     fn go_syscall_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let event = ev_type(ev.code);
         let s = self.running_g(ev, cur)?;
@@ -738,6 +825,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn go_syscall_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
@@ -806,6 +894,7 @@ impl Ordering {
         self.accept(new)
     }
 
+    #[inline]
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         let id = ev.args[0];
         if self.tasks.contains_key(&id) {
@@ -826,6 +915,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
         match self.tasks.remove(&id) {
@@ -843,6 +933,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);
@@ -935,18 +1026,21 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn annotation(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         self.push(cur, ev);
         self.accept(cur)
     }
 
+    #[inline]
     fn heap_metric(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         self.push(cur, ev);
         self.accept(cur)
     }
 
+    #[inline]
     fn sweep_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(p) = self.p.get_mut(cur.p) {
@@ -967,6 +1061,7 @@ impl Ordering {
         self.accept(cur)
     }
 
+    #[inline]
     fn sweep_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         if let Some(p) = self.p.get_mut(cur.p) {
