@@ -102,7 +102,8 @@ impl BatchState {
                 rest = args;
             }
         }
-        ev.args[..rest.len()].copy_from_slice(rest);
+        // Element by element: a copy of variable length would call `memcpy`.
+        ev.args = [0, 1, 2].map(|i| rest.get(i).copied().unwrap_or(0));
         let mut key = self.p;
         match t {
             EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
