@@ -300,8 +300,8 @@ fn exits_moving_back_past_any_window_keep_whole_mode_order() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("syscalls.trace");
     std::fs::write(&file, syscalls(Version::Go1_19, 0)).unwrap();
-    let mut tool = gotool::go_command(&go, "1.19", &dir);
-    tool.args(["tool", "trace", "-d"]).arg(&file);
+    let mut tool = gotool::trace_tool(&go, "1.19", &dir);
+    tool.args(["-d"]).arg(&file);
     let out = gotool::run_with_timeout(tool, std::time::Duration::from_secs(600), "go1.19 tool trace -d");
     let _ = std::fs::remove_dir_all(&dir);
     gotool::check(&out, "go1.19 tool trace -d");

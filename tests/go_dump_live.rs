@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
 use dump_compare::compare;
-use gotool::{go_command, keep_trace, record_program, require_go, run_ok};
+use gotool::{keep_trace, record_program, require_go, run_ok, trace_tool};
 
 /// The programs recorded: what each brings to the comparison.
 const PROGRAMS: [&str; 3] = [
@@ -33,8 +33,8 @@ fn differential(version: &str) {
     for program in PROGRAMS {
         let trace = record_program(&go, version, &gopath, &programs, program, tmp.path());
         let label = format!("go{version} {program}");
-        let mut tool = go_command(&go, version, &gopath);
-        tool.current_dir(tmp.path()).args(["tool", "trace", "-d"]).arg(&trace);
+        let mut tool = trace_tool(&go, version, &gopath);
+        tool.current_dir(tmp.path()).args(["-d"]).arg(&trace);
         let theirs = run_ok(tool, Duration::from_secs(120), &format!("{label}: go tool trace -d"));
         let mut dump = Command::new(gotrace_bin());
         dump.arg("dump").arg(&trace);

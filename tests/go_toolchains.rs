@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use common::{assert_reads_as, rejections, Shape, TempDir};
-use gotool::{check, go_command, require_go, run_with_timeout};
+use gotool::{check, go_command, require_go, run_with_timeout, trace_tool};
 use gotrace::format::legacy::RawEvent;
 use gotrace::format::Version;
 use gotrace::parser::legacy::RawEvents;
@@ -101,8 +101,8 @@ fn record_and_check(version: &str, want: Version) {
 
         // The census accepts it, and so does Go's own reader (same toolchain).
         common::census(&data, Options::default()).unwrap_or_else(|e| panic!("{label}: census: {e}"));
-        let mut tool = go_command(&go, version, &gopath);
-        tool.current_dir(tmp.path()).args(["tool", "trace", "-d"]).arg(&trace);
+        let mut tool = trace_tool(&go, version, &gopath);
+        tool.current_dir(tmp.path()).args(["-d"]).arg(&trace);
         let out = run_with_timeout(tool, Duration::from_secs(60), "go tool trace -d");
         check(&out, &format!("{label}: go tool trace -d"));
         assert!(!out.stdout.is_empty(), "{label}: go tool trace -d printed nothing");
@@ -165,8 +165,8 @@ impl GoTool {
         };
         let path = self.tmp.path().join("case.trace");
         std::fs::write(&path, data).unwrap();
-        let mut tool = go_command(go, version, &self.tmp.path().join("gopath"));
-        tool.current_dir(self.tmp.path()).args(["tool", "trace", "-d"]).arg(&path);
+        let mut tool = trace_tool(go, version, &self.tmp.path().join("gopath"));
+        tool.current_dir(self.tmp.path()).args(["-d"]).arg(&path);
         Some((version, run_with_timeout(tool, Duration::from_secs(60), "go tool trace -d")))
     }
 }

@@ -17,7 +17,7 @@ use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
 use dump_compare::compare_parsed;
-use gotool::{go_command, keep_trace, record_program, require_go, run_ok};
+use gotool::{keep_trace, record_program, require_go, run_ok, trace_tool};
 
 /// The programs recorded: what each brings to the conversion.
 const PROGRAMS: [&str; 3] = [
@@ -36,8 +36,8 @@ fn differential(version: &str) {
     for program in PROGRAMS {
         let trace = record_program(&go, version, &gopath, &programs, program, tmp.path());
         let label = format!("go{version} {program}");
-        let mut tool = go_command(&go127, "1.27", &gopath);
-        tool.current_dir(tmp.path()).env("TZ", "UTC").args(["tool", "trace", "-d=parsed"]).arg(&trace);
+        let mut tool = trace_tool(&go127, "1.27", &gopath);
+        tool.current_dir(tmp.path()).env("TZ", "UTC").args(["-d=parsed"]).arg(&trace);
         let theirs = run_ok(tool, Duration::from_secs(120), &format!("{label}: go1.27 tool trace -d=parsed"));
         let mut dump = Command::new(gotrace_bin());
         dump.args(["dump", "--parsed"]).arg(&trace);

@@ -17,7 +17,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use common::{gotrace_bin, TempDir};
-use gotool::{check, go_command, require_go, run_with_timeout as run};
+use gotool::{check, go_command, require_go, run_with_timeout as run, trace_tool};
 use gotrace::format::Version;
 use gotrace::parser::modern::RawEvents;
 use gotrace::selfcheck;
@@ -102,8 +102,8 @@ fn fresh_recordings_read_rewrite_and_match_go_1_27() {
 
                 let Some(go27) = reference else { return };
                 let gopath = dir.join("gopath");
-                let mut wire = go_command(go27, "1.27", &gopath);
-                wire.current_dir(dir).args(["tool", "trace", "-d=wire"]).arg(&trace);
+                let mut wire = trace_tool(go27, "1.27", &gopath);
+                wire.current_dir(dir).args(["-d=wire"]).arg(&trace);
                 let go_wire = run(wire, Duration::from_secs(300), "go tool trace -d=wire");
                 check(&go_wire, &format!("{label}: go1.27 tool trace -d=wire"));
                 let our_wire =
@@ -111,8 +111,8 @@ fn fresh_recordings_read_rewrite_and_match_go_1_27() {
                 check(&our_wire, &format!("{label}: gotrace dump --wire"));
                 assert!(our_wire.stdout == go_wire.stdout, "{label}: dump --wire differs from Go 1.27");
 
-                let mut fp = go_command(go27, "1.27", &gopath);
-                fp.current_dir(dir).args(["tool", "trace", "-d=footprint"]).arg(&trace);
+                let mut fp = trace_tool(go27, "1.27", &gopath);
+                fp.current_dir(dir).args(["-d=footprint"]).arg(&trace);
                 let go_fp = run(fp, Duration::from_secs(300), "go tool trace -d=footprint");
                 check(&go_fp, &format!("{label}: go1.27 tool trace -d=footprint"));
                 assert_eq!(

@@ -280,8 +280,8 @@ fn go_accepts(trace: &[u8], label: &str) {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("t.trace");
     std::fs::write(&file, trace).unwrap();
-    let mut cmd = gotool::go_command(&go, "1.27", &dir);
-    cmd.args(["tool", "trace", "-d=parsed"]).arg(&file);
+    let mut cmd = gotool::trace_tool(&go, "1.27", &dir);
+    cmd.args(["-d=parsed"]).arg(&file);
     let out = gotool::run_with_timeout(cmd, Duration::from_secs(300), "go tool trace");
     let _ = std::fs::remove_dir_all(&dir);
     gotool::check(&out, "go 1.27 tool trace -d=parsed");
@@ -344,8 +344,8 @@ fn handles_come_and_go_across_advances() {
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("t.trace");
     std::fs::write(&file, &trace).unwrap();
-    let mut cmd = gotool::go_command(&go, "1.24", &dir);
-    cmd.args(["tool", "trace", "-d=parsed"]).arg(&file);
+    let mut cmd = gotool::trace_tool(&go, "1.24", &dir);
+    cmd.args(["-d=parsed"]).arg(&file);
     let out = gotool::run_with_timeout(cmd, Duration::from_secs(300), "go tool trace");
     let _ = std::fs::remove_dir_all(&dir);
     gotool::check(&out, "go 1.24 tool trace -d=parsed");

@@ -42,8 +42,8 @@ fn go_parsed(trace: &[u8], version: &str, required: bool, label: &str) -> Option
     std::fs::create_dir_all(&dir).unwrap();
     let file = dir.join("t.trace");
     std::fs::write(&file, trace).unwrap();
-    let mut cmd = gotool::go_command(&go, version, &dir);
-    cmd.args(["tool", "trace", "-d=parsed"]).arg(&file);
+    let mut cmd = gotool::trace_tool(&go, version, &dir);
+    cmd.args(["-d=parsed"]).arg(&file);
     let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace");
     let _ = std::fs::remove_dir_all(&dir);
     gotool::check(&out, &format!("go {version} tool trace -d=parsed ({label})"));

@@ -39,8 +39,8 @@ impl Drop for Tmp {
 /// `go tool trace -d=MODE FILE` of Go `version`; its stdout. Fails on a non-zero exit or
 /// anything on stderr.
 fn go_tool_trace(go: &Path, version: &str, mode: &str, file: &Path, gopath: &Path) -> String {
-    let mut cmd = gotool::go_command(go, version, gopath);
-    cmd.args(["tool", "trace", mode]).arg(file);
+    let mut cmd = gotool::trace_tool(go, version, gopath);
+    cmd.args([mode]).arg(file);
     let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace");
     gotool::check(&out, &format!("go {version} tool trace {mode}"));
     assert!(out.stderr.is_empty(), "go {version}: {}", String::from_utf8_lossy(&out.stderr));
@@ -194,8 +194,8 @@ fn check(procs: u32, goroutines: u32, events: u64, version: Version, generation_
         if events == 300_000 {
             // Go's analyses run on it too.
             for kind in ["sched", "syscall", "sync"] {
-                let mut cmd = gotool::go_command(&go, go_version, &tmp.0);
-                cmd.args(["tool", "trace", &format!("-pprof={kind}")]).arg(&file);
+                let mut cmd = gotool::trace_tool(&go, go_version, &tmp.0);
+                cmd.args([&format!("-pprof={kind}")]).arg(&file);
                 let out = gotool::run_with_timeout(cmd, Duration::from_secs(600), "go tool trace -pprof");
                 gotool::check(&out, &format!("go {go_version} tool trace -pprof={kind}"));
                 assert!(

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 pub fn find_go(version: &str) -> Option<PathBuf> {
@@ -45,6 +46,29 @@ pub fn go_command(go: &Path, version: &str, gopath: &Path) -> Command {
         .env_remove("GODEBUG")
         .env_remove("GOMAXPROCS")
         .stdin(Stdio::null());
+    cmd
+}
+
+/// `go tool trace` of Go `version`, hermetic as [`go_command`]; the caller adds the flags and
+/// the file. Go 1.24 and later do not ship the trace tool built: the go command builds it on
+/// first use, in the build cache. That build happens here, once per version and test
+/// process, under a limit of its own (20 minutes), so that the caller's limit times the tool
+/// alone (the build took 102 s on this machine with its two cores busy).
+pub fn trace_tool(go: &Path, version: &str, gopath: &Path) -> Command {
+    static BUILT: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    if !built.iter().any(|v| v == version) {
+        let mut usage = go_command(go, version, gopath);
+        usage.args(["tool", "trace", "-h"]);
+        // The tool prints its usage and exits with status 2.
+        let out = run_with_timeout(usage, Duration::from_secs(1200), "building go tool trace");
+        let text = String::from_utf8_lossy(&out.stderr);
+        assert!(text.contains("Usage"), "go {version} tool trace -h: {text}");
+        built.push(version.to_owned());
+    }
+    drop(built);
+    let mut cmd = go_command(go, version, gopath);
+    cmd.args(["tool", "trace"]);
     cmd
 }
 
