@@ -10,7 +10,7 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use gotrace_format::{Category, Error};
 use gotrace_parser::convert::Converter;
-use gotrace_parser::legacy::RawReader;
+use gotrace_parser::legacy::{OrderedReader, RawReader};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
@@ -193,13 +193,17 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `dump --parsed`: the high-level model; legacy traces converted to it.
+/// `dump --parsed`: the high-level model; legacy traces converted to it in bounded memory (the
+/// file read twice: which syscalls block, then the events).
 fn parsed(path: &Path) -> Result<(), Failure> {
     if modern_raw::is_modern(path)? {
         return modern_order::dump(path);
     }
-    let trace = dump::parse(path, Options::default())?;
-    let mut events = Converter::new(&trace)?;
+    let reader = || -> Result<_, Failure> {
+        let file = File::open(path).map_err(io_failure(path))?;
+        Ok(OrderedReader::new(file)?)
+    };
+    let mut events = Converter::from_readers(reader()?, reader()?)?;
     modern_order::print(|stacks, buf| {
         let Some(event) = events.next_event()? else { return Ok(false) };
         event.write_go_with(events.tables(), stacks, buf);

@@ -19,10 +19,14 @@ use gotrace_format::legacy::EventType as Legacy;
 use gotrace_format::modern::EventType as Modern;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use crate::legacy::{Event as LegacyEvent, Trace};
+use crate::legacy::{Event as LegacyEvent, Input, Messages, OrderedReader, Stacks, Strings, Trace};
 use crate::modern::hash::{FastMap, IdMap};
 use crate::modern::wire_status::{GO_RUNNABLE, GO_RUNNING, GO_SYSCALL, GO_WAITING, PROC_IDLE, PROC_RUNNING};
 use crate::modern::{Event, Tables};
+
+mod source;
+
+pub use source::{Source, TraceEvents};
 
 /// The strings the conversion adds, in Go's order: block and stop reasons, then the names of
 /// stop-the-world reasons by Go 1.21's codes (index 12 + code).
@@ -80,10 +84,12 @@ const NO_TASK: u64 = u64::MAX;
 /// The modern type code of the synthetic `Sync` events.
 const SYNC_CODE: u8 = 255;
 
-/// The events of a legacy [`Trace`] in the modern model, one at a time.
+/// The events of a legacy trace in the modern model, one at a time, from a parsed [`Trace`]
+/// ([`Converter::new`]) or from the bounded-memory [`OrderedReader`]
+/// ([`Converter::from_readers`]); both give the same events.
 ///
-/// Memory: the trace itself, one bit per event (which syscalls block), the tables, and the
-/// goroutines, Ps and tasks in flight.
+/// Memory: the source (the whole trace, or the reader's bound), one bit per event (which
+/// syscalls block), the tables, and the goroutines, Ps and tasks in flight.
 ///
 /// ```
 /// use gotrace_parser::{convert::Converter, legacy::Trace};
@@ -103,9 +109,12 @@ const SYNC_CODE: u8 = 255;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug)]
-pub struct Converter<'t> {
-    trace: &'t Trace,
+pub struct Converter<S: Source> {
+    source: S,
+    version: Version,
     tables: Tables,
+    /// The first legacy event, read ahead for the time of the first `Sync`.
+    pending: Option<LegacyEvent>,
     /// The index of the next legacy event.
     next: usize,
     /// Converted events not returned yet (after the first of a legacy event's several).
@@ -132,7 +141,16 @@ pub struct Converter<'t> {
     done: bool,
 }
 
-impl<'t> Converter<'t> {
+/// What a conversion learns of the whole ordered stream before its first event.
+struct Scan {
+    /// See [`Converter::blocking`].
+    blocking: Vec<u64>,
+    /// The offset of the last event (0 without events): where whole-trace errors are.
+    end: u64,
+    futile: usize,
+}
+
+impl<'t> Converter<TraceEvents<'t>> {
     /// Prepares the conversion of `trace`: its tables, and which syscalls block.
     ///
     /// Fails as Go 1.27 fails: on a Go 1.11+ trace holding a `FutileWakeup` (which no such
@@ -146,12 +164,78 @@ impl<'t> Converter<'t> {
     /// assert!(events.tables().string(1).is_some());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn new(trace: &'t Trace) -> Result<Converter<'t>, Error> {
-        let end = trace.events().last().map_or(0, LegacyEvent::offset);
-        if trace.version() >= Version::Go1_11 && trace.futile_wakeups() > 0 {
+    pub fn new(trace: &'t Trace) -> Result<Converter<TraceEvents<'t>>, Error> {
+        let scan = Scan {
+            blocking: blocking_syscalls(trace),
+            end: trace.events().last().map_or(0, LegacyEvent::offset),
+            futile: trace.futile_wakeups(),
+        };
+        Converter::build(TraceEvents::new(trace), scan, trace.tables())
+    }
+}
+
+impl<I: Input> Converter<OrderedReader<I>> {
+    /// Prepares the conversion of a trace read twice in bounded memory: `scan` is read
+    /// through first (which syscalls block, the tables), then `events` gives the events. Both
+    /// must be readers of the same trace, fresh; the events are those of [`Converter::new`] on
+    /// the parsed trace, and so are the errors.
+    ///
+    /// ```
+    /// use gotrace_parser::{convert::Converter, legacy::{OrderedReader, Trace}};
+    /// let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/stress_1_11_good"))?;
+    /// let mut bounded = Converter::from_readers(OrderedReader::from_slice(&data)?, OrderedReader::from_slice(&data)?)?;
+    /// let trace = Trace::from_slice(&data)?;
+    /// let mut whole = Converter::new(&trace)?;
+    /// let mut n = 0;
+    /// while let Some(event) = bounded.next_event()? {
+    ///     assert_eq!(Some(event), whole.next_event()?);
+    ///     n += 1;
+    /// }
+    /// assert_eq!(whole.next_event()?, None);
+    /// assert!(n > 1000);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_readers(
+        mut scan: OrderedReader<I>,
+        events: OrderedReader<I>,
+    ) -> Result<Converter<OrderedReader<I>>, Error> {
+        let mut bits = Vec::with_capacity(scan.total_events().div_ceil(64));
+        // The last `GoSysCall` of each goroutine whose next event is not seen yet.
+        let mut open: FastMap<u64, usize> = FastMap::default();
+        let mut end = 0;
+        for (i, e) in scan.by_ref().enumerate() {
+            let e = e?;
+            if i % 64 == 0 {
+                bits.push(0);
+            }
+            let t = e.event_type();
+            if let Some(call) = open.remove(&e.g()) {
+                if t == Legacy::GO_SYS_BLOCK {
+                    bits[call / 64] |= 1 << (call % 64);
+                }
+            }
+            if t == Legacy::GO_SYS_CALL {
+                open.insert(e.g(), i);
+            }
+            end = e.offset();
+        }
+        let scan_result = Scan { blocking: bits, end, futile: scan.futile_wakeups() };
+        Converter::build(events, scan_result, scan.tables())
+    }
+}
+
+impl<S: Source> Converter<S> {
+    /// The conversion's state before the first event: the tables, from the trace's.
+    fn build(
+        source: S,
+        scan: Scan,
+        (strings, messages, stacks): (&Strings, &Messages, &Stacks),
+    ) -> Result<Converter<S>, Error> {
+        let version = source.version();
+        let end = scan.end;
+        if version >= Version::Go1_11 && scan.futile > 0 {
             return Err(Error::new(end, ErrorKind::NotConvertible { code: Legacy::FUTILE_WAKEUP.code() }));
         }
-        let (strings, messages, stacks) = trace.tables();
         let mut tables = Tables::default();
         let mut max = 0;
         for (id, s) in strings.defined() {
@@ -188,11 +272,13 @@ impl<'t> Converter<'t> {
         }
         tables.seal();
         Ok(Converter {
-            trace,
+            source,
+            version,
             tables,
+            pending: None,
             next: 0,
             queue: VecDeque::new(),
-            blocking: blocking_syscalls(trace),
+            blocking: scan.blocking,
             message_base,
             builtin_base,
             bad_stacks,
@@ -254,8 +340,9 @@ impl<'t> Converter<'t> {
             return Ok(None);
         }
         if self.syncs == 0 {
-            if let Some(first) = self.trace.event(0) {
+            if let Some(first) = self.source.next_legacy()? {
                 self.syncs = 1;
+                self.pending = Some(first);
                 return Ok(Some(sync_event(first.ts() - 1, 1)));
             }
         }
@@ -263,14 +350,18 @@ impl<'t> Converter<'t> {
             let mut event = match self.queue.pop_front() {
                 Some(e) => e,
                 None => {
-                    let Some(legacy) = self.trace.event(self.next) else {
+                    let next = match self.pending.take() {
+                        Some(e) => Some(e),
+                        None => self.source.next_legacy()?,
+                    };
+                    let Some(legacy) = next else {
                         self.done = true;
                         self.syncs += 1;
                         return Ok(Some(sync_event(self.last_time + 1, self.syncs)));
                     };
                     let index = self.next;
                     self.next += 1;
-                    match self.convert(legacy, index)? {
+                    match self.convert(&legacy, index)? {
                         Some(e) => e,
                         None => continue,
                     }
@@ -291,7 +382,7 @@ impl<'t> Converter<'t> {
 
     /// Go's id of the stack of `e` (0 when the trace does not define it).
     fn stack_of(&self, e: &LegacyEvent) -> u64 {
-        let id = self.trace.stack_id(e.stack());
+        let id = self.source.stack_id(e.stack());
         if self.tables.stack_pcs(id).is_some() {
             id
         } else {
@@ -367,7 +458,7 @@ impl<'t> Converter<'t> {
                 Modern::GC_END
             }
             Legacy::STW_START => {
-                let reason = stw_reason(self.trace.version(), a[0]);
+                let reason = stw_reason(self.version, a[0]);
                 self.last_stw = self.builtin(STW_BASE + reason);
                 args = [self.last_stw, 0, 0, 0];
                 Modern::STW_BEGIN
@@ -388,7 +479,7 @@ impl<'t> Converter<'t> {
                     return Ok(None);
                 }
                 // Go 1.5 and 1.6 record the new goroutine's start PC here, not a stack.
-                args[1] = if self.trace.version() >= Version::Go1_7 { a[1] } else { 0 };
+                args[1] = if self.version >= Version::Go1_7 { a[1] } else { 0 };
                 if args[1] != 0 && self.tables.stack_pcs(args[1]).is_none() {
                     return Err(undefined(e, "trace.stack", args[1]));
                 }
@@ -464,7 +555,7 @@ impl<'t> Converter<'t> {
             }
             Legacy::USER_TASK_END => {
                 let (name, parent) = self.tasks.remove(&a[0]).unwrap_or((0, NO_TASK));
-                let name = self.trace.string(name);
+                let name = self.source.string(name);
                 args = [a[0], stack, parent, self.tables.add_extra(name)];
                 Modern::USER_TASK_END
             }

@@ -667,6 +667,8 @@ pub struct OrderedReader<I: Input> {
     orderer: Orderer<I>,
     /// Offsets of the events of futile wakeups, sorted.
     doomed: Vec<u64>,
+    /// The `FutileWakeup` events the file held.
+    futile: usize,
     normalise: Option<Normalise>,
     validator: Validator,
     total: usize,
@@ -859,6 +861,7 @@ impl<I: Input> OrderedReader<I> {
             loader,
             orderer,
             doomed,
+            futile: parts.futile,
             normalise: None,
             validator: Validator::new(version),
             total: parts.events,
@@ -872,6 +875,16 @@ impl<I: Input> OrderedReader<I> {
         reader.peak =
             (first_pass + index_bytes).max(futile_peak + reader.tables_bytes()).max(reader.bytes_held());
         Ok(reader)
+    }
+
+    /// The string, message and stack tables (for the conversion to the modern model).
+    pub(crate) fn tables(&self) -> (&Strings, &Messages, &Stacks) {
+        (&self.strings, &self.messages, &self.loader.stacks)
+    }
+
+    /// The `FutileWakeup` events the file held.
+    pub(crate) fn futile_wakeups(&self) -> usize {
+        self.futile
     }
 
     fn tables_bytes(&self) -> usize {

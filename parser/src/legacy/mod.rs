@@ -18,3 +18,5 @@ pub use census::{Census, TypeStats};
 pub use event::{Event, StackId, GC_P, MAX_OFFSET, MAX_P, NETPOLL_P, PROFILE_P, SYSCALL_P, TIMER_P};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};
 pub use trace::{Frame, Trace};
+
+pub(crate) use structure::{Messages, Stacks, Strings};
