@@ -1008,6 +1008,16 @@ mod tests {
     use super::*;
 
     #[test]
+    fn table_masks_are_the_table_refs() {
+        for code in 0..=255u8 {
+            let (stacks, strings) = Event::table_refs(code);
+            let want =
+                stacks.iter().fold(0u8, |m, &i| m | 1 << i) | strings.iter().fold(0u8, |m, &i| m | 0x10 << i);
+            assert_eq!(Event::table_mask(code), want, "{code}");
+        }
+    }
+
+    #[test]
     fn wall_clock_like_go() {
         let mut s = String::new();
         write_rfc3339_nano(1_700_000_000, 123_450_000, &mut s);

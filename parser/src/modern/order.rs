@@ -156,11 +156,20 @@ impl Names {
     }
 
     /// The id of name `name` among the extra strings of `tables` (added on first use).
+    #[inline]
     fn extra_id(&mut self, tables: &mut Tables, name: u32) -> u64 {
-        self.caches_for(tables);
-        if let Some(&id) = self.extra_ids.get(i64::from(name)) {
-            return id;
+        if self.serial == tables.serial() {
+            if let Some(&id) = self.extra_ids.get(i64::from(name)) {
+                return id;
+            }
         }
+        self.extra_id_first(tables, name)
+    }
+
+    /// [`Names::extra_id`] on a name not given an id in `tables` yet.
+    #[cold]
+    fn extra_id_first(&mut self, tables: &mut Tables, name: u32) -> u64 {
+        self.caches_for(tables);
         let id = tables.add_extra(self.get(name));
         self.extra_ids.insert(i64::from(name), id);
         id
@@ -751,7 +760,7 @@ impl Ordering {
         Ok(s)
     }
 
-    #[inline]
+    #[inline(always)]
     fn go_stop_exec(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let s = self.running_g(ev, cur)?;
         match ev.code {
@@ -765,7 +774,7 @@ impl Ordering {
         self.accept(Ctx { g: NONE, ..cur })
     }
 
-    #[inline]
+    #[inline(always)]
     fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -914,7 +923,7 @@ impl Ordering {
         self.accept(new)
     }
 
-    #[inline]
+    #[inline(always)]
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         let id = ev.args[0];
         if self.tasks.contains_key(&id) {
@@ -935,7 +944,7 @@ impl Ordering {
         self.accept(cur)
     }
 
-    #[inline]
+    #[inline(always)]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
         match self.tasks.remove(&id) {
@@ -953,7 +962,7 @@ impl Ordering {
         self.accept(cur)
     }
 
-    #[inline]
+    #[inline(always)]
     fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);

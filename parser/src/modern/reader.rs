@@ -534,11 +534,10 @@ impl<R: Read> Reader<R> {
             self.done = true;
             return Ok(None);
         };
-        if ev.code != SYNC {
-            if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
-                self.done = true;
-                return Err(e);
-            }
+        // `Sync`s and CPU samples name no table entry (their mask is 0).
+        if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
+            self.done = true;
+            return Err(e);
         }
         if ev.time <= self.last_ts {
             ev.time = self.last_ts + 1;
