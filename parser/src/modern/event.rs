@@ -400,6 +400,27 @@ static TABLE_REFS: [(&[usize], &[usize]); 256] = {
     t
 };
 
+/// [`Event::table_mask`] of each code.
+static TABLE_MASKS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut code = 0;
+    while code < 256 {
+        let (stacks, strings) = TABLE_REFS[code];
+        let mut i = 0;
+        while i < stacks.len() {
+            t[code] |= 1 << stacks[i];
+            i += 1;
+        }
+        let mut i = 0;
+        while i < strings.len() {
+            t[code] |= 0x10 << strings[i];
+            i += 1;
+        }
+        code += 1;
+    }
+    t
+};
+
 const NONE: i64 = -1;
 
 fn opt(id: i64) -> Option<i64> {
@@ -407,6 +428,9 @@ fn opt(id: i64) -> Option<i64> {
 }
 
 impl Event {
+    /// A placeholder (the slots of an empty queue).
+    pub(crate) const EMPTY: Event = Event { time: 0, g: NONE, p: NONE, m: NONE, args: [0; 4], code: SYNC };
+
     /// The event's kind.
     #[must_use]
     #[inline]
@@ -478,6 +502,13 @@ impl Event {
     #[inline]
     pub(crate) fn table_refs(code: u8) -> (&'static [usize], &'static [usize]) {
         TABLE_REFS[usize::from(code)]
+    }
+
+    /// [`Event::table_refs`] as bits: bit `i` for a stack id in `args[i]`, bit `4 + i` for a
+    /// string id.
+    #[inline]
+    pub(crate) fn table_mask(code: u8) -> u8 {
+        TABLE_MASKS[usize::from(code)]
     }
     /// The metric of a `Metric` event.
     #[must_use]
@@ -975,6 +1006,16 @@ fn write_rfc3339_nano(sec: i64, nsec: i64, out: &mut String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn table_masks_are_the_table_refs() {
+        for code in 0..=255u8 {
+            let (stacks, strings) = Event::table_refs(code);
+            let want =
+                stacks.iter().fold(0u8, |m, &i| m | 1 << i) | strings.iter().fold(0u8, |m, &i| m | 0x10 << i);
+            assert_eq!(Event::table_mask(code), want, "{code}");
+        }
+    }
 
     #[test]
     fn wall_clock_like_go() {

@@ -237,6 +237,12 @@ impl Tables {
         Some(&self.pcs[start as usize..(start + len) as usize])
     }
 
+    /// True when the generation defines string `id` (0 always).
+    #[inline]
+    pub(crate) fn has_string(&self, id: u64) -> bool {
+        id == 0 || self.strings.get(id).is_some()
+    }
+
     /// True when the generation defines stack `id` (0 always).
     #[inline]
     pub(crate) fn has_stack(&self, id: u64) -> bool {

@@ -136,22 +136,40 @@ impl Names {
     }
 
     /// The name of string `id` of `tables`, `None` if they define none.
+    #[inline]
     fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
-        self.caches_for(tables);
-        if let Some(&name) = self.by_string_id.get(id as i64) {
-            return Some(name);
+        if self.serial == tables.serial() {
+            if let Some(&name) = self.by_string_id.get(id as i64) {
+                return Some(name);
+            }
         }
+        self.of_string_first(tables, id)
+    }
+
+    /// [`Names::of_string`] on a string id not met yet in `tables`.
+    #[cold]
+    fn of_string_first(&mut self, tables: &Tables, id: u64) -> Option<u32> {
+        self.caches_for(tables);
         let name = self.intern(tables.string(id)?);
         self.by_string_id.insert(id as i64, name);
         Some(name)
     }
 
     /// The id of name `name` among the extra strings of `tables` (added on first use).
+    #[inline]
     fn extra_id(&mut self, tables: &mut Tables, name: u32) -> u64 {
-        self.caches_for(tables);
-        if let Some(&id) = self.extra_ids.get(i64::from(name)) {
-            return id;
+        if self.serial == tables.serial() {
+            if let Some(&id) = self.extra_ids.get(i64::from(name)) {
+                return id;
+            }
         }
+        self.extra_id_first(tables, name)
+    }
+
+    /// [`Names::extra_id`] on a name not given an id in `tables` yet.
+    #[cold]
+    fn extra_id_first(&mut self, tables: &mut Tables, name: u32) -> u64 {
+        self.caches_for(tables);
         let id = tables.add_extra(self.get(name));
         self.extra_ids.insert(i64::from(name), id);
         id
@@ -266,10 +284,16 @@ pub(crate) struct Ordering {
     gc_seq: u64,
     gc: Gc,
     initial_gen: u64,
-    /// Accepted events not yet taken: `queue[head..]`.
-    queue: Vec<Event>,
+    /// Accepted events not yet taken: `queue[head..len]`.
+    queue: [Event; QUEUE],
+    len: usize,
     head: usize,
 }
+
+/// The most events one step queues: the reader refills the queue only when it is empty, and a
+/// step queues one event made outside the ordering or those of one accepted event (a coroutine
+/// switch: the switch, the block or destroy it implies, and the start of the next goroutine).
+const QUEUE: usize = 3;
 
 impl Default for Ordering {
     fn default() -> Self {
@@ -283,7 +307,8 @@ impl Default for Ordering {
             gc_seq: 0,
             gc: Gc::Undetermined,
             initial_gen: 0,
-            queue: Vec::new(),
+            queue: [Event::EMPTY; QUEUE],
+            len: 0,
             head: 0,
         }
     }
@@ -360,13 +385,16 @@ impl Ordering {
     /// True when no accepted event waits to be taken.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.head == self.queue.len()
+        self.head == self.len
     }
 
     /// Takes the next queued event (its slot stays until [`Ordering::reset_queue`]).
     #[inline]
     pub fn pop(&mut self) -> Option<&mut Event> {
-        let ev = self.queue.get_mut(self.head)?;
+        if self.head == self.len {
+            return None;
+        }
+        let ev = &mut self.queue[self.head];
         self.head += 1;
         Some(ev)
     }
@@ -374,23 +402,24 @@ impl Ordering {
     /// Forgets the taken events (all of them: the queue [`is_empty`](Ordering::is_empty)).
     #[inline]
     pub fn reset_queue(&mut self) {
-        self.queue.clear();
+        self.len = 0;
         self.head = 0;
     }
 
     /// Queues an event made outside the ordering (a `Sync`, a CPU sample).
     #[inline]
     pub fn push_event(&mut self, ev: Event) {
-        self.queue.push(ev);
+        self.queue[self.len] = ev;
+        self.len += 1;
     }
 
     #[inline]
     fn push(&mut self, ctx: Ctx, ev: &BaseEvent) {
-        self.queue.push(Event { time: ev.time, g: ctx.g, p: ctx.p, m: ctx.m, args: ev.args, code: ev.code });
+        self.push_event(Event { time: ev.time, g: ctx.g, p: ctx.p, m: ctx.m, args: ev.args, code: ev.code });
     }
 
     fn push_made(&mut self, ctx: Ctx, code: u8, time: i64, args: [u64; 4]) {
-        self.queue.push(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
+        self.push_event(Event { time, g: ctx.g, p: ctx.p, m: ctx.m, args, code });
     }
 
     /// The goroutine and P of thread `m` (slot `slot`), `-1` where it has none or is unknown.
@@ -435,7 +464,7 @@ impl Ordering {
 
     /// Events queued and not yet taken.
     pub(crate) fn queued(&self) -> usize {
-        self.queue.len() - self.head
+        self.len - self.head
     }
 
     /// The `k`th event queued and not yet taken.
@@ -461,7 +490,7 @@ impl Ordering {
     /// Offers `ev`, the next event of thread `m` (whose slot is `slot` unless `m` is `-1`) in
     /// generation `gen`: `Ok(true)` when it was accepted (and queued), `Ok(false)` when it has
     /// to wait.
-    #[inline]
+    #[inline(always)]
     pub fn advance(
         &mut self,
         ev: &mut BaseEvent,
@@ -731,7 +760,7 @@ impl Ordering {
         Ok(s)
     }
 
-    #[inline]
+    #[inline(always)]
     fn go_stop_exec(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         let s = self.running_g(ev, cur)?;
         match ev.code {
@@ -745,7 +774,7 @@ impl Ordering {
         self.accept(Ctx { g: NONE, ..cur })
     }
 
-    #[inline]
+    #[inline(always)]
     fn go_start(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
         let gid = ev.args[0] as i64;
         let seq = Seq { gen, seq: ev.args[1] };
@@ -894,7 +923,7 @@ impl Ordering {
         self.accept(new)
     }
 
-    #[inline]
+    #[inline(always)]
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         let id = ev.args[0];
         if self.tasks.contains_key(&id) {
@@ -915,7 +944,7 @@ impl Ordering {
         self.accept(cur)
     }
 
-    #[inline]
+    #[inline(always)]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
         match self.tasks.remove(&id) {
@@ -933,7 +962,7 @@ impl Ordering {
         self.accept(cur)
     }
 
-    #[inline]
+    #[inline(always)]
     fn region(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         validate(cur, USER)?;
         let event = ev_type(ev.code);

@@ -246,30 +246,40 @@ fn varint(data: &[u8], at: &mut usize) -> Option<u64> {
 
 /// Go's check that the stacks and strings `ev` names are in the generation's tables; the error
 /// is at `offset`.
-#[inline]
+#[inline(always)]
 fn check_tables(t: &Tables, ev: &Event, offset: u64) -> Result<(), Error> {
-    #[cold]
-    fn undefined(ev: &Event, id: u64, stack: bool, offset: u64) -> Error {
-        let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
-        let kind = if stack {
-            ModernError::UndefinedStack { id, event }
-        } else {
-            ModernError::UndefinedString { id, event }
-        };
-        modern(offset, kind)
+    let mask = Event::table_mask(ev.code);
+    let (mut stack_bits, mut string_bits) = (mask & 0xf, mask >> 4);
+    let mut defined = true;
+    while stack_bits != 0 {
+        defined &= t.has_stack(ev.args[stack_bits.trailing_zeros() as usize]);
+        stack_bits &= stack_bits - 1;
     }
+    while string_bits != 0 {
+        defined &= t.has_string(ev.args[string_bits.trailing_zeros() as usize]);
+        string_bits &= string_bits - 1;
+    }
+    if defined {
+        Ok(())
+    } else {
+        Err(undefined(t, ev, offset))
+    }
+}
+
+/// The error of [`check_tables`]: the first undefined id in Go's order of the checks.
+#[cold]
+#[inline(never)]
+fn undefined(t: &Tables, ev: &Event, offset: u64) -> Error {
+    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
     let (stacks, strings) = Event::table_refs(ev.code);
-    for &i in stacks {
-        if !t.has_stack(ev.args[i]) {
-            return Err(undefined(ev, ev.args[i], true, offset));
+    let kind = match stacks.iter().map(|&i| ev.args[i]).find(|&id| !t.has_stack(id)) {
+        Some(id) => ModernError::UndefinedStack { id, event },
+        None => {
+            let id = strings.iter().map(|&i| ev.args[i]).find(|&id| !t.has_string(id)).unwrap_or(0);
+            ModernError::UndefinedString { id, event }
         }
-    }
-    for &i in strings {
-        if t.string(ev.args[i]).is_none() {
-            return Err(undefined(ev, ev.args[i], false, offset));
-        }
-    }
-    Ok(())
+    };
+    modern(offset, kind)
 }
 
 /// Go's frontier heap: a binary min-heap on the time of each cursor's event, with Go's exact
@@ -501,7 +511,7 @@ impl<R: Read> Reader<R> {
 
     /// Takes the next event from the ordering's queue (refilled when empty), checked against the
     /// tables and its time forced past the last one's.
-    #[inline]
+    #[inline(always)]
     fn take(&mut self) -> Result<Option<&Event>, Error> {
         if self.done {
             return Ok(None);
@@ -524,11 +534,10 @@ impl<R: Read> Reader<R> {
             self.done = true;
             return Ok(None);
         };
-        if ev.code != SYNC {
-            if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
-                self.done = true;
-                return Err(e);
-            }
+        // `Sync`s and CPU samples name no table entry (their mask is 0).
+        if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
+            self.done = true;
+            return Err(e);
         }
         if ev.time <= self.last_ts {
             ev.time = self.last_ts + 1;
@@ -548,6 +557,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Queues the next events (the ordering's queue is empty): false at the end.
+    #[inline(always)]
     fn step(&mut self) -> Result<bool, Error> {
         if self.finished {
             return Ok(false);
@@ -572,25 +582,7 @@ impl<R: Read> Reader<R> {
         // every step.
         let head_parked = self.parked > 0 && self.is_parked[self.frontier[0].cursor];
         if head_parked || !self.try_advance(0)? {
-            if !head_parked {
-                self.park(self.frontier[0].cursor);
-            }
-            self.frontier.sort_by_key(|f| f.time);
-            let mut success = false;
-            for i in 1..self.frontier.len() {
-                let ci = self.frontier[i].cursor;
-                if self.parked > 0 && self.is_parked[ci] {
-                    continue;
-                }
-                if self.try_advance(i)? {
-                    success = true;
-                    break;
-                }
-                self.park(ci);
-            }
-            if !success {
-                return Err(self.failed_to_advance(self.cursors[self.frontier[0].cursor].offset));
-            }
+            self.advance_other(head_parked)?;
         }
         if self.parked > 0 {
             self.wake();
@@ -599,6 +591,28 @@ impl<R: Read> Reader<R> {
             return Err(self.failed_to_advance(self.queued_offset));
         }
         Ok(true)
+    }
+
+    /// The head of the frontier was refused (or is parked): Go sorts the frontier and offers
+    /// each cursor's event in turn, until one is accepted.
+    #[cold]
+    #[inline(never)]
+    fn advance_other(&mut self, head_parked: bool) -> Result<(), Error> {
+        if !head_parked {
+            self.park(self.frontier[0].cursor);
+        }
+        self.frontier.sort_by_key(|f| f.time);
+        for i in 1..self.frontier.len() {
+            let ci = self.frontier[i].cursor;
+            if self.parked > 0 && self.is_parked[ci] {
+                continue;
+            }
+            if self.try_advance(i)? {
+                return Ok(());
+            }
+            self.park(ci);
+        }
+        Err(self.failed_to_advance(self.cursors[self.frontier[0].cursor].offset))
     }
 
     /// Go's "failed to advance" error, with its dump of the state: each thread's next event (the
@@ -623,7 +637,7 @@ impl<R: Read> Reader<R> {
         modern(offset, ModernError::Order(OrderFault::FailedToAdvance { gen, state: leak_text(state) }))
     }
 
-    #[inline]
+    #[inline(always)]
     fn try_advance(&mut self, i: usize) -> Result<bool, Error> {
         crate::steps::add(1);
         let c = &mut self.cursors[self.frontier[i].cursor];
