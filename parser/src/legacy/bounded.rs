@@ -271,7 +271,7 @@ impl<I: Input> Lazy<I> {
                             message - 1
                         };
                         let (key, mut ev, seq) =
-                            state.event(&raw, t, &v[..n], old, |id| stacks.lookup(id), next_message)?;
+                            state.event(&raw, t, &mut v, n, old, |id| stacks.lookup(id), next_message)?;
                         if key == PROFILE_P {
                             continue;
                         }

@@ -71,15 +71,18 @@ impl BatchState {
         }
     }
 
-    /// The event of the timed record `raw` (type `t`, values `v`), its batch key and (Go
-    /// 1.5/1.6) its global sequence number; `stack` gives the handle of a Go stack id,
-    /// `message` the index of a `UserLog` message.
-    #[inline]
+    /// The event of the timed record `raw` (type `t`, values `v`: the first `n` decoded, the
+    /// others 0; the stack's slot is cleared), its batch key and (Go 1.5/1.6) its global
+    /// sequence number; `stack` gives the handle of a Go stack id, `message` the index of a
+    /// `UserLog` message.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
     pub fn event(
         &mut self,
         raw: &RawEvent<'_>,
         t: EventType,
-        v: &[u64],
+        v: &mut [u64; MAX_VALUES],
+        n: usize,
         old: bool,
         stack: impl FnOnce(u64) -> u32,
         message: impl FnOnce(&[u8]) -> u64,
@@ -95,15 +98,12 @@ impl BatchState {
         self.ts = ts;
         k += 1;
         let mut ev = Event::with_p_code(raw.offset(), t, self.code, self.p, self.g, ts)?;
-        let mut rest = &v[k..];
-        if t.has_stack() {
-            if let Some((&stk, args)) = rest.split_last() {
-                ev.stack = stack(stk);
-                rest = args;
-            }
+        if t.has_stack() && n > k {
+            ev.stack = stack(v[n - 1]);
+            v[n - 1] = 0;
         }
-        // Element by element: a copy of variable length would call `memcpy`.
-        ev.args = [0, 1, 2].map(|i| rest.get(i).copied().unwrap_or(0));
+        // The values after the arguments are 0 (`n` at most MAX_VALUES, `k` at most 2).
+        ev.args = [v[k], v[k + 1], v[k + 2]];
         let mut key = self.p;
         match t {
             EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
@@ -410,9 +410,20 @@ impl Structure {
     }
 
     /// Takes one record (which the raw reader and the census accepted).
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
+        if t.has_timestamp() && !self.index {
+            let mut v = [0u64; MAX_VALUES];
+            let n = read_values(raw.value_bytes(), &mut v);
+            return self.add_event(raw, t, &mut v, n);
+        }
+        self.add_other(raw, t)
+    }
+
+    /// Takes a record other than an event of the whole-file mode.
+    #[inline(never)]
+    fn add_other(&mut self, raw: &RawEvent<'_>, t: EventType) -> Result<(), Error> {
         if t.has_timestamp()
             && self.index
             && t != EventType::CPU_SAMPLE
@@ -424,7 +435,7 @@ impl Structure {
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
-            return self.add_event(raw, t, &v[..n]);
+            return self.add_event(raw, t, &mut v, n);
         }
         match t {
             EventType::BATCH => {
@@ -483,12 +494,18 @@ impl Structure {
         self.stacks.entries[h] = StackEntry { id, start, len };
     }
 
-    #[inline]
-    fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+    #[inline(always)]
+    fn add_event(
+        &mut self,
+        raw: &RawEvent<'_>,
+        t: EventType,
+        v: &mut [u64; MAX_VALUES],
+        n: usize,
+    ) -> Result<(), Error> {
         let stacks = &mut self.stacks;
         let messages = &mut self.messages;
         let (key, ev, seq) =
-            self.state.event(raw, t, v, self.old, |id| stacks.handle(id), |text| messages.add(text))?;
+            self.state.event(raw, t, v, n, self.old, |id| stacks.handle(id), |text| messages.add(text))?;
         if t == EventType::FUTILE_WAKEUP {
             self.futile += 1;
         }
