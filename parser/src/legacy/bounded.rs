@@ -270,8 +270,8 @@ impl<I: Input> Lazy<I> {
                             message += 1;
                             message - 1
                         };
-                        let (key, mut ev, seq) =
-                            state.event(&raw, t, &mut v, n, old, |id| stacks.lookup(id), next_message)?;
+                        let (key, mut ev, seq, stack) = state.event(&raw, t, &mut v, n, old, next_message)?;
+                        ev.stack = stacks.lookup(stack);
                         if key == PROFILE_P {
                             continue;
                         }
