@@ -306,6 +306,11 @@ impl<I: Input> EventSource for Lazy<I> {
     }
 
     #[inline]
+    fn peek_mut(&mut self) -> Option<&mut Event> {
+        self.events.get_mut(self.pos)
+    }
+
+    #[inline]
     fn advance(&mut self, ctx: &mut Loader<I>) -> Result<(), Error> {
         self.pos += 1;
         if self.pos >= self.events.len() {

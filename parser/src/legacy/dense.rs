@@ -249,6 +249,12 @@ impl<T> Cursor<T> {
         self.current.get(self.pos)
     }
 
+    /// The next element, without consuming it, mutably.
+    #[inline]
+    pub fn peek_mut(&mut self) -> Option<&mut T> {
+        self.current.get_mut(self.pos)
+    }
+
     /// Consumes the next element; a finished chunk goes to `pool`.
     #[inline]
     pub fn advance(&mut self, pool: &mut Pool<T>) {

@@ -112,6 +112,8 @@ pub(crate) trait EventSource {
     type Ctx;
     /// The next event, not consumed (`None` once the list is finished).
     fn peek(&self) -> Option<&Event>;
+    /// The next event, not consumed, to change in place.
+    fn peek_mut(&mut self) -> Option<&mut Event>;
     /// Consumes the next event.
     fn advance(&mut self, ctx: &mut Self::Ctx) -> Result<(), Error>;
 }
@@ -122,6 +124,11 @@ impl EventSource for Cursor<Event> {
     #[inline]
     fn peek(&self) -> Option<&Event> {
         Cursor::peek(self)
+    }
+
+    #[inline]
+    fn peek_mut(&mut self) -> Option<&mut Event> {
+        Cursor::peek_mut(self)
     }
 
     #[inline]
@@ -422,9 +429,9 @@ impl<S: EventSource> Merger<S> {
         self.next_with(ctx, |ev, _| *ev)
     }
 
-    /// [`Merger::next`], the event handed to `sink` where it is instead of returned (what
-    /// `sink` gives is returned): the output of a whole-file merge takes it straight from its
-    /// list, with no copy in between.
+    /// [`Merger::next`], the event handed to `sink` where it is, in its list, instead of
+    /// returned (what `sink` gives is returned): the output of a whole-file merge copies it
+    /// straight from its list.
     #[inline(always)]
     pub fn next_with<R>(
         &mut self,
@@ -435,8 +442,8 @@ impl<S: EventSource> Merger<S> {
         let Some(i) = m.frontier.pop() else { return Ok(None) };
         let src = &mut m.sources[i as usize];
         let t = src.selected;
-        let Some(&head) = src.cursor.peek() else { unreachable!("a frontier list has a head") };
-        let mut ev = head;
+        // Changed in place: the list lets it go once `sink` took it.
+        let Some(ev) = src.cursor.peek_mut() else { unreachable!("a frontier list has a head") };
         if t.key != UNORDERED {
             let cur = m.gs.get_mut(t.key);
             if !ready(&t, *cur) {
@@ -477,7 +484,7 @@ impl<S: EventSource> Merger<S> {
             }
             _ => {}
         }
-        let out = sink(&ev, ctx);
+        let out = sink(ev, ctx);
         src.cursor.advance(ctx)?;
         m.offer(i);
         if t.key != UNORDERED {
@@ -658,10 +665,11 @@ impl Normalise {
 #[inline]
 fn ns(ticks: i64, factor: f64) -> i64 {
     let x = ticks as f64 * factor;
-    if x.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
-        i64::MIN
-    } else {
+    // NaN fails both comparisons.
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
         x as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -725,5 +733,8 @@ mod tests {
         assert_eq!(ns(0, 16.0), 0);
         assert_eq!(ns(3, 1e9 / 62_499_627.0), 48);
         assert_eq!(ns(i64::MAX, 1e9), i64::MIN);
+        assert_eq!(ns(i64::MIN, -1e9), i64::MIN);
+        assert_eq!(ns(5, f64::NAN), i64::MIN);
+        assert_eq!(ns(-9_000_000_000_000_000_000, 1.0), -9_000_000_000_000_000_000);
     }
 }
