@@ -231,10 +231,18 @@ impl EventType {
         }
     }
 
-    /// The type with this code, which the caller knows to exist (the readers do).
+    /// The type with this code, which the caller knows to exist (the readers do, and so does
+    /// a holder of a code that [`EventType::code`] gave): no check of the code or version, so
+    /// a code no type has gives a type whose queries may panic.
+    ///
+    /// ```
+    /// use gotrace_format::legacy::EventType;
+    /// let code = EventType::GO_START.code();
+    /// assert_eq!(EventType::from_code_unchecked(code), EventType::GO_START);
+    /// ```
     #[must_use]
     #[inline]
-    pub(crate) const fn from_code_unchecked(code: u8) -> EventType {
+    pub const fn from_code_unchecked(code: u8) -> EventType {
         EventType(code)
     }
 

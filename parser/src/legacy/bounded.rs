@@ -270,8 +270,8 @@ impl<I: Input> Lazy<I> {
                             message += 1;
                             message - 1
                         };
-                        let (key, mut ev, seq) =
-                            state.event(&raw, t, &v[..n], old, |id| stacks.lookup(id), next_message)?;
+                        let (key, mut ev, seq, stack) = state.event(&raw, t, &mut v, n, old, next_message)?;
+                        ev.stack = stacks.lookup(stack);
                         if key == PROFILE_P {
                             continue;
                         }
@@ -303,6 +303,11 @@ impl<I: Input> EventSource for Lazy<I> {
     #[inline]
     fn peek(&self) -> Option<&Event> {
         self.events.get(self.pos)
+    }
+
+    #[inline]
+    fn peek_mut(&mut self) -> Option<&mut Event> {
+        self.events.get_mut(self.pos)
     }
 
     #[inline]

@@ -184,7 +184,8 @@ impl<T> Chunked<T> {
     pub fn into_cursor(self) -> Cursor<T> {
         let mut chunks = self.chunks;
         chunks.reverse();
-        Cursor { chunks, pos: 0 }
+        let current = chunks.pop().unwrap_or_default();
+        Cursor { current, rest: chunks, pos: 0 }
     }
 }
 
@@ -233,9 +234,11 @@ impl<T> Pool<T> {
 /// through (a later, file-backed list only needs to offer the same `peek`/`advance`).
 #[derive(Debug)]
 pub(crate) struct Cursor<T> {
-    /// Chunks not finished yet, the current one last.
-    chunks: Vec<Vec<T>>,
-    /// Position in the current chunk.
+    /// The chunk being read (empty once all are).
+    current: Vec<T>,
+    /// Chunks after it, the next one last.
+    rest: Vec<Vec<T>>,
+    /// Position in `current`.
     pos: usize,
 }
 
@@ -243,19 +246,30 @@ impl<T> Cursor<T> {
     /// The next element, without consuming it.
     #[inline]
     pub fn peek(&self) -> Option<&T> {
-        self.chunks.last()?.get(self.pos)
+        self.current.get(self.pos)
+    }
+
+    /// The next element, without consuming it, mutably.
+    #[inline]
+    pub fn peek_mut(&mut self) -> Option<&mut T> {
+        self.current.get_mut(self.pos)
     }
 
     /// Consumes the next element; a finished chunk goes to `pool`.
     #[inline]
     pub fn advance(&mut self, pool: &mut Pool<T>) {
         self.pos += 1;
-        if self.chunks.last().is_some_and(|c| self.pos >= c.len()) {
-            self.pos = 0;
-            if let Some(chunk) = self.chunks.pop() {
-                pool.give(chunk);
-            }
+        if self.pos >= self.current.len() {
+            self.next_chunk(pool);
         }
+    }
+
+    /// Hands the finished chunk to `pool` and starts the next one.
+    #[cold]
+    fn next_chunk(&mut self, pool: &mut Pool<T>) {
+        self.pos = 0;
+        let next = self.rest.pop().unwrap_or_default();
+        pool.give(std::mem::replace(&mut self.current, next));
     }
 }
 

@@ -92,11 +92,11 @@ impl EarlyKeys {
             return;
         }
         let decoded = if self.old {
-            self.state.event(raw, t, &v[..n], true, |_| 0, |_| 0)
+            self.state.event(raw, t, &mut v, n, true, |_| 0)
         } else {
-            BatchState::default().event(raw, t, &v[..n], false, |_| 0, |_| 0)
+            BatchState::default().event(raw, t, &mut v, n, false, |_| 0)
         };
-        let Ok((list, mut ev, seq)) = decoded else { return };
+        let Ok((list, mut ev, seq, _)) = decoded else { return };
         if list == PROFILE_P {
             // CPU samples are held whole; their keys are found then.
             return;

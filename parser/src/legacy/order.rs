@@ -60,6 +60,9 @@ struct Transition {
     next: GState,
 }
 
+/// The transition of a list whose head is not in the frontier (never read).
+const NO_TRANSITION: Transition = Transition { key: UNORDERED, init: st(0, DEAD), next: st(0, DEAD) };
+
 const fn st(seq: u64, status: u8) -> GState {
     GState { seq, status }
 }
@@ -109,6 +112,8 @@ pub(crate) trait EventSource {
     type Ctx;
     /// The next event, not consumed (`None` once the list is finished).
     fn peek(&self) -> Option<&Event>;
+    /// The next event, not consumed, to change in place.
+    fn peek_mut(&mut self) -> Option<&mut Event>;
     /// Consumes the next event.
     fn advance(&mut self, ctx: &mut Self::Ctx) -> Result<(), Error>;
 }
@@ -122,6 +127,11 @@ impl EventSource for Cursor<Event> {
     }
 
     #[inline]
+    fn peek_mut(&mut self) -> Option<&mut Event> {
+        Cursor::peek_mut(self)
+    }
+
+    #[inline]
     fn advance(&mut self, pool: &mut Pool<Event>) -> Result<(), Error> {
         Cursor::advance(self, pool);
         Ok(())
@@ -131,8 +141,8 @@ impl EventSource for Cursor<Event> {
 /// One batch list in the merge.
 struct Source<S> {
     cursor: S,
-    /// The head is in the frontier, with this transition.
-    selected: Option<Transition>,
+    /// The transition of the head, while it is in the frontier.
+    selected: Transition,
 }
 
 /// The frontier: at most one event per list, keyed by (time, offset); the smallest comes next.
@@ -154,8 +164,9 @@ const NO_KEY: u128 = u128::MAX;
 /// entry aside costs one comparison; one that takes the array's smallest scans the array for
 /// the next smallest.
 pub(crate) struct Few {
-    /// Keys as one number each ([`few_key`]), and the list.
-    aside: Option<(u128, u32)>,
+    /// Keys as one number each ([`few_key`]), and the list; the slot aside is free when its
+    /// key is [`NO_KEY`].
+    aside: (u128, u32),
     rest: Vec<(u128, u32)>,
     /// The position of the smallest key of `rest`, and that key ([`NO_KEY`] when empty).
     min: usize,
@@ -165,8 +176,8 @@ pub(crate) struct Few {
 impl Few {
     #[inline(always)]
     fn push(&mut self, entry: (u128, u32)) {
-        if self.aside.is_none() {
-            self.aside = Some(entry);
+        if self.aside.0 == NO_KEY {
+            self.aside = entry;
             return;
         }
         self.push_rest(entry);
@@ -182,21 +193,22 @@ impl Few {
 
     #[inline(always)]
     fn pop(&mut self) -> Option<u32> {
-        match self.aside.take() {
-            Some(aside) if aside.0 < self.min_key => {
-                crate::steps::add(1);
-                Some(aside.1)
-            }
-            aside => {
-                if self.rest.is_empty() {
-                    return None;
-                }
-                let taken = self.rest.swap_remove(self.min).1;
-                self.rest.extend(aside);
-                self.rescan();
-                Some(taken)
-            }
+        // A key held is below NO_KEY: with `rest` empty, the entry aside (if any) goes.
+        if self.aside.0 < self.min_key {
+            crate::steps::add(1);
+            self.aside.0 = NO_KEY;
+            return Some(self.aside.1);
         }
+        if self.rest.is_empty() {
+            return None;
+        }
+        let taken = self.rest.swap_remove(self.min).1;
+        if self.aside.0 != NO_KEY {
+            self.rest.push(self.aside);
+            self.aside.0 = NO_KEY;
+        }
+        self.rescan();
+        Some(taken)
     }
 
     /// Finds the smallest key of `rest` again.
@@ -220,7 +232,12 @@ fn few_key(ts: i64, offset: u64) -> u128 {
 impl Frontier {
     pub fn new(lists: usize) -> Frontier {
         if lists <= FEW_LISTS {
-            Frontier::Few(Few { aside: None, rest: Vec::with_capacity(lists), min: 0, min_key: NO_KEY })
+            Frontier::Few(Few {
+                aside: (NO_KEY, 0),
+                rest: Vec::with_capacity(lists),
+                min: 0,
+                min_key: NO_KEY,
+            })
         } else {
             Frontier::Many(BinaryHeap::with_capacity(lists))
         }
@@ -314,7 +331,7 @@ impl<S: EventSource> Merge<S> {
         let t = transition(ev);
         if t.key == UNORDERED || ready(&t, self.gs.get(t.key)) {
             self.frontier.push((ev.ts, ev.offset(), i));
-            src.selected = Some(t);
+            src.selected = t;
         } else {
             self.blocked.push(&t, i);
         }
@@ -338,7 +355,7 @@ impl<S: EventSource> Merge<S> {
                 if let Some(ev) = src.cursor.peek() {
                     let t = transition(ev);
                     self.frontier.push((ev.ts, ev.offset(), i));
-                    src.selected = Some(t);
+                    src.selected = t;
                 }
                 i = next;
             }
@@ -367,9 +384,7 @@ fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Res
     }
     let mut merger = Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect());
     let mut out = SortedOut::new(total);
-    while let Some(ev) = merger.next(pool)? {
-        out.push(ev, pool);
-    }
+    while merger.next_with(pool, |ev, pool| out.push(ev, pool))?.is_some() {}
     merger.finish()?;
     Ok(out.finish())
 }
@@ -399,7 +414,7 @@ impl<S: EventSource> Merger<S> {
         let mut m = Merge {
             frontier: Frontier::new(lists.len()),
             blocked: Blocked::new(lists.len()),
-            sources: lists.into_iter().map(|cursor| Source { cursor, selected: None }).collect(),
+            sources: lists.into_iter().map(|cursor| Source { cursor, selected: NO_TRANSITION }).collect(),
             gs: IdMap::new(GState::default()),
         };
         for i in 0..m.sources.len() as u32 {
@@ -411,13 +426,24 @@ impl<S: EventSource> Merger<S> {
     /// The next event in merge order, or `None` when no list has a ready head.
     #[inline]
     pub fn next(&mut self, ctx: &mut S::Ctx) -> Result<Option<Event>, Error> {
+        self.next_with(ctx, |ev, _| *ev)
+    }
+
+    /// [`Merger::next`], the event handed to `sink` where it is, in its list, instead of
+    /// returned (what `sink` gives is returned): the output of a whole-file merge copies it
+    /// straight from its list.
+    #[inline(always)]
+    pub fn next_with<R>(
+        &mut self,
+        ctx: &mut S::Ctx,
+        sink: impl FnOnce(&Event, &mut S::Ctx) -> R,
+    ) -> Result<Option<R>, Error> {
         let m = &mut self.m;
         let Some(i) = m.frontier.pop() else { return Ok(None) };
         let src = &mut m.sources[i as usize];
-        let t = src.selected.take().expect("a frontier list is selected");
-        let Some(&head) = src.cursor.peek() else { unreachable!("a frontier list has a head") };
-        src.cursor.advance(ctx)?;
-        let mut ev = head;
+        let t = src.selected;
+        // Changed in place: the list lets it go once `sink` took it.
+        let Some(ev) = src.cursor.peek_mut() else { unreachable!("a frontier list has a head") };
         if t.key != UNORDERED {
             let cur = m.gs.get_mut(t.key);
             if !ready(&t, *cur) {
@@ -430,38 +456,41 @@ impl<S: EventSource> Merger<S> {
             };
             *cur = GState { seq, status: t.next.status };
         }
-        // Local types only serve the ordering: Go rewrites the type, not the arguments.
-        match ev.event_type() {
-            EventType::GO_START_LOCAL => ev.set_type(EventType::GO_START),
-            EventType::GO_UNBLOCK_LOCAL => ev.set_type(EventType::GO_UNBLOCK),
-            EventType::GO_SYS_EXIT_LOCAL => ev.set_type(EventType::GO_SYS_EXIT),
-            _ => {}
-        }
         if ev.ts < self.prev_ts && self.time_error.is_none() {
             self.time_error = Some(ev.offset());
         }
         self.prev_ts = ev.ts;
-        // The real time of a syscall exit (§7.3), checked against the goroutine's block.
+        // Local types only serve the ordering: Go rewrites the type, not the arguments. The
+        // real time of a syscall exit (§7.3), checked against the goroutine's block.
         match ev.event_type() {
+            EventType::GO_START_LOCAL => ev.set_type(EventType::GO_START),
+            EventType::GO_UNBLOCK_LOCAL => ev.set_type(EventType::GO_UNBLOCK),
             EventType::GO_SYS_BLOCK | EventType::GO_IN_SYSCALL => self.last_block.set(ev.g, ev.ts),
-            EventType::GO_SYS_EXIT if ev.args[2] != 0 && self.fixup_error.is_none() => {
-                let real = ev.args[2] as i64;
-                let block = self.last_block.get(ev.g);
-                if block == 0 {
-                    self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::StraySyscallExit));
-                } else if real < block {
-                    self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::TimeOrder));
-                } else {
-                    ev.ts = real;
+            t @ (EventType::GO_SYS_EXIT | EventType::GO_SYS_EXIT_LOCAL) => {
+                if t == EventType::GO_SYS_EXIT_LOCAL {
+                    ev.set_type(EventType::GO_SYS_EXIT);
+                }
+                if ev.args[2] != 0 && self.fixup_error.is_none() {
+                    let real = ev.args[2] as i64;
+                    let block = self.last_block.get(ev.g);
+                    if block == 0 {
+                        self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::StraySyscallExit));
+                    } else if real < block {
+                        self.fixup_error = Some(Error::new(ev.offset(), ErrorKind::TimeOrder));
+                    } else {
+                        ev.ts = real;
+                    }
                 }
             }
             _ => {}
         }
+        let out = sink(ev, ctx);
+        src.cursor.advance(ctx)?;
         m.offer(i);
         if t.key != UNORDERED {
             m.wake(t.key);
         }
-        Ok(Some(ev))
+        Ok(Some(out))
     }
 
     /// True once Go's verdict on the whole is an error whatever comes next (events out of
@@ -532,13 +561,13 @@ impl SortedOut {
     }
 
     #[inline]
-    fn push(&mut self, ev: Event, pool: &mut Pool<Event>) {
+    fn push(&mut self, ev: &Event, pool: &mut Pool<Event>) {
         let n = self.events.len();
-        self.events.push_with(ev, pool);
+        self.events.push_with(*ev, pool);
         if ev.ts >= self.last {
             self.last = ev.ts;
         } else if !self.unsorted {
-            self.walk_back(n, ev);
+            self.walk_back(n, *ev);
         }
     }
 
@@ -636,10 +665,11 @@ impl Normalise {
 #[inline]
 fn ns(ticks: i64, factor: f64) -> i64 {
     let x = ticks as f64 * factor;
-    if x.is_nan() || !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
-        i64::MIN
-    } else {
+    // NaN fails both comparisons.
+    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
         x as i64
+    } else {
+        i64::MIN
     }
 }
 
@@ -659,7 +689,7 @@ mod tests {
             out.budget = budget;
             let mut pool = Pool::default();
             for (i, &ts) in times.iter().enumerate() {
-                out.push(ev(ts, i as u64), &mut pool);
+                out.push(&ev(ts, i as u64), &mut pool);
             }
             let got: Vec<_> = out.finish().into_vec().iter().map(|e| (e.ts, e.offset())).collect();
             let mut want: Vec<_> = times.iter().enumerate().map(|(i, &t)| (t, i as u64)).collect();
@@ -703,5 +733,8 @@ mod tests {
         assert_eq!(ns(0, 16.0), 0);
         assert_eq!(ns(3, 1e9 / 62_499_627.0), 48);
         assert_eq!(ns(i64::MAX, 1e9), i64::MIN);
+        assert_eq!(ns(i64::MIN, -1e9), i64::MIN);
+        assert_eq!(ns(5, f64::NAN), i64::MIN);
+        assert_eq!(ns(-9_000_000_000_000_000_000, 1.0), -9_000_000_000_000_000_000);
     }
 }

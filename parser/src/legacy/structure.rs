@@ -71,19 +71,20 @@ impl BatchState {
         }
     }
 
-    /// The event of the timed record `raw` (type `t`, values `v`), its batch key and (Go
-    /// 1.5/1.6) its global sequence number; `stack` gives the handle of a Go stack id,
-    /// `message` the index of a `UserLog` message.
-    #[inline]
+    /// The event of the timed record `raw` (type `t`, values `v`: the first `n` decoded, the
+    /// others 0; the stack's slot is cleared), its batch key, (Go 1.5/1.6) its global sequence
+    /// number and its Go stack id (0: none; the caller sets the event's handle of it);
+    /// `message` gives the index of a `UserLog` message.
+    #[inline(always)]
     pub fn event(
         &mut self,
         raw: &RawEvent<'_>,
         t: EventType,
-        v: &[u64],
+        v: &mut [u64; MAX_VALUES],
+        n: usize,
         old: bool,
-        stack: impl FnOnce(u64) -> u32,
         message: impl FnOnce(&[u8]) -> u64,
-    ) -> Result<(i64, Event, i64), Error> {
+    ) -> Result<(i64, Event, i64, u64), Error> {
         let mut k = 0;
         let mut seq = 0;
         if old {
@@ -95,15 +96,13 @@ impl BatchState {
         self.ts = ts;
         k += 1;
         let mut ev = Event::with_p_code(raw.offset(), t, self.code, self.p, self.g, ts)?;
-        let mut rest = &v[k..];
-        if t.has_stack() {
-            if let Some((&stk, args)) = rest.split_last() {
-                ev.stack = stack(stk);
-                rest = args;
-            }
+        let mut stack = 0;
+        if t.has_stack() && n > k {
+            stack = v[n - 1];
+            v[n - 1] = 0;
         }
-        // Element by element: a copy of variable length would call `memcpy`.
-        ev.args = [0, 1, 2].map(|i| rest.get(i).copied().unwrap_or(0));
+        // The values after the arguments are 0 (`n` at most MAX_VALUES, `k` at most 2).
+        ev.args = [v[k], v[k + 1], v[k + 2]];
         let mut key = self.p;
         match t {
             EventType::GO_START | EventType::GO_START_LOCAL | EventType::GO_START_LABEL => {
@@ -143,7 +142,7 @@ impl BatchState {
             }
             _ => {}
         }
-        Ok((key, ev, seq))
+        Ok((key, ev, seq, stack))
     }
 }
 
@@ -410,9 +409,20 @@ impl Structure {
     }
 
     /// Takes one record (which the raw reader and the census accepted).
-    #[inline]
+    #[inline(always)]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
+        if t.has_timestamp() && !self.index {
+            let mut v = [0u64; MAX_VALUES];
+            let n = read_values(raw.value_bytes(), &mut v);
+            return self.add_event(raw, t, &mut v, n);
+        }
+        self.add_other(raw, t)
+    }
+
+    /// Takes a record other than an event of the whole-file mode.
+    #[inline(never)]
+    fn add_other(&mut self, raw: &RawEvent<'_>, t: EventType) -> Result<(), Error> {
         if t.has_timestamp()
             && self.index
             && t != EventType::CPU_SAMPLE
@@ -424,7 +434,7 @@ impl Structure {
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
-            return self.add_event(raw, t, &v[..n]);
+            return self.add_event(raw, t, &mut v, n);
         }
         match t {
             EventType::BATCH => {
@@ -483,12 +493,19 @@ impl Structure {
         self.stacks.entries[h] = StackEntry { id, start, len };
     }
 
-    #[inline]
-    fn add_event(&mut self, raw: &RawEvent<'_>, t: EventType, v: &[u64]) -> Result<(), Error> {
+    #[inline(always)]
+    fn add_event(
+        &mut self,
+        raw: &RawEvent<'_>,
+        t: EventType,
+        v: &mut [u64; MAX_VALUES],
+        n: usize,
+    ) -> Result<(), Error> {
         let stacks = &mut self.stacks;
         let messages = &mut self.messages;
-        let (key, ev, seq) =
-            self.state.event(raw, t, v, self.old, |id| stacks.handle(id), |text| messages.add(text))?;
+        let (key, mut ev, seq, stack) =
+            self.state.event(raw, t, v, n, self.old, |text| messages.add(text))?;
+        ev.stack = stacks.handle(stack);
         if t == EventType::FUTILE_WAKEUP {
             self.futile += 1;
         }
@@ -590,20 +607,67 @@ impl Structure {
 #[inline]
 pub(crate) fn read_values(bytes: &[u8], out: &mut [u64; MAX_VALUES]) -> usize {
     if bytes.len() <= MAX_VALUES {
-        // At most one value per byte, each of at most 8 bytes: no count or width to check.
-        let (mut n, mut value, mut shift) = (0, 0u64, 0u32);
-        for &b in bytes {
-            value |= u64::from(b & 0x7f) << shift;
-            shift += 7;
-            if b & 0x80 == 0 {
-                out[n] = value;
-                n += 1;
-                (value, shift) = (0, 0);
-            }
-        }
-        return n;
+        return read_word(load_word(bytes), bytes.len(), out);
     }
     read_values_long(bytes, out)
+}
+
+/// The at most 8 bytes of `bytes` as a little-endian word (0 above them), in two loads that
+/// may overlap instead of one per byte.
+#[inline(always)]
+fn load_word(bytes: &[u8]) -> u64 {
+    let n = bytes.len();
+    if let (Some(lo), Some(hi)) = (bytes.first_chunk::<4>(), bytes.last_chunk::<4>()) {
+        // A byte in both halves is the same byte at the same place: `|` keeps it.
+        u64::from(u32::from_le_bytes(*lo)) | u64::from(u32::from_le_bytes(*hi)) << (8 * (n - 4))
+    } else if let (Some(lo), Some(hi)) = (bytes.first_chunk::<2>(), bytes.last_chunk::<2>()) {
+        u64::from(u16::from_le_bytes(*lo)) | u64::from(u16::from_le_bytes(*hi)) << (8 * (n - 2))
+    } else {
+        bytes.first().map_or(0, |&b| u64::from(b))
+    }
+}
+
+/// Decodes the complete varints in the low `len` (at most 8) bytes of `word` into `out`;
+/// returns how many. Values of one to three bytes, nearly all of them, take a branch each; a
+/// longer one gathers its 7-bit groups in three steps.
+#[inline(always)]
+fn read_word(mut word: u64, mut len: usize, out: &mut [u64; MAX_VALUES]) -> usize {
+    let mut n = 0;
+    while len > 0 {
+        // At most one value per byte: `n` stays below 8 here.
+        let slot = &mut out[n & (MAX_VALUES - 1)];
+        if word & 0x80 == 0 {
+            *slot = word & 0x7f;
+            (word, len) = (word >> 8, len - 1);
+        } else if word & 0x8000 == 0 && len >= 2 {
+            *slot = (word & 0x7f) | (word >> 1 & 0x3f80);
+            (word, len) = (word >> 16, len - 2);
+        } else if word & 0x80_0000 == 0 && len >= 3 {
+            *slot = (word & 0x7f) | (word >> 1 & 0x3f80) | (word >> 2 & 0x1f_c000);
+            (word, len) = (word >> 24, len - 3);
+        } else {
+            // The first byte with its high bit clear ends the value, if it is within `len`.
+            let ends = !word & 0x8080_8080_8080_8080;
+            let bytes = (ends.trailing_zeros() / 8 + 1) as usize;
+            if ends == 0 || bytes > len {
+                break;
+            }
+            let bits = if bytes == 8 { word } else { word & ((1 << (8 * bytes)) - 1) };
+            *slot = gather(bits);
+            (word, len) = (if bytes == 8 { 0 } else { word >> (8 * bytes) }, len - bytes);
+        }
+        n += 1;
+    }
+    n
+}
+
+/// The 7-bit groups of the bytes of `bits` (a varint of at most 8 bytes), low group first.
+#[inline(always)]
+fn gather(bits: u64) -> u64 {
+    let x = bits & 0x7f7f_7f7f_7f7f_7f7f;
+    let x = (x & 0x007f_007f_007f_007f) | (x >> 1 & 0x3f80_3f80_3f80_3f80);
+    let x = (x & 0x0000_3fff_0000_3fff) | (x >> 2 & 0x0fff_c000_0fff_c000);
+    (x & 0x0000_0000_0fff_ffff) | (x >> 4 & 0x00ff_ffff_f000_0000)
 }
 
 /// What [`read_values`] gives of `bytes`: how many values, and the last of them (0 when none).
@@ -671,6 +735,34 @@ mod tests {
         assert_eq!(&out[..n], [1, 300, (1 << 35) - 1]);
         let n = read_values(&[0x05, 0x06, 0x07, 0x08, 0x09, 0x0a, 0x0b, 0x8c], &mut out);
         assert_eq!(&out[..n], [5, 6, 7, 8, 9, 10, 11]);
+    }
+
+    #[test]
+    fn word_decoding_is_the_byte_loop() {
+        // Every short input of bytes from a set that makes values of 1 to 8 bytes, cut anywhere,
+        // against a plain decoder.
+        let plain = |bytes: &[u8]| {
+            let (mut values, mut value, mut shift) = (Vec::new(), 0u64, 0);
+            for &b in bytes {
+                value |= u64::from(b & 0x7f) << shift;
+                shift += 7;
+                if b < 0x80 {
+                    values.push(value);
+                    (value, shift) = (0, 0);
+                }
+            }
+            values
+        };
+        let alphabet = [0x00, 0x01, 0x7f, 0x80, 0x81, 0xff, 0xfe, 0x55];
+        let mut x = 99u64;
+        for _ in 0..20_000 {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            let len = (x >> 60) as usize % 9;
+            let bytes: Vec<u8> = (0..len).map(|i| alphabet[(x >> (3 * i + 5)) as usize & 7]).collect();
+            let mut out = [0; MAX_VALUES];
+            let n = read_values(&bytes, &mut out);
+            assert_eq!(&out[..n], plain(&bytes), "{bytes:x?}");
+        }
     }
 
     #[test]

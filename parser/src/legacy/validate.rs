@@ -477,6 +477,7 @@ impl Regions {
             + self.free.capacity() * 4
     }
 
+    #[inline(always)]
     fn push(&mut self, g: u64, idx: u32, event: Event) {
         let top = self.top.get_mut(g);
         let node = (idx, event, *top);
@@ -494,7 +495,7 @@ impl Regions {
 
     /// Closes the innermost open region of `g`; returns its start (its index, and the event,
     /// which stays in place until the next push).
-    #[inline]
+    #[inline(always)]
     fn pop(&mut self, g: u64) -> Option<(u32, &Event)> {
         // Looked up before it is set: goroutines without regions get no page.
         let node = self.top.get(g);

@@ -105,7 +105,7 @@ impl<R: Read> RawReader<R> {
     }
 
     /// The next record, or `None` at the clean end of the trace.
-    #[inline]
+    #[inline(always)]
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
         if let Some(shape) = grammar::inline_record(&self.buf[self.pos..self.end], &self.fast) {
             let (offset, start) = (self.offset, self.pos);
