@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use gotrace_format::modern::{self, write_text, EmptyData, EventType, RawEvent};
+use gotrace_format::modern::{self, EmptyData, EventType, RawEvent, TextLines};
 use gotrace_format::quote::quote_to;
 use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
 use gotrace_parser::modern::{RawReader, Strict};
@@ -92,26 +92,29 @@ pub fn dump_wire(path: &Path) -> Result<(), Failure> {
     }
     let mut reader = open(path)?;
     let version = reader.version();
+    let mut in_table = [false; 256];
+    for t in EventType::all(version).filter(|t| t.in_go_wire_table(version)) {
+        in_table[usize::from(t.code())] = true;
+    }
     with_stdout(|out| {
-        let mut text = String::with_capacity(2 * FLUSH_AT);
+        let mut lines = TextLines::new(version, EmptyData::Omit);
         let result = loop {
             let event = match reader.next_event() {
                 Ok(Some(event)) => event,
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(Failure::from(e)),
             };
-            if !event.event_type().in_go_wire_table(version) {
+            if !in_table[usize::from(event.code())] {
                 let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
                 break Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
             }
-            write_text(&mut text, &event, EmptyData::Omit);
-            text.push('\n');
-            if text.len() >= FLUSH_AT {
-                out.write_all(text.as_bytes()).map_err(stdout_failure)?;
-                text.clear();
+            lines.push(&event);
+            if lines.len() >= FLUSH_AT {
+                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+                lines.clear();
             }
         };
-        out.write_all(text.as_bytes()).map_err(stdout_failure)?;
+        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
         result
     })
 }
