@@ -124,7 +124,8 @@ fn empty_data_round_trips() {
 }
 
 /// [`TextLines`], the fast writer `dump --wire` uses, writes what [`write_text`] writes, line
-/// by line, on every record of the corpus and of Go's test traces, in both empty-data modes.
+/// by line, on every record of the corpus and of Go's test traces, in both empty-data modes;
+/// and in `dump --raw`'s layout, what the records' accessors give.
 #[test]
 fn text_lines_write_what_write_text_writes() {
     let mut traces: Vec<(String, Vec<u8>)> = modern_corpus().iter().map(|p| (name(p), read(p))).collect();
@@ -178,5 +179,21 @@ fn text_lines_write_what_write_text_writes() {
             got.extend_from_slice(lines.as_bytes());
             assert_eq!(String::from_utf8(got).unwrap(), want, "{name} {empty:?}");
         }
+        // `dump --raw`'s lines: the offset, every argument by its name, the data quoted.
+        let mut lines = TextLines::raw(version);
+        let mut want = String::new();
+        for ev in RawEvents::new(data).unwrap().map_while(Result::ok) {
+            want.push_str(&format!("{} {}", ev.offset(), ev.name()));
+            for (i, value) in ev.args().enumerate() {
+                want.push_str(&format!(" {}={value}", ev.arg_name(i)));
+            }
+            if let Some(data) = ev.data() {
+                want.push_str(" data=");
+                gotrace::format::quote::quote_to(&mut want, data);
+            }
+            want.push('\n');
+            lines.push(&ev);
+        }
+        assert_eq!(std::str::from_utf8(lines.as_bytes()).unwrap(), want, "{name} raw");
     }
 }

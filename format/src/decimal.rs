@@ -46,7 +46,7 @@ pub const PUT_ROOM: usize = 20;
 /// let end = put(&mut buf, 2, 90_210);
 /// assert_eq!(&buf[2..end], b"90210");
 /// ```
-#[inline]
+#[inline(always)]
 pub fn put(dst: &mut [u8], pos: usize, v: u64) -> usize {
     let out: &mut [u8; PUT_ROOM] = (&mut dst[pos..pos + PUT_ROOM]).try_into().expect("PUT_ROOM bytes");
     if v < 10 {
@@ -61,7 +61,7 @@ pub fn put(dst: &mut [u8], pos: usize, v: u64) -> usize {
 }
 
 /// [`put`] for `v` ≥ 100: eight digits at a time.
-#[inline]
+#[inline(always)]
 fn put_long(out: &mut [u8; PUT_ROOM], v: u64) -> usize {
     const E8: u64 = 100_000_000;
     if v < E8 {
@@ -84,7 +84,7 @@ fn put_long(out: &mut [u8; PUT_ROOM], v: u64) -> usize {
 /// The eight decimal digits of `v` < 10⁸, leading zeros included, as the bytes of a
 /// little-endian word (the first digit in the lowest byte): the two halves of four digits, each
 /// split into two pairs, each pair into two digits, every lane at once.
-#[inline]
+#[inline(always)]
 fn eight_digits(v: u64) -> u64 {
     debug_assert!(v < 100_000_000);
     // [abcd, efgh] in 32-bit lanes.

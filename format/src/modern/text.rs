@@ -73,8 +73,9 @@ const PIECE: usize = 32;
 /// Most values of a record whose text is its name and arguments only (`UserTaskBegin`).
 const MAX_PLAIN: usize = 5;
 
-/// Room a line of a plain record may need: its pieces, copied whole, and its numbers.
-const PLAIN_ROOM: usize = (MAX_PLAIN + 1) * PIECE + MAX_PLAIN * PUT_ROOM;
+/// Room a line of a plain record may need: its pieces, copied whole, its numbers, and an
+/// offset with its space.
+const PLAIN_ROOM: usize = (MAX_PLAIN + 1) * PIECE + (MAX_PLAIN + 1) * PUT_ROOM + 1;
 
 /// The text around one record's numbers: `pieces[0]` is the name and the first argument's
 /// ` name=`, `pieces[i]` the text after the `i`-th number (the next ` name=`, and after the
@@ -133,6 +134,8 @@ pub struct TextLines {
     /// By type code; types the version lacks are empty.
     templates: Box<[Template; 256]>,
     empty: EmptyData,
+    /// The layout of `gotrace dump --raw` ([`TextLines::raw`]).
+    raw: bool,
     /// The text, then zeros to the end: the buffer is written in place, never pushed to.
     buf: Vec<u8>,
     len: usize,
@@ -148,7 +151,33 @@ impl TextLines {
         for t in EventType::all(version) {
             templates[usize::from(t.code())] = Template::new(t);
         }
-        TextLines { templates, empty, buf: vec![0; 2 * PLAIN_ROOM], len: 0, quoted: String::new() }
+        TextLines {
+            templates,
+            empty,
+            raw: false,
+            buf: vec![0; 2 * PLAIN_ROOM],
+            len: 0,
+            quoted: String::new(),
+        }
+    }
+
+    /// The lines of `gotrace dump --raw` for a trace of `version`: each record's offset and a
+    /// space, then its text on one line — a stack's frames and a record's data (even empty)
+    /// after a space instead of a line start and a tab.
+    ///
+    /// ```
+    /// use gotrace_format::modern::{EventType, RawEvent, TextLines};
+    /// use gotrace_format::{varint::Varint, Version};
+    /// let mut buf = Vec::new();
+    /// let ev = RawEvent::encode(8244, Version::Go1_23, EventType::STRING, None,
+    ///     [Varint::new(5)].into_iter(), Some((Varint::new(2), b"ok")), &mut buf);
+    /// let mut lines = TextLines::raw(Version::Go1_23);
+    /// lines.push(&ev);
+    /// assert_eq!(lines.as_bytes(), b"8244 String id=5 data=\"ok\"\n");
+    /// ```
+    #[must_use]
+    pub fn raw(version: Version) -> TextLines {
+        TextLines { raw: true, ..TextLines::new(version, EmptyData::Write) }
     }
 
     /// The text of the lines pushed since the last [`TextLines::clear`].
@@ -179,7 +208,7 @@ impl TextLines {
     }
 
     /// Appends the line of `event`, a record of the version the lines were made for.
-    #[inline]
+    #[inline(always)]
     pub fn push(&mut self, event: &RawEvent<'_>) {
         let Some(count) = self.templates[usize::from(event.code())].plain else {
             return self.push_general(event);
@@ -189,6 +218,11 @@ impl TextLines {
         }
         let template = &self.templates[usize::from(event.code())];
         let (buf, mut pos) = (&mut self.buf[..], self.len);
+        if self.raw {
+            pos = put(buf, pos, event.offset());
+            buf[pos] = b' ';
+            pos += 1;
+        }
         buf[pos..pos + PIECE].copy_from_slice(&template.pieces[0]);
         pos += usize::from(template.lens[0]);
         let (values, mut at) = (event.value_bytes(), 0);
@@ -206,20 +240,24 @@ impl TextLines {
         let template = self.templates[usize::from(event.code())];
         let names = event.event_type().arg_names().len();
         let mut args = event.args();
+        if self.raw {
+            self.number(event.offset());
+            self.piece(b" ");
+        }
         self.piece(&template.pieces[0][..usize::from(template.lens[0])]);
         for i in 1..=names {
             self.number(args.next().unwrap_or(0));
             self.piece(&template.pieces[i][..usize::from(template.lens[i])]);
         }
         for (i, value) in args.enumerate() {
-            self.piece(if i % 4 == 0 { b"\n\t" } else { b" " });
+            self.piece(if i % 4 == 0 && !self.raw { b"\n\t" } else { b" " });
             self.piece(FRAME_FIELDS[i % 4].as_bytes());
             self.piece(b"=");
             self.number(value);
         }
         if let Some(data) = event.data() {
             if !data.is_empty() || self.empty == EmptyData::Write {
-                self.piece(b"\n\tdata=");
+                self.piece(if self.raw { b" data=" } else { b"\n\tdata=" });
                 let mut quoted = std::mem::take(&mut self.quoted);
                 quoted.clear();
                 quote_to(&mut quoted, data);
