@@ -6,7 +6,7 @@
 mod modern_common;
 
 use gotrace::format::modern::ErrorKind as Modern;
-use gotrace::format::modern::{write_text, EmptyData, EventType, RawEvent};
+use gotrace::format::modern::{write_text, EmptyData, EventType, RawEvent, TextLines};
 use gotrace::format::{ErrorKind, Version};
 use gotrace::parser::modern::{RawEvents, TextReader};
 use gotrace::selfcheck::{self, from_text, to_text};
@@ -121,4 +121,79 @@ fn empty_data_round_trips() {
     r.next_event().unwrap();
     let back = r.next_event().unwrap().unwrap();
     assert_eq!((back.arg(0), back.data()), (Some(7), Some(&b""[..])));
+}
+
+/// [`TextLines`], the fast writer `dump --wire` uses, writes what [`write_text`] writes, line
+/// by line, on every record of the corpus and of Go's test traces, in both empty-data modes;
+/// and in `dump --raw`'s layout, what the records' accessors give.
+#[test]
+fn text_lines_write_what_write_text_writes() {
+    let mut traces: Vec<(String, Vec<u8>)> = modern_corpus().iter().map(|p| (name(p), read(p))).collect();
+    traces.extend(go_test_traces().into_iter().map(|(name, _, text)| (name, from_text(&text))));
+    // Extreme values: 10-byte varints (u64::MAX), every digit count, empty and odd data.
+    let mut extreme = b"go 1.26 trace\0\0\0".to_vec();
+    let mut body = Vec::new();
+    let mut buf = Vec::new();
+    let mut record = |t: EventType, values: &[u64], data: Option<&[u8]>| {
+        let values = values.iter().map(|&v| gotrace::format::varint::Varint::new(v));
+        let data = data.map(|d| (gotrace::format::varint::Varint::new(d.len() as u64), d));
+        body.extend_from_slice(RawEvent::encode(0, Version::Go1_26, t, None, values, data, &mut buf).bytes());
+    };
+    record(EventType::STRINGS, &[], None);
+    record(EventType::STRING, &[1], Some(b""));
+    record(EventType::STRING, &[u64::MAX], Some(b"a\"\\\n\xff\xe2\x80\xae z"));
+    record(EventType::STACKS, &[], None);
+    record(EventType::STACK, &[3, 2, u64::MAX, 0, 9, 10, 99, 100, 12_345_678_901, 1 << 40], None);
+    for digits in 0..20u32 {
+        let v = 10u64.pow(digits);
+        record(EventType::USER_TASK_BEGIN, &[v - 1, v, v + 1, u64::MAX - v, v.wrapping_mul(7)], None);
+    }
+    let header = [0u64, 1, u64::MAX, 5, body.len() as u64].map(gotrace::format::varint::Varint::new);
+    RawEvent::encode(
+        0,
+        Version::Go1_26,
+        EventType::EVENT_BATCH,
+        None,
+        header[1..].iter().copied(),
+        None,
+        &mut buf,
+    );
+    extreme.extend_from_slice(&buf);
+    extreme.extend_from_slice(&body);
+    assert_eq!(RawEvents::new(&extreme).unwrap().filter(Result::is_ok).count(), 26);
+    traces.push(("extreme".into(), extreme));
+    for (name, data) in &traces {
+        let version = RawEvents::new(data).unwrap().version();
+        for empty in [EmptyData::Write, EmptyData::Omit] {
+            let mut lines = TextLines::new(version, empty);
+            let (mut want, mut got) = (String::new(), Vec::new());
+            for ev in RawEvents::new(data).unwrap().map_while(Result::ok) {
+                write_text(&mut want, &ev, empty);
+                want.push('\n');
+                lines.push(&ev);
+                if lines.len() > 100 {
+                    got.extend_from_slice(lines.as_bytes());
+                    lines.clear();
+                }
+            }
+            got.extend_from_slice(lines.as_bytes());
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{name} {empty:?}");
+        }
+        // `dump --raw`'s lines: the offset, every argument by its name, the data quoted.
+        let mut lines = TextLines::raw(version);
+        let mut want = String::new();
+        for ev in RawEvents::new(data).unwrap().map_while(Result::ok) {
+            want.push_str(&format!("{} {}", ev.offset(), ev.name()));
+            for (i, value) in ev.args().enumerate() {
+                want.push_str(&format!(" {}={value}", ev.arg_name(i)));
+            }
+            if let Some(data) = ev.data() {
+                want.push_str(" data=");
+                gotrace::format::quote::quote_to(&mut want, data);
+            }
+            want.push('\n');
+            lines.push(&ev);
+        }
+        assert_eq!(std::str::from_utf8(lines.as_bytes()).unwrap(), want, "{name} raw");
+    }
 }

@@ -5,8 +5,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use gotrace_format::modern::{self, write_text, EmptyData, EventType, RawEvent};
-use gotrace_format::quote::quote_to;
+use gotrace_format::modern::{self, EmptyData, EventType, TextLines};
 use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
 use gotrace_parser::modern::{RawReader, Strict};
 use gotrace_writer::RawWriter;
@@ -55,31 +54,25 @@ fn stdout_failure(e: std::io::Error) -> Failure {
 }
 
 /// `dump --raw`: `OFFSET Name arg=value ...` per record, a stack's frames on the same line, a
-/// record's data as `data="..."`.
+/// record's data as `data="..."` ([`TextLines::raw`]).
 pub fn dump_raw(path: &Path) -> Result<(), Failure> {
     let mut reader = open(path)?;
     with_stdout(|out| {
-        let mut line = String::new();
-        while let Some(event) = reader.next_event()? {
-            line.clear();
-            raw_line(&mut line, &event);
-            out.write_all(line.as_bytes()).map_err(stdout_failure)?;
-        }
-        Ok(())
+        let mut lines = TextLines::raw(reader.version());
+        let result = loop {
+            match reader.next_event() {
+                Ok(Some(event)) => lines.push(&event),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Failure::from(e)),
+            }
+            if lines.len() >= FLUSH_AT {
+                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+                lines.clear();
+            }
+        };
+        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+        result
     })
-}
-
-fn raw_line(line: &mut String, event: &RawEvent<'_>) {
-    use std::fmt::Write as _;
-    let _ = write!(line, "{} {}", event.offset(), event.name());
-    for (i, value) in event.args().enumerate() {
-        let _ = write!(line, " {}={value}", event.arg_name(i));
-    }
-    if let Some(data) = event.data() {
-        line.push_str(" data=");
-        quote_to(line, data);
-    }
-    line.push('\n');
 }
 
 /// `dump --wire`: what Go 1.27's `go tool trace -d=wire` prints — every record in the text form
@@ -92,26 +85,29 @@ pub fn dump_wire(path: &Path) -> Result<(), Failure> {
     }
     let mut reader = open(path)?;
     let version = reader.version();
+    let mut in_table = [false; 256];
+    for t in EventType::all(version).filter(|t| t.in_go_wire_table(version)) {
+        in_table[usize::from(t.code())] = true;
+    }
     with_stdout(|out| {
-        let mut text = String::with_capacity(2 * FLUSH_AT);
+        let mut lines = TextLines::new(version, EmptyData::Omit);
         let result = loop {
             let event = match reader.next_event() {
                 Ok(Some(event)) => event,
                 Ok(None) => break Ok(()),
                 Err(e) => break Err(Failure::from(e)),
             };
-            if !event.event_type().in_go_wire_table(version) {
+            if !in_table[usize::from(event.code())] {
                 let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
                 break Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
             }
-            write_text(&mut text, &event, EmptyData::Omit);
-            text.push('\n');
-            if text.len() >= FLUSH_AT {
-                out.write_all(text.as_bytes()).map_err(stdout_failure)?;
-                text.clear();
+            lines.push(&event);
+            if lines.len() >= FLUSH_AT {
+                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+                lines.clear();
             }
         };
-        out.write_all(text.as_bytes()).map_err(stdout_failure)?;
+        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
         result
     })
 }
