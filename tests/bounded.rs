@@ -202,11 +202,18 @@ fn memory_stays_bounded_on_a_large_trace() {
         .sum();
     let lists = 6;
     let per_list = 64 * 1024 * 2 + 32 * 1024 * 56;
-    let bound = lists * per_list + 100 * total / 10 + 8 * table_bytes as usize;
-    assert!(peak <= bound, "peak {peak} bytes, bound {bound}");
-    // The synthetic workload's syscall exits come right after their real return: the window
-    // holds next to nothing (its bound above is 0 bytes).
-    assert!(peak * 2 < whole_bytes, "peak {peak} bytes, whole mode holds {whole_bytes} in events alone");
+    // The window: the synthetic workload's syscall exits come soon after their real return as
+    // the producer that takes the goroutine back sees it, but the producers' clocks drift apart
+    // (each thread runs at its own pace), so an exit may move back past many events: 72 bytes
+    // each, held in buffers that grow by doubling (their capacity counts), so up to twice that.
+    let window = 2 * 72 * window_events(&Trace::from_slice(&data).expect("parses"));
+    let bound = lists * per_list + 100 * total / 10 + 8 * table_bytes as usize + window;
+    assert!(peak <= bound, "peak {peak} bytes, bound {bound} (window {window})");
+    // Beyond the window, a fraction of what the events take.
+    assert!(
+        peak.saturating_sub(window) * 2 < whole_bytes,
+        "peak {peak} bytes (window {window}), whole mode holds {whole_bytes} in events alone"
+    );
     assert!(reader.bytes_held() <= peak);
 }
 
@@ -264,21 +271,60 @@ fn syscalls(version: Version, wait: u64) -> Vec<u8> {
     tracer.finish().unwrap()
 }
 
-/// Where, in the whole-file order, each syscall exit is, and how many events lie between it
-/// and its goroutine's next `GoStart` (written right after the exit: the events it moved back
-/// past).
-fn exits_moved(trace: &Trace) -> Vec<usize> {
+/// Where, in the whole-file order, each syscall exit is (`i`), and its goroutine's next
+/// `GoStart` (`j`, written right after the exit): the events between are those the exit moved
+/// back past.
+fn exit_spans(trace: &Trace) -> Vec<(usize, usize)> {
     let v = trace.version();
     let events: Vec<&Event> = trace.events().collect();
-    let mut moved = Vec::new();
+    let mut spans = Vec::new();
     for (i, ev) in events.iter().enumerate() {
         if ev.name(v) == "GoSysExit" {
             let g = ev.args()[0];
             let start = events[i..].iter().position(|e| e.name(v) == "GoStart" && e.g() == g).unwrap();
-            moved.push(start - 1);
+            spans.push((i, i + start));
         }
     }
-    moved
+    spans
+}
+
+/// How many events each syscall exit moved back past (see [`exit_spans`]).
+fn exits_moved(trace: &Trace) -> Vec<usize> {
+    exit_spans(trace).into_iter().map(|(i, j)| j - i - 1).collect()
+}
+
+/// The most events the bounded reader's window holds at once, by its documentation: while an
+/// exit is not merged yet (it is, by its written time, just before its goroutine's start),
+/// the events merged after its real time (after it, in the whole-file order); with exits
+/// pending at once, from the earliest of them on.
+fn window_events(trace: &Trace) -> usize {
+    let spans = exit_spans(trace);
+    let mut ends: Vec<(usize, usize)> = spans.iter().map(|&(i, j)| (j, i)).collect();
+    ends.sort_unstable();
+    let mut starts = spans;
+    starts.sort_unstable();
+    let (mut next_start, mut next_end) = (0, 0);
+    let mut pending = std::collections::BTreeMap::<usize, usize>::new();
+    let mut most = 0;
+    for m in 0..trace.len() {
+        while next_end < ends.len() && ends[next_end].0 == m {
+            let i = ends[next_end].1;
+            let count = pending.get_mut(&i).unwrap();
+            *count -= 1;
+            if *count == 0 {
+                pending.remove(&i);
+            }
+            next_end += 1;
+        }
+        if let Some((&first, _)) = pending.first_key_value() {
+            most = most.max(m - first);
+        }
+        while next_start < starts.len() && starts[next_start].0 == m {
+            *pending.entry(m).or_default() += 1;
+            next_start += 1;
+        }
+    }
+    most
 }
 
 #[test]
