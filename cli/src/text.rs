@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
 
-use gotrace_format::modern::{text_header, write_text, EmptyData};
+use gotrace_format::modern::{text_header, EmptyData, TextLines};
 use gotrace_parser::modern::TextReader;
 use gotrace_writer::RawWriter;
 
@@ -17,17 +17,22 @@ use crate::{io_failure, with_stdout, Failure};
 pub fn to_text(path: &Path) -> Result<(), Failure> {
     let mut reader = crate::modern_raw::open(path)?;
     with_stdout(|out| {
-        let mut text = text_header(reader.version());
-        text.push('\n');
-        while let Some(event) = reader.next_event()? {
-            write_text(&mut text, &event, EmptyData::Write);
-            text.push('\n');
-            if text.len() >= 64 * 1024 {
-                out.write_all(text.as_bytes()).map_err(|e| Failure::Io(format!("stdout: {e}")))?;
-                text.clear();
+        let stdout_failure = |e: std::io::Error| Failure::Io(format!("stdout: {e}"));
+        out.write_all(format!("{}\n", text_header(reader.version())).as_bytes()).map_err(stdout_failure)?;
+        let mut lines = TextLines::new(reader.version(), EmptyData::Write);
+        let result = loop {
+            match reader.next_event() {
+                Ok(Some(event)) => lines.push(&event),
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(Failure::from(e)),
             }
-        }
-        out.write_all(text.as_bytes()).map_err(|e| Failure::Io(format!("stdout: {e}")))
+            if lines.len() >= 64 * 1024 {
+                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+                lines.clear();
+            }
+        };
+        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+        result
     })
 }
 
