@@ -281,6 +281,7 @@ pub(crate) fn drive<P: Producer + Send>(
                         worker,
                         gc_seen: 0,
                         counted: 0,
+                        gc_ended: 0,
                     };
                     sched.run()
                 })
@@ -304,6 +305,8 @@ pub(crate) struct Sched<'w, P: Producer> {
     gc_seen: u64,
     /// Events of this producer already added to the world's count.
     counted: u64,
+    /// GC cycles this producer ended (producer 0 drives them).
+    gc_ended: u64,
 }
 
 impl<P: Producer> Sched<'_, P> {
@@ -318,12 +321,17 @@ impl<P: Producer> Sched<'_, P> {
         self.rng.pick(stacks)
     }
 
-    /// Adds this producer's new events to the world's count; true while under budget.
+    /// Adds this producer's new events to the world's count; true while under budget, and for
+    /// producer 0 until it ended a GC cycle, up to twice the budget (the others may take the
+    /// budget first when the threads run at uneven paces; the trace then still holds a whole
+    /// cycle, its STWs too).
     fn more(&mut self) -> bool {
         let events = self.p.events();
         let delta = events - self.counted;
         self.counted = events;
-        self.world.written.fetch_add(delta, Ordering::Relaxed) + delta < self.world.budget
+        let written = self.world.written.fetch_add(delta, Ordering::Relaxed) + delta;
+        let budget = self.world.budget;
+        written < budget || (self.p.index() == 0 && self.gc_ended == 0 && written < budget.saturating_mul(2))
     }
 
     fn run(&mut self) -> Result<(), Error> {
@@ -429,6 +437,7 @@ impl<P: Producer> Sched<'_, P> {
                 let t = self.tick(8);
                 self.p.stw_end(t, stw)?;
                 self.end_gc(cycle)?;
+                self.gc_ended += 1;
             }
             other => self.world.queues().gc = other,
         }
