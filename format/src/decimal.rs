@@ -122,7 +122,27 @@ impl Decimal {
     #[inline]
     pub fn new(v: u64) -> Decimal {
         let mut buf = [0u8; 20];
-        let len = put(&mut buf, 0, v);
+        let mut v = v;
+        let len = digits(v);
+        let mut i = len;
+        while v >= 10_000 {
+            let rest = (v % 10_000) as u32 as usize;
+            v /= 10_000;
+            buf[i - 4..i - 2].copy_from_slice(&DIGITS[rest / 100]);
+            buf[i - 2..i].copy_from_slice(&DIGITS[rest % 100]);
+            i -= 4;
+        }
+        let mut v = v as usize;
+        if v >= 100 {
+            buf[i - 2..i].copy_from_slice(&DIGITS[v % 100]);
+            v /= 100;
+            i -= 2;
+        }
+        if v >= 10 {
+            buf[i - 2..i].copy_from_slice(&DIGITS[v]);
+        } else {
+            buf[i - 1] = b'0' + v as u8;
+        }
         Decimal { buf, len: len as u8 }
     }
 
