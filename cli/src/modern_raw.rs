@@ -5,7 +5,7 @@ use std::fs::File;
 use std::io::{Read, Write};
 use std::path::Path;
 
-use gotrace_format::modern::{self, EmptyData, EventType, TextLines};
+use gotrace_format::modern::{self, EmptyData, EventType, RawEvent, TextLines};
 use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
 use gotrace_parser::modern::{RawReader, Strict};
 use gotrace_writer::RawWriter;
@@ -49,30 +49,43 @@ pub fn strict(path: &Path) -> Result<(), Failure> {
 /// Bytes formatted before they are written.
 const FLUSH_AT: usize = 1 << 16;
 
-fn stdout_failure(e: std::io::Error) -> Failure {
+pub fn stdout_failure(e: std::io::Error) -> Failure {
     Failure::Io(format!("stdout: {e}"))
+}
+
+/// Writes the line of every record of `reader` to `out` through `lines`, a buffer at a time;
+/// stops at the reader's first error or the first record `admit` refuses, after the lines
+/// before it.
+pub fn write_lines(
+    out: &mut dyn Write,
+    reader: &mut RawReader<File>,
+    mut lines: TextLines,
+    mut admit: impl FnMut(&RawEvent<'_>) -> Result<(), Failure>,
+) -> Result<(), Failure> {
+    let result = loop {
+        match reader.next_event() {
+            Ok(Some(event)) => match admit(&event) {
+                Ok(()) => lines.push(&event),
+                Err(e) => break Err(e),
+            },
+            Ok(None) => break Ok(()),
+            Err(e) => break Err(Failure::from(e)),
+        }
+        if lines.len() >= FLUSH_AT {
+            out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+            lines.clear();
+        }
+    };
+    out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
+    result
 }
 
 /// `dump --raw`: `OFFSET Name arg=value ...` per record, a stack's frames on the same line, a
 /// record's data as `data="..."` ([`TextLines::raw`]).
 pub fn dump_raw(path: &Path) -> Result<(), Failure> {
     let mut reader = open(path)?;
-    with_stdout(|out| {
-        let mut lines = TextLines::raw(reader.version());
-        let result = loop {
-            match reader.next_event() {
-                Ok(Some(event)) => lines.push(&event),
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(Failure::from(e)),
-            }
-            if lines.len() >= FLUSH_AT {
-                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-                lines.clear();
-            }
-        };
-        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-        result
-    })
+    let lines = TextLines::raw(reader.version());
+    with_stdout(|out| write_lines(out, &mut reader, lines, |_| Ok(())))
 }
 
 /// `dump --wire`: what Go 1.27's `go tool trace -d=wire` prints — every record in the text form
@@ -89,26 +102,15 @@ pub fn dump_wire(path: &Path) -> Result<(), Failure> {
     for t in EventType::all(version).filter(|t| t.in_go_wire_table(version)) {
         in_table[usize::from(t.code())] = true;
     }
+    let lines = TextLines::new(version, EmptyData::Omit);
     with_stdout(|out| {
-        let mut lines = TextLines::new(version, EmptyData::Omit);
-        let result = loop {
-            let event = match reader.next_event() {
-                Ok(Some(event)) => event,
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(Failure::from(e)),
-            };
-            if !in_table[usize::from(event.code())] {
-                let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
-                break Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))));
+        write_lines(out, &mut reader, lines, |event| {
+            if in_table[usize::from(event.code())] {
+                return Ok(());
             }
-            lines.push(&event);
-            if lines.len() >= FLUSH_AT {
-                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-                lines.clear();
-            }
-        };
-        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-        result
+            let kind = modern::ErrorKind::InvalidEventType { code: event.code() };
+            Err(Failure::Trace(Error::new(event.offset(), ErrorKind::Modern(kind))))
+        })
     })
 }
 

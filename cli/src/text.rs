@@ -9,6 +9,7 @@ use gotrace_format::modern::{text_header, EmptyData, TextLines};
 use gotrace_parser::modern::TextReader;
 use gotrace_writer::RawWriter;
 
+use crate::modern_raw::{stdout_failure, write_lines};
 use crate::{io_failure, with_stdout, Failure};
 
 /// Binary → text on stdout. Every record read is printed; a bad record then ends the output
@@ -16,23 +17,10 @@ use crate::{io_failure, with_stdout, Failure};
 /// cannot read its own text back).
 pub fn to_text(path: &Path) -> Result<(), Failure> {
     let mut reader = crate::modern_raw::open(path)?;
+    let version = reader.version();
     with_stdout(|out| {
-        let stdout_failure = |e: std::io::Error| Failure::Io(format!("stdout: {e}"));
-        out.write_all(format!("{}\n", text_header(reader.version())).as_bytes()).map_err(stdout_failure)?;
-        let mut lines = TextLines::new(reader.version(), EmptyData::Write);
-        let result = loop {
-            match reader.next_event() {
-                Ok(Some(event)) => lines.push(&event),
-                Ok(None) => break Ok(()),
-                Err(e) => break Err(Failure::from(e)),
-            }
-            if lines.len() >= 64 * 1024 {
-                out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-                lines.clear();
-            }
-        };
-        out.write_all(lines.as_bytes()).map_err(stdout_failure)?;
-        result
+        out.write_all(format!("{}\n", text_header(version)).as_bytes()).map_err(stdout_failure)?;
+        write_lines(out, &mut reader, TextLines::new(version, EmptyData::Write), |_| Ok(()))
     })
 }
 
