@@ -165,11 +165,8 @@ impl<'t> Converter<TraceEvents<'t>> {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn new(trace: &'t Trace) -> Result<Converter<TraceEvents<'t>>, Error> {
-        let scan = Scan {
-            blocking: blocking_syscalls(trace),
-            end: trace.events().last().map_or(0, LegacyEvent::offset),
-            futile: trace.futile_wakeups(),
-        };
+        let (blocking, end) = blocking_syscalls(trace.events().map(|e| Ok(*e)))?;
+        let scan = Scan { blocking, end, futile: trace.futile_wakeups() };
         Converter::build(TraceEvents::new(trace), scan, trace.tables())
     }
 }
@@ -199,27 +196,8 @@ impl<I: Input> Converter<OrderedReader<I>> {
         mut scan: OrderedReader<I>,
         events: OrderedReader<I>,
     ) -> Result<Converter<OrderedReader<I>>, Error> {
-        let mut bits = Vec::with_capacity(scan.total_events().div_ceil(64));
-        // The last `GoSysCall` of each goroutine whose next event is not seen yet.
-        let mut open: FastMap<u64, usize> = FastMap::default();
-        let mut end = 0;
-        for (i, e) in scan.by_ref().enumerate() {
-            let e = e?;
-            if i % 64 == 0 {
-                bits.push(0);
-            }
-            let t = e.event_type();
-            if let Some(call) = open.remove(&e.g()) {
-                if t == Legacy::GO_SYS_BLOCK {
-                    bits[call / 64] |= 1 << (call % 64);
-                }
-            }
-            if t == Legacy::GO_SYS_CALL {
-                open.insert(e.g(), i);
-            }
-            end = e.offset();
-        }
-        let scan_result = Scan { blocking: bits, end, futile: scan.futile_wakeups() };
+        let (blocking, end) = blocking_syscalls(scan.by_ref())?;
+        let scan_result = Scan { blocking, end, futile: scan.futile_wakeups() };
         Converter::build(events, scan_result, scan.tables())
     }
 }
@@ -655,18 +633,30 @@ fn stw_reason(version: Version, kind: u64) -> usize {
     }
 }
 
-/// One bit per event: set for a `GoSysCall` whose goroutine's next event is a `GoSysBlock`
-/// (found walking the events backwards, the next event of each goroutine at hand).
-fn blocking_syscalls(trace: &Trace) -> Vec<u64> {
-    let n = trace.len();
-    let mut bits = vec![0u64; n.div_ceil(64)];
-    let mut next_blocks: FastMap<u64, bool> = FastMap::default();
-    for (i, e) in trace.events().enumerate().rev() {
-        let t = e.event_type();
-        if t == Legacy::GO_SYS_CALL && next_blocks.get(&e.g()) == Some(&true) {
-            bits[i / 64] |= 1 << (i % 64);
+/// One bit per event: set for a `GoSysCall` whose goroutine's next event is a `GoSysBlock`;
+/// and the offset of the last event (0 without events).
+fn blocking_syscalls(
+    events: impl Iterator<Item = Result<LegacyEvent, Error>>,
+) -> Result<(Vec<u64>, u64), Error> {
+    let mut bits = Vec::new();
+    // The last `GoSysCall` of each goroutine whose next event is not seen yet.
+    let mut open: FastMap<u64, usize> = FastMap::default();
+    let mut end = 0;
+    for (i, e) in events.enumerate() {
+        let e = e?;
+        if i % 64 == 0 {
+            bits.push(0);
         }
-        next_blocks.insert(e.g(), t == Legacy::GO_SYS_BLOCK);
+        let t = e.event_type();
+        if let Some(call) = open.remove(&e.g()) {
+            if t == Legacy::GO_SYS_BLOCK {
+                bits[call / 64] |= 1 << (call % 64);
+            }
+        }
+        if t == Legacy::GO_SYS_CALL {
+            open.insert(e.g(), i);
+        }
+        end = e.offset();
     }
-    bits
+    Ok((bits, end))
 }
