@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Times the modern (Go 1.22+) ordered reader against Go's own tools, in one run: `gotrace dump`
 # vs `go tool trace -d=parsed`, `gotrace dump --wire` vs `-d=wire` (runs alternate, ours then
-# Go's), and `gotrace validate`. For each: the medians of wall time, CPU time (user + system)
-# and peak RSS, the throughput in MB/s, and Go's median over ours.
+# Go's), and the ordered parse alone: `gotrace validate` vs Go's `internal/trace.Reader` reading
+# every event (a program scripts/go-reader.sh builds). For each: the medians of wall time, CPU
+# time (user + system) and peak RSS, the throughput in MB/s, and Go's median over ours.
 #
 #   bash scripts/bench-modern.sh FILE [RUNS] [GO_VERSION]
 #
@@ -38,6 +39,7 @@ trap 'rm -rf "$work"' EXIT
 
 # Builds Go's trace tool once, so that `go tool` does not time a build.
 "$go" tool trace -h >/dev/null 2>&1 || true
+bash scripts/go-reader.sh "$version" "$work/go-reader"
 
 # run NAME CMD...: one run, "wall cpu rss" appended to $work/NAME.
 run() {
@@ -79,6 +81,7 @@ for _ in $(seq "$runs"); do
 	run go_wire "$go" tool trace -d=wire "$file"
 	run validate "$ours" validate "$file"
 	[ -z "$baseline" ] || run validate_before "$baseline" validate "$file"
+	run go_reader "$work/go-reader" "$file"
 done
 
 report dump "gotrace dump"
@@ -91,6 +94,8 @@ report go_wire "go tool trace -d=wire"
 ratio wire go_wire
 report validate "gotrace validate"
 [ -z "$baseline" ] || report validate_before "gotrace validate (before)"
+report go_reader "Go's trace.Reader alone"
+ratio validate go_reader
 if [ -n "$baseline" ]; then
 	ratio dump dump_before
 	ratio wire wire_before

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Times the ordered parse of a legacy trace (Go 1.5 - 1.21) against Go's own tool, in one run:
 # `gotrace dump` against Go 1.19's `go tool trace -d`, and the ordered parse alone in whole mode
-# (`gotrace validate`) and in bounded mode (`gotrace stats --ordered`). Rounds alternate between
+# (`gotrace validate`) and in bounded mode (`gotrace stats --ordered`), against Go's parsers
+# alone (programs scripts/go-reader.sh builds: no text printed). Rounds alternate between
 # the commands, so that the load of a shared machine falls on all of them alike; medians of wall
 # time, CPU time (user + sys) and peak RSS, from /usr/bin/time.
 #
@@ -10,6 +11,9 @@
 # RUNS       rounds of our commands (default 5)
 # GO_RUNS    rounds that also run Go's tool (default 3: it takes about a minute on 40 MB)
 # GO_VERSION the Go toolchain whose `go tool trace -d` is timed (default 1.19; 0 skips it)
+# GO_READERS (environment) the toolchains whose parser alone is timed in the Go rounds (default
+#            "1.19 1.23": Go 1.19's `internal/trace.Parse`, and Go 1.23's reader, which converts
+#            1.11 - 1.21 traces; "" times none)
 #
 # Make a large trace first with `bash scripts/make-big-trace.sh 1.19 40`. Read the medians,
 # never one run.
@@ -19,6 +23,7 @@ file=${1:?usage: bench-ordered.sh FILE [RUNS] [GO_RUNS] [GO_VERSION]}
 runs=${2:-5}
 go_runs=${3:-3}
 go_version=${4:-1.19}
+go_readers=${GO_READERS-1.19 1.23}
 
 . "$(dirname "${BASH_SOURCE[0]}")/go-toolchains.sh"
 
@@ -39,6 +44,12 @@ echo "file: $file ($size bytes, $events ordered events), $runs rounds ($go_runs 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
+readers=()
+for v in $go_readers; do
+	bash scripts/go-reader.sh "$v" "$tmp/go-reader-$v"
+	readers+=("$v")
+done
+
 # run NAME CMD...: one timed run, its "wall cpu rss_kib" appended to $tmp/NAME.
 run() {
 	local name=$1
@@ -57,6 +68,11 @@ for r in $(seq "$runs"); do
 	run bounded "$bin" stats --ordered "$file"
 	if [ -n "$go" ] && [ "$r" -le "$go_runs" ]; then
 		run go "$go" tool trace -d "$file"
+	fi
+	if [ "$r" -le "$go_runs" ]; then
+		for v in "${readers[@]}"; do
+			run "reader-$v" "$tmp/go-reader-$v" "$file"
+		done
 	fi
 done
 
@@ -81,3 +97,14 @@ if [ -s "$tmp/go" ]; then
 	awk -v gw="$(col go 1)" -v gc="$(col go 2)" -v w="$(col dump 1)" -v c="$(col dump 2)" 'BEGIN {
 		printf "go tool trace -d / gotrace dump: %.1fx wall, %.1fx CPU\n", gw / w, gc / c }'
 fi
+# ratios NAME LABEL: NAME's medians over those of our whole and bounded parses.
+ratios() {
+	awk -v l="$2" -v gw="$(col "$1" 1)" -v gc="$(col "$1" 2)" \
+		-v w="$(col validate 1)" -v c="$(col validate 2)" -v bw="$(col bounded 1)" -v bc="$(col bounded 2)" 'BEGIN {
+		printf "%s / gotrace validate: %.1fx wall, %.1fx CPU; / stats --ordered: %.1fx wall, %.1fx CPU\n",
+			l, gw / w, gc / c, gw / bw, gc / bc }'
+}
+for v in "${readers[@]}"; do
+	report "reader-$v" "go $v parser alone"
+	ratios "reader-$v" "go $v parser"
+done
