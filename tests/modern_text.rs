@@ -6,7 +6,7 @@
 mod modern_common;
 
 use gotrace::format::modern::ErrorKind as Modern;
-use gotrace::format::modern::{write_text, EmptyData, EventType, RawEvent, TextLines};
+use gotrace::format::modern::{EmptyData, EventType, RawEvent, TextLines, FRAME_FIELDS};
 use gotrace::format::{ErrorKind, Version};
 use gotrace::parser::modern::{RawEvents, TextReader};
 use gotrace::selfcheck::{self, from_text, to_text};
@@ -109,13 +109,15 @@ fn empty_data_round_trips() {
         Some((gotrace::format::varint::Varint::new(0), b"")),
         &mut buf,
     );
-    let mut ours = String::new();
-    write_text(&mut ours, &ev, EmptyData::Write);
-    assert_eq!(ours, "String id=7\n\tdata=\"\"");
-    let mut gos = String::new();
-    write_text(&mut gos, &ev, EmptyData::Omit);
-    assert_eq!(gos, "String id=7");
-    let text = format!("Trace Go1.23\nEventBatch gen=1 m=0 time=0 size=3\nStrings\n{ours}\n");
+    let line = |empty| {
+        let mut lines = TextLines::new(Version::Go1_23, empty);
+        lines.push(&ev);
+        String::from_utf8(lines.as_bytes().to_vec()).unwrap()
+    };
+    let ours = line(EmptyData::Write);
+    assert_eq!(ours, "String id=7\n\tdata=\"\"\n");
+    assert_eq!(line(EmptyData::Omit), "String id=7\n");
+    let text = format!("Trace Go1.23\nEventBatch gen=1 m=0 time=0 size=3\nStrings\n{ours}");
     let mut r = TextReader::new(text.as_bytes()).unwrap();
     r.next_event().unwrap();
     r.next_event().unwrap();
@@ -123,11 +125,38 @@ fn empty_data_round_trips() {
     assert_eq!((back.arg(0), back.data()), (Some(7), Some(&b""[..])));
 }
 
-/// [`TextLines`], the fast writer `dump --wire` uses, writes what [`write_text`] writes, line
-/// by line, on every record of the corpus and of Go's test traces, in both empty-data modes;
-/// and in `dump --raw`'s layout, what the records' accessors give.
+/// The line of `ev` as its accessors give it: the name, every argument by its name, a stack's
+/// frames four values to a tab-indented line, the data quoted on a tab-indented line (left out
+/// when empty and `empty` says so); in `dump --raw`'s layout (`raw`) the offset first and all
+/// on one line, empty data included.
+fn line_of(ev: &RawEvent<'_>, empty: EmptyData, raw: bool) -> String {
+    let mut want = if raw { format!("{} ", ev.offset()) } else { String::new() };
+    want.push_str(ev.name());
+    let names = ev.event_type().arg_names().len();
+    for (i, value) in ev.args().enumerate() {
+        if i < names || raw {
+            want.push_str(&format!(" {}={value}", ev.arg_name(i)));
+        } else {
+            let sep = if (i - names) % 4 == 0 { "\n\t" } else { " " };
+            want.push_str(&format!("{sep}{}={value}", FRAME_FIELDS[(i - names) % 4]));
+        }
+    }
+    if let Some(data) = ev.data() {
+        if raw || !data.is_empty() || empty == EmptyData::Write {
+            want.push_str(if raw { " data=" } else { "\n\tdata=" });
+            gotrace::format::quote::quote_to(&mut want, data);
+        }
+    }
+    want.push('\n');
+    want
+}
+
+/// [`TextLines`] writes each record as [`line_of`] says, in both empty-data modes and in
+/// `dump --raw`'s layout, on every record of the corpus, of Go's test traces (whose text it also
+/// gives back byte for byte: `go_test_traces_read_and_convert_both_ways`), and of a trace of
+/// extreme values, the text taken a few lines at a time.
 #[test]
-fn text_lines_write_what_write_text_writes() {
+fn text_lines_write_what_the_accessors_say() {
     let mut traces: Vec<(String, Vec<u8>)> = modern_corpus().iter().map(|p| (name(p), read(p))).collect();
     traces.extend(go_test_traces().into_iter().map(|(name, _, text)| (name, from_text(&text))));
     // Extreme values: 10-byte varints (u64::MAX), every digit count, empty and odd data.
@@ -164,12 +193,11 @@ fn text_lines_write_what_write_text_writes() {
     traces.push(("extreme".into(), extreme));
     for (name, data) in &traces {
         let version = RawEvents::new(data).unwrap().version();
-        for empty in [EmptyData::Write, EmptyData::Omit] {
-            let mut lines = TextLines::new(version, empty);
+        for (empty, raw) in [(EmptyData::Write, false), (EmptyData::Omit, false), (EmptyData::Write, true)] {
+            let mut lines = if raw { TextLines::raw(version) } else { TextLines::new(version, empty) };
             let (mut want, mut got) = (String::new(), Vec::new());
             for ev in RawEvents::new(data).unwrap().map_while(Result::ok) {
-                write_text(&mut want, &ev, empty);
-                want.push('\n');
+                want.push_str(&line_of(&ev, empty, raw));
                 lines.push(&ev);
                 if lines.len() > 100 {
                     got.extend_from_slice(lines.as_bytes());
@@ -177,23 +205,7 @@ fn text_lines_write_what_write_text_writes() {
                 }
             }
             got.extend_from_slice(lines.as_bytes());
-            assert_eq!(String::from_utf8(got).unwrap(), want, "{name} {empty:?}");
+            assert_eq!(String::from_utf8(got).unwrap(), want, "{name} {empty:?} raw={raw}");
         }
-        // `dump --raw`'s lines: the offset, every argument by its name, the data quoted.
-        let mut lines = TextLines::raw(version);
-        let mut want = String::new();
-        for ev in RawEvents::new(data).unwrap().map_while(Result::ok) {
-            want.push_str(&format!("{} {}", ev.offset(), ev.name()));
-            for (i, value) in ev.args().enumerate() {
-                want.push_str(&format!(" {}={value}", ev.arg_name(i)));
-            }
-            if let Some(data) = ev.data() {
-                want.push_str(" data=");
-                gotrace::format::quote::quote_to(&mut want, data);
-            }
-            want.push('\n');
-            lines.push(&ev);
-        }
-        assert_eq!(std::str::from_utf8(lines.as_bytes()).unwrap(), want, "{name} raw");
     }
 }

@@ -102,9 +102,7 @@ fn eight_digits(v: u64) -> u64 {
 ///
 /// ```
 /// use gotrace_format::decimal::Decimal;
-/// let mut s = String::from("n=");
-/// Decimal::new(1_234_567).push_to(&mut s);
-/// assert_eq!(s, "n=1234567");
+/// assert_eq!(Decimal::new(1_234_567).as_bytes(), b"1234567");
 /// let mut v = b"t=".to_vec();
 /// Decimal::new(0).push_to_vec(&mut v);
 /// assert_eq!(v, b"t=0");
@@ -153,12 +151,6 @@ impl Decimal {
         &self.buf[..usize::from(self.len)]
     }
 
-    /// Appends the digits to `out`.
-    #[inline]
-    pub fn push_to(&self, out: &mut String) {
-        out.push_str(std::str::from_utf8(self.as_bytes()).unwrap_or_default());
-    }
-
     /// Appends the digits to `out` (a copy of fixed size, then a cut: no call to `memcpy`).
     #[inline]
     pub fn push_to_vec(&self, out: &mut Vec<u8>) {
@@ -178,9 +170,6 @@ mod tests {
         for _ in 0..64 {
             for x in [v - 1, v, v.saturating_add(1), v.saturating_mul(9), v.saturating_mul(10) - 1, u64::MAX]
             {
-                let mut s = String::new();
-                Decimal::new(x).push_to(&mut s);
-                assert_eq!(s, x.to_string());
                 assert_eq!(Decimal::new(x).as_bytes(), x.to_string().as_bytes());
                 let mut v = b"x".to_vec();
                 Decimal::new(x).push_to_vec(&mut v);

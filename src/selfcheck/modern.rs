@@ -4,7 +4,7 @@
 
 use std::io::Read;
 
-use gotrace_format::modern::{write_text, EmptyData, RawEvent};
+use gotrace_format::modern::{text_header, EmptyData, RawEvent, TextLines};
 use gotrace_format::varint::Varint;
 use gotrace_format::{Error, Version};
 use gotrace_parser::modern::{Chunk, RawEvents, RawParser, RawReader, Reader, StackText, TextReader};
@@ -170,20 +170,15 @@ pub fn modern_roundtrip_raw(data: &[u8]) {
 /// text at all when the header is bad).
 #[must_use]
 pub fn to_text(data: &[u8]) -> (String, Option<Error>) {
-    let mut text = String::new();
-    let (_, error) = visit_modern(data, Feed::Slice, |ev| {
-        if text.is_empty() {
-            text = gotrace_format::modern::text_header(ev.version());
-            text.push('\n');
-        }
-        write_text(&mut text, ev, EmptyData::Write);
-        text.push('\n');
+    let mut lines: Option<TextLines> = None;
+    let (version, error) = visit_modern(data, Feed::Slice, |ev| {
+        lines.get_or_insert_with(|| TextLines::new(ev.version(), EmptyData::Write)).push(ev);
     });
-    if text.is_empty() {
-        if let Ok(events) = RawEvents::new(data) {
-            text = gotrace_format::modern::text_header(events.version());
-            text.push('\n');
-        }
+    let Some(version) = version else { return (String::new(), error) };
+    let mut text = text_header(version);
+    text.push('\n');
+    if let Some(lines) = &lines {
+        text.push_str(std::str::from_utf8(lines.as_bytes()).expect("the text form is UTF-8"));
     }
     (text, error)
 }

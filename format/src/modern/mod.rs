@@ -15,7 +15,7 @@ pub use batch::BatchKind;
 pub use error::{go_status_name, proc_status_name, BatchField, ErrorKind, OrderFault, ReadFault, Seq};
 pub use event_type::{EventType, FRAME_FIELDS};
 pub use raw::{Args, RawEvent};
-pub use text::{text_header, write_text, EmptyData, TextLines};
+pub use text::{text_header, EmptyData, TextLines};
 
 /// Largest batch body Go's reader accepts (`MaxBatchSize`).
 pub const MAX_BATCH_SIZE: u64 = 64 << 10;

@@ -3,7 +3,7 @@
 //! frames on tab-indented lines of their own, a string's or an experimental batch's bytes on a
 //! tab-indented `data="..."` line. A text trace starts with the line `Trace Go1.N`.
 
-use crate::decimal::{put, Decimal, PUT_ROOM};
+use crate::decimal::{put, PUT_ROOM};
 use crate::modern::{EventType, RawEvent, FRAME_FIELDS};
 use crate::quote::quote_to;
 use crate::Version;
@@ -27,43 +27,6 @@ pub enum EmptyData {
 #[must_use]
 pub fn text_header(version: Version) -> String {
     format!("Trace Go{version}")
-}
-
-/// Appends the text form of `event` to `out`, without the final line end.
-///
-/// ```
-/// use gotrace_format::modern::{write_text, EmptyData, EventType, RawEvent};
-/// use gotrace_format::{varint::Varint, Version};
-/// let mut buf = Vec::new();
-/// let ev = RawEvent::encode(0, Version::Go1_23, EventType::STRING, None,
-///     [Varint::new(1)].into_iter(), Some((Varint::new(3), b"a\tb")), &mut buf);
-/// let mut text = String::new();
-/// write_text(&mut text, &ev, EmptyData::Write);
-/// assert_eq!(text, "String id=1\n\tdata=\"a\\tb\"");
-/// ```
-pub fn write_text(out: &mut String, event: &RawEvent<'_>, empty: EmptyData) {
-    let t = event.event_type();
-    out.push_str(t.name());
-    let names = t.arg_names();
-    let mut args = event.args();
-    for (name, value) in names.iter().zip(args.by_ref()) {
-        out.push(' ');
-        out.push_str(name);
-        out.push('=');
-        Decimal::new(value).push_to(out);
-    }
-    for (i, value) in args.enumerate() {
-        out.push_str(if i % 4 == 0 { "\n\t" } else { " " });
-        out.push_str(FRAME_FIELDS[i % 4]);
-        out.push('=');
-        Decimal::new(value).push_to(out);
-    }
-    if let Some(data) = event.data() {
-        if !data.is_empty() || empty == EmptyData::Write {
-            out.push_str("\n\tdata=");
-            quote_to(out, data);
-        }
-    }
 }
 
 /// Longest piece of a [`TextLines`] template: a type's name with its first argument's name
@@ -111,8 +74,8 @@ impl Template {
     }
 }
 
-/// Lines of the text form, formatted into a buffer of their own: each line is what
-/// [`write_text`] writes for a record, then `\n`. The text of every type's names is laid out
+/// Lines of the text form, formatted into a buffer of their own, each ended by `\n`. The text of
+/// every type's names is laid out
 /// once for the version, so that a line costs a copy of fixed size per name and the digits of
 /// its numbers. Take the text with [`TextLines::as_bytes`] and [`TextLines::clear`] it, say
 /// whenever it holds 64 KiB: the buffer then stays that size plus the longest line.
@@ -145,6 +108,17 @@ pub struct TextLines {
 
 impl TextLines {
     /// Lines for the records of a trace of `version`, empty data written as `empty` says.
+    ///
+    /// ```
+    /// use gotrace_format::modern::{EmptyData, EventType, RawEvent, TextLines};
+    /// use gotrace_format::{varint::Varint, Version};
+    /// let mut buf = Vec::new();
+    /// let ev = RawEvent::encode(0, Version::Go1_23, EventType::STRING, None,
+    ///     [Varint::new(1)].into_iter(), Some((Varint::new(3), b"a\tb")), &mut buf);
+    /// let mut lines = TextLines::new(Version::Go1_23, EmptyData::Write);
+    /// lines.push(&ev);
+    /// assert_eq!(lines.as_bytes(), b"String id=1\n\tdata=\"a\\tb\"\n");
+    /// ```
     #[must_use]
     pub fn new(version: Version, empty: EmptyData) -> TextLines {
         let mut templates = Box::new([Template::EMPTY; 256]);
