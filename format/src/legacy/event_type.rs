@@ -231,9 +231,10 @@ impl EventType {
         }
     }
 
-    /// The type with this code, which the caller knows to exist (the readers do, and so does
-    /// a holder of a code that [`EventType::code`] gave): no check of the code or version, so
-    /// a code no type has gives a type whose queries may panic.
+    /// The type with `code`, a code that [`EventType::code`] gave (the parser's events keep
+    /// their type as its code): no check of the version, and in release builds none of the
+    /// code, for the readers' hot paths. Any other code is a bug of the caller's: debug builds
+    /// panic here, release builds give a type whose queries may panic.
     ///
     /// ```
     /// use gotrace_format::legacy::EventType;
@@ -243,6 +244,7 @@ impl EventType {
     #[must_use]
     #[inline]
     pub const fn from_code_unchecked(code: u8) -> EventType {
+        debug_assert!(code != 0 && code < Self::COUNT, "no legacy event type has this code");
         EventType(code)
     }
 
