@@ -196,8 +196,9 @@ fn encoder_limits() {
 /// before it is unblocked in the next one; the running thread restates its P and goroutine;
 /// sequence numbers start again at 1. A P left in a syscall over a boundary, not yet stolen, is
 /// restated by its thread (`ProcStatus` Syscall, as the runtime's event writer states the P a
-/// thread leaving a syscall still has), so the steal needs no status of its own. Checked event
-/// by event.
+/// thread leaving a syscall still has), so the steal needs no status of its own. Each
+/// generation states GOMAXPROCS once, before its first event by a running goroutine. Checked
+/// event by event.
 #[test]
 fn statuses_and_steals_across_generations() {
     let tracer = Tracer::new(Vec::new(), TracerOptions::new(Version::Go1_26).threads(2).procs(2)).unwrap();
@@ -238,13 +239,14 @@ fn statuses_and_steals_across_generations() {
     go_accepts(&trace, "statuses-and-steals");
     let got = timed_events(&trace);
     let send = tracer_send;
-    let want: [&str; 21] = [
-        // Generation 1, thread 0.
+    let want: [&str; 23] = [
+        // Generation 1, thread 0; GOMAXPROCS (2) before the first event by a running goroutine.
         "ProcStatus 0 2",
         "ProcStart 0 1",
         "GoCreate 1 1 0",
         "GoCreate 2 1 0",
         "GoStart 1 1",
+        "ProcsChange 2 0",
         &format!("GoBlock {send} 0"),
         "GoStart 2 1",
         "GoSyscallBegin 2 0",
@@ -257,6 +259,7 @@ fn statuses_and_steals_across_generations() {
         "GoUnblock 1 1 0",
         "ProcSteal 0 1 0",
         "GoStart 1 2",
+        "ProcsChange 2 0",
         "GoDestroy ",
         // Generation 2, thread 0: the P it left in the syscall, its goroutine, in the syscall.
         "ProcStatus 0 3",
@@ -270,6 +273,56 @@ fn statuses_and_steals_across_generations() {
     let mut want_sorted: Vec<String> = want.iter().map(|s| s.to_string()).collect();
     want_sorted.sort();
     assert_eq!(got_sorted, want_sorted, "{got:#?}");
+}
+
+/// GOMAXPROCS is stated once in every generation that has an event by a running goroutine, as
+/// the runtime's generation advance does, with the value of the last `procs_change` (the Ps at
+/// first); a generation whose goroutines never ran has none. Counted per batch generation in
+/// the raw records, in both formats.
+#[test]
+fn gomaxprocs_is_stated_in_every_generation() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let options = TracerOptions::new(version).threads(1).procs(3).generation_bytes(None);
+        let tracer = Tracer::new(Vec::new(), options).unwrap();
+        let f = tracer.stack(&[Frame { pc: 1, func: "main.f", file: "f.go", line: 1 }]);
+        let mut m = tracer.thread(0).unwrap();
+        m.proc_start(10, tracer.proc(0).unwrap()).unwrap();
+        let g = m.go_create(11, f, StackId::NONE).unwrap();
+        m.go_start(12, g).unwrap();
+        let mut ts = 13;
+        // Generations 1 - 5 run the goroutine (4 changes GOMAXPROCS to 2), the last time until
+        // it yields; 6 has only an event of the P.
+        for gen in 1..=5u64 {
+            if gen == 4 {
+                m.procs_change(ts, 2, f).unwrap();
+            }
+            let yielded = m.go_sched(ts + 1, StackId::NONE).unwrap();
+            if gen < 5 {
+                m.go_start(ts + 2, yielded).unwrap();
+            }
+            ts += 10;
+            tracer.advance();
+        }
+        m.heap_alloc(ts, 4096).unwrap();
+        drop(m);
+        let trace = tracer.finish().unwrap();
+        go_accepts(&trace, &format!("gomaxprocs-{version}"));
+        let mut gen = 0;
+        let mut stated: Vec<(u64, Vec<u64>)> = Vec::new();
+        for r in RawEvents::new(&trace).unwrap().map(Result::unwrap) {
+            if r.event_type() == EventType::EVENT_BATCH {
+                gen = r.args().next().unwrap();
+            } else if r.event_type() == EventType::PROCS_CHANGE {
+                let procs = r.args().nth(1).unwrap();
+                match stated.last_mut() {
+                    Some((g, values)) if *g == gen => values.push(procs),
+                    _ => stated.push((gen, vec![procs])),
+                }
+            }
+        }
+        let want = [(1, vec![3]), (2, vec![3]), (3, vec![3]), (4, vec![3, 2]), (5, vec![2])];
+        assert_eq!(stated, want.to_vec(), "{version}");
+    }
 }
 
 /// Go 1.27's `-d=parsed` (optional: only Go 1.26 and later read format 26) reads `trace` to

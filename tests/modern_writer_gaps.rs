@@ -138,6 +138,8 @@ fn cgo_callbacks_go1_23_and_go1_26() {
             "ProcStart 0 1",
             "GoCreate 1 1 0",
             "GoStart 1 1",
+            // GOMAXPROCS, before the generation's first event by a running goroutine.
+            "ProcsChange 2 0",
             "GoBlock 3 1",
             // Generation 1, thread 1: the callback's goroutine, in a syscall.
             "GoCreateSyscall 2",
@@ -152,6 +154,7 @@ fn cgo_callbacks_go1_23_and_go1_26() {
             "GoStart 2 1",
             "GoStatus 1 18446744073709551615 4",
             "GoUnblock 1 1 1",
+            "ProcsChange 2 0",
             "GoSyscallBegin 2 1",
             "GoDestroySyscall ",
             "GoCreateSyscall 3",

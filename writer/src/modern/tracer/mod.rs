@@ -33,8 +33,10 @@
 //!   generation's start, and every P's at the trace's start) in a batch of no thread opening
 //!   the next generation, with each thread's P in its own. A GC cycle that runs into a new
 //!   generation is stated there (`GCActive`) by the first goroutine to run, or before its
-//!   `GCEnd`. The runtime writes the idle Ps' statuses on the thread that advances; ours has no
-//!   such thread, so they go in the batch of no thread.
+//!   `GCEnd`. GOMAXPROCS is stated (`ProcsChange`, the current value) once in every
+//!   generation, before its first event by a running goroutine, where the runtime has the
+//!   advancing goroutine state it. The runtime writes the idle Ps' statuses on the thread that
+//!   advances; ours has no such thread, so they go in the batch of no thread.
 //!
 //! Lock ranks (the legacy tracer's, lowest first): log strings (`NoP`), CPU samples
 //! (`Profile`), thread and P slots (`Slots`), GC/STW and generation state (`World`), strings,
@@ -105,6 +107,10 @@ pub(crate) struct World {
     pub(crate) gc_active_gen: u64,
     pub(crate) stw_running: bool,
     pub(crate) stw_floor: u64,
+    /// GOMAXPROCS: the Ps at the start, then the last `ProcsChange`'s.
+    pub(crate) procs: u64,
+    /// The last generation with a `ProcsChange`.
+    pub(crate) procs_gen: u64,
 }
 
 /// The generation barrier.
@@ -490,7 +496,11 @@ impl Shared {
 ///         });
 ///     }
 /// });
-/// assert_eq!(tracer.stats().events(), 2 * (2 + 3 * 1000));
+/// // Each thread's 2 + 3000 events, and GOMAXPROCS stated in each generation, as the runtime does.
+/// let stats = tracer.stats();
+/// let procs = stats.count(gotrace_format::modern::EventType::PROCS_CHANGE);
+/// assert!(procs >= 1 && procs <= stats.generations + 1);
+/// assert_eq!(stats.events(), 2 * (2 + 3 * 1000) + procs);
 /// let trace: Vec<u8> = tracer.finish()?;
 /// assert_eq!(&trace[..16], b"go 1.26 trace\0\0\0");
 /// assert_eq!(trace.last(), Some(&0x34)); // EndOfGeneration
@@ -527,7 +537,10 @@ impl<W: Write + Send + 'static> Tracer<W> {
             procs: RankedMutex::new(Rank::Slots, procs),
             proc_book: ProcBook::new(options.procs),
             go_book: GoBook::new(),
-            world: RankedMutex::new(Rank::World, World::default()),
+            world: RankedMutex::new(
+                Rank::World,
+                World { procs: u64::from(options.procs), ..World::default() },
+            ),
             gen: RankedMutex::new(
                 Rank::World,
                 GenState { gen: 1, used: UsedIds::new(), counts: vec![0; TYPES], ..GenState::default() },

@@ -51,6 +51,8 @@ pub(crate) struct MState {
     stw: bool,
     /// The P it left in a blocking syscall (it answers for its status until it is stolen).
     released: Option<u32>,
+    /// The generation it knows to have a `ProcsChange` (see [`MState::procs_state`]).
+    procs_gen: u64,
     /// Slots of the goroutine book freed by goroutines that ended on this thread, for the next
     /// ones it creates.
     free_slots: Vec<u64>,
@@ -86,6 +88,7 @@ impl MState {
             syscall: false,
             stw: false,
             released: None,
+            procs_gen: 0,
             free_slots: Vec::new(),
         }
     }
@@ -146,6 +149,9 @@ impl MState {
         // A GC cycle that runs on into this generation is stated in it by the first goroutine
         // to run here (the runtime: the advancing goroutine, at the generation's start).
         if pass == Pass::Start && self.g.is_some() && self.p.is_some() && !self.syscall {
+            if self.procs_gen != self.gen {
+                self.procs_state(shared);
+            }
             self.gc_active(shared, ts);
         }
     }
@@ -164,6 +170,24 @@ impl MState {
         };
         if let Some(seq) = seq {
             self.put(shared, ts, &Event::GcActive { seq });
+        }
+    }
+
+    /// `ProcsChange` with the current GOMAXPROCS, before the first event by a running goroutine
+    /// of a generation that has none yet: the runtime states GOMAXPROCS at the trace's start and
+    /// in every generation (by the advancing goroutine, after the sync batch).
+    #[cold]
+    #[inline(never)]
+    fn procs_state(&mut self, shared: &Shared) {
+        self.procs_gen = self.gen;
+        let procs = {
+            let mut w = shared.world.lock();
+            let due = w.procs_gen < self.gen;
+            w.procs_gen = w.procs_gen.max(self.gen);
+            due.then_some(w.procs)
+        };
+        if let Some(procs) = procs {
+            self.put(shared, self.last, &Event::ProcsChange { procs, stack: 0 });
         }
     }
 
@@ -402,9 +426,13 @@ impl<'t> Thread<'t> {
     /// Enters the operation and checks that the thread runs a goroutine (on a P, not in a
     /// syscall): Go's "user goroutine requirements".
     fn with_g(&mut self) -> Result<&mut MState, StateError> {
+        let shared = self.shared;
         let st = self.with_p()?;
         if st.g.is_none() || st.syscall {
             return Err(StateError::NoRunningGoroutine);
+        }
+        if st.procs_gen != st.gen {
+            st.procs_state(shared);
         }
         Ok(st)
     }
@@ -445,10 +473,14 @@ impl<'t> Thread<'t> {
         Ok(Proc(p))
     }
 
-    /// GOMAXPROCS is `procs`: `ProcsChange` (by a running goroutine).
+    /// GOMAXPROCS is `procs`: `ProcsChange` (by a running goroutine). The tracer also states
+    /// the current value once in every generation, before its first event by a running
+    /// goroutine, as the runtime does.
     pub fn procs_change(&mut self, ts: u64, procs: u32, stack: StackId) -> Result<(), StateError> {
         let shared = self.shared;
-        self.with_g()?.put(shared, ts, &Event::ProcsChange { procs: u64::from(procs), stack: stack.0 });
+        let st = self.with_g()?;
+        shared.world.lock().procs = u64::from(procs);
+        st.put(shared, ts, &Event::ProcsChange { procs: u64::from(procs), stack: stack.0 });
         Ok(())
     }
 
