@@ -145,18 +145,17 @@ impl Cursor {
             return Err(modern(offset, Cursor::bad_type(code)));
         }
         // The timestamp delta, then the arguments.
-        let mut values = [0u64; 5];
-        let n = usize::from(count) + 1;
         let window = gen.data.get(self.pos..).and_then(|d| d.first_chunk::<WINDOW>());
-        let at = match window.and_then(|w| varints_fast(w, &mut values[..n])) {
-            Some(len) if self.pos + len <= self.end => self.pos + len,
+        let (at, dt, args) = match window.and_then(|w| varints_fast(w, count)) {
+            Some((len, dt, args)) if self.pos + len <= self.end => (self.pos + len, dt, args),
             _ => {
-                varints_exact(&gen.data[self.pos..self.end], &mut values[..n])
-                    .map_err(|k| modern(offset, k))?
-                    + self.pos
+                let mut values = [0u64; 5];
+                let len = varints_exact(&gen.data[self.pos..self.end], &mut values[..usize::from(count) + 1])
+                    .map_err(|k| modern(offset, k))?;
+                let [dt, args @ ..] = values;
+                (self.pos + len, dt, args)
             }
         };
-        let [dt, args @ ..] = values;
         let time = t.ticks_to_ns(dt).wrapping_add(self.last_ts);
         self.ev = BaseEvent { code, time, args };
         self.offset = offset;
@@ -171,36 +170,55 @@ impl Cursor {
 /// to 6 bits and 8 bytes past it stay inside (no bound checked per varint).
 const WINDOW: usize = 72;
 
-/// Decodes `out.len()` (at most 5) varints from `window[1..]`, `window` starting at an event's
-/// type byte, eight bytes at a time: the length of the event, or `None` where a varint is
-/// longer than 8 bytes (the caller then decodes exactly). The varints may run past the event's
-/// batch: the caller checks.
+/// Decodes the timestamp delta and `count` (at most 4) arguments from `window[1..]`, `window`
+/// starting at an event's type byte, eight bytes at a time: the length of the event, the delta
+/// and the arguments (0 past `count`), or `None` where a varint is longer than 8 bytes (the
+/// caller then decodes exactly). The varints may run past the event's batch: the caller checks.
+///
+/// The values stay in registers (no array written a word at a time and read back wider, which
+/// stalls the load on store forwarding).
 #[inline(always)]
-fn varints_fast(window: &[u8; WINDOW], out: &mut [u64]) -> Option<usize> {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+fn varints_fast(window: &[u8; WINDOW], count: u8) -> Option<(usize, u64, [u64; 4])> {
     let mut at = 1;
-    for v in out {
-        // `at` is at most 33 here (1 + 4 varints of 8 bytes): the mask changes nothing.
-        let w = u64::from_le_bytes(*window[at & 63..].first_chunk::<8>()?);
-        if w & 0x80 == 0 {
-            *v = w & 0x7f;
-            at += 1;
-            continue;
+    let dt = varint8(window, &mut at)?;
+    let mut args = [0u64; 4];
+    if count > 0 {
+        args[0] = varint8(window, &mut at)?;
+        if count > 1 {
+            args[1] = varint8(window, &mut at)?;
+            if count > 2 {
+                args[2] = varint8(window, &mut at)?;
+                if count > 3 {
+                    args[3] = varint8(window, &mut at)?;
+                }
+            }
         }
-        // The lowest byte without the continuation bit ends the varint.
-        let stops = !w & HIGH;
-        if stops == 0 {
-            return None;
-        }
-        let x = w & (stops ^ (stops - 1)) & !HIGH;
-        // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
-        let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
-        let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
-        let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
-        *v = x;
-        at += (stops.trailing_zeros() as usize + 1) / 8;
     }
-    Some(at)
+    Some((at, dt, args))
+}
+
+/// The varint at `window[*at..]` if it is at most 8 bytes long, `*at` moved past it. `*at` is
+/// at most 33 (1 + 4 varints of 8 bytes): the mask changes nothing but spares a bound check.
+#[inline(always)]
+fn varint8(window: &[u8; WINDOW], at: &mut usize) -> Option<u64> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = u64::from_le_bytes(*window[*at & 63..].first_chunk::<8>()?);
+    if w & 0x80 == 0 {
+        *at += 1;
+        return Some(w & 0x7f);
+    }
+    // The lowest byte without the continuation bit ends the varint.
+    let stops = !w & HIGH;
+    if stops == 0 {
+        return None;
+    }
+    let x = w & (stops ^ (stops - 1)) & !HIGH;
+    // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
+    let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
+    let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
+    *at += (stops.trailing_zeros() as usize + 1) / 8;
+    Some(x)
 }
 
 /// Decodes `out.len()` varints from `event[1..]` (an event's bytes to the end of its batch), as
@@ -836,9 +854,9 @@ mod tests {
             padded.resize(e.len() + WINDOW, 0xff);
             let window = padded.first_chunk::<WINDOW>().unwrap();
             for n in 1..=5 {
-                let mut fast = [0u64; 5];
                 let mut exact = [0u64; 5];
-                let Some(len) = varints_fast(window, &mut fast[..n]) else { continue };
+                let Some((len, dt, args)) = varints_fast(window, n as u8 - 1) else { continue };
+                let fast = [dt, args[0], args[1], args[2], args[3]];
                 if len > e.len() {
                     continue;
                 }
