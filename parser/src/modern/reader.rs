@@ -395,6 +395,8 @@ pub struct Reader<R> {
     /// The cursors of the generation's threads, those in `frontier` and those done.
     cursors: Vec<Cursor>,
     cpu_next: usize,
+    /// The time of CPU sample `cpu_next` (`i64::MAX` when none is left).
+    cpu_time: i64,
     order: Ordering,
     syncs: u64,
     last_ts: i64,
@@ -467,6 +469,7 @@ impl<R: Read> Reader<R> {
             frontier: Vec::new(),
             cursors: Vec::new(),
             cpu_next: 0,
+            cpu_time: i64::MAX,
             order: Ordering::default(),
             syncs: 0,
             last_ts: 0,
@@ -577,6 +580,28 @@ impl<R: Read> Reader<R> {
     /// Queues the next events (the ordering's queue is empty): false at the end.
     #[inline(always)]
     fn step(&mut self) -> Result<bool, Error> {
+        // The common case first: the head of the frontier comes before the next CPU sample and
+        // no cursor is parked (as `step_other` would decide, with fewer checks).
+        if let Some(head) = self.frontier.first() {
+            if head.time <= self.cpu_time && self.parked == 0 && !self.finished {
+                if !self.try_advance(0)? {
+                    self.advance_other(false)?;
+                    if self.parked > 0 {
+                        self.wake();
+                    }
+                }
+                if self.order.is_empty() {
+                    return Err(self.failed_to_advance(self.queued_offset));
+                }
+                return Ok(true);
+            }
+        }
+        self.step_other()
+    }
+
+    /// [`Reader::step`] in general: a CPU sample due, cursors parked, or the frontier empty.
+    #[inline(never)]
+    fn step_other(&mut self) -> Result<bool, Error> {
         if self.finished {
             return Ok(false);
         }
@@ -588,6 +613,7 @@ impl<R: Read> Reader<R> {
             let s = self.gen.cpu_samples[self.cpu_next];
             if self.frontier.is_empty() || s.time < self.frontier[0].time {
                 self.cpu_next += 1;
+                self.cpu_time = self.gen.cpu_samples.get(self.cpu_next).map_or(i64::MAX, |s| s.time);
                 let ev = Event { time: s.time, g: s.g, p: s.p, m: s.m, args: [s.stack, 0, 0, 0], code: 7 };
                 self.queued_offset = self.gens.offset();
                 self.order.push_event(ev);
@@ -778,6 +804,7 @@ impl<R: Read> Reader<R> {
         self.gen = g;
         self.have_gen = true;
         self.cpu_next = 0;
+        self.cpu_time = self.gen.cpu_samples.first().map_or(i64::MAX, |s| s.time);
         for thread in 0..self.gen.threads.len() {
             let m = self.gen.threads[thread].m;
             let slot = if m == -1 { 0 } else { self.order.thread_slot(m) };
