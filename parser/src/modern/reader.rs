@@ -207,6 +207,10 @@ fn varint8(window: &[u8; WINDOW], at: &mut usize) -> Option<u64> {
         *at += 1;
         return Some(w & 0x7f);
     }
+    if w & 0x8000 == 0 {
+        *at += 2;
+        return Some((w & 0x7f) | ((w >> 1) & 0x3f80));
+    }
     // The lowest byte without the continuation bit ends the varint.
     let stops = !w & HIGH;
     if stops == 0 {
