@@ -145,18 +145,17 @@ impl Cursor {
             return Err(modern(offset, Cursor::bad_type(code)));
         }
         // The timestamp delta, then the arguments.
-        let mut values = [0u64; 5];
-        let n = usize::from(count) + 1;
         let window = gen.data.get(self.pos..).and_then(|d| d.first_chunk::<WINDOW>());
-        let at = match window.and_then(|w| varints_fast(w, &mut values[..n])) {
-            Some(len) if self.pos + len <= self.end => self.pos + len,
+        let (at, dt, args) = match window.and_then(|w| varints_fast(w, count)) {
+            Some((len, dt, args)) if self.pos + len <= self.end => (self.pos + len, dt, args),
             _ => {
-                varints_exact(&gen.data[self.pos..self.end], &mut values[..n])
-                    .map_err(|k| modern(offset, k))?
-                    + self.pos
+                let mut values = [0u64; 5];
+                let len = varints_exact(&gen.data[self.pos..self.end], &mut values[..usize::from(count) + 1])
+                    .map_err(|k| modern(offset, k))?;
+                let [dt, args @ ..] = values;
+                (self.pos + len, dt, args)
             }
         };
-        let [dt, args @ ..] = values;
         let time = t.ticks_to_ns(dt).wrapping_add(self.last_ts);
         self.ev = BaseEvent { code, time, args };
         self.offset = offset;
@@ -171,36 +170,59 @@ impl Cursor {
 /// to 6 bits and 8 bytes past it stay inside (no bound checked per varint).
 const WINDOW: usize = 72;
 
-/// Decodes `out.len()` (at most 5) varints from `window[1..]`, `window` starting at an event's
-/// type byte, eight bytes at a time: the length of the event, or `None` where a varint is
-/// longer than 8 bytes (the caller then decodes exactly). The varints may run past the event's
-/// batch: the caller checks.
+/// Decodes the timestamp delta and `count` (at most 4) arguments from `window[1..]`, `window`
+/// starting at an event's type byte, eight bytes at a time: the length of the event, the delta
+/// and the arguments (0 past `count`), or `None` where a varint is longer than 8 bytes (the
+/// caller then decodes exactly). The varints may run past the event's batch: the caller checks.
+///
+/// The values stay in registers (no array written a word at a time and read back wider, which
+/// stalls the load on store forwarding).
 #[inline(always)]
-fn varints_fast(window: &[u8; WINDOW], out: &mut [u64]) -> Option<usize> {
-    const HIGH: u64 = 0x8080_8080_8080_8080;
+fn varints_fast(window: &[u8; WINDOW], count: u8) -> Option<(usize, u64, [u64; 4])> {
     let mut at = 1;
-    for v in out {
-        // `at` is at most 33 here (1 + 4 varints of 8 bytes): the mask changes nothing.
-        let w = u64::from_le_bytes(*window[at & 63..].first_chunk::<8>()?);
-        if w & 0x80 == 0 {
-            *v = w & 0x7f;
-            at += 1;
-            continue;
+    let dt = varint8(window, &mut at)?;
+    let mut args = [0u64; 4];
+    if count > 0 {
+        args[0] = varint8(window, &mut at)?;
+        if count > 1 {
+            args[1] = varint8(window, &mut at)?;
+            if count > 2 {
+                args[2] = varint8(window, &mut at)?;
+                if count > 3 {
+                    args[3] = varint8(window, &mut at)?;
+                }
+            }
         }
-        // The lowest byte without the continuation bit ends the varint.
-        let stops = !w & HIGH;
-        if stops == 0 {
-            return None;
-        }
-        let x = w & (stops ^ (stops - 1)) & !HIGH;
-        // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
-        let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
-        let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
-        let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
-        *v = x;
-        at += (stops.trailing_zeros() as usize + 1) / 8;
     }
-    Some(at)
+    Some((at, dt, args))
+}
+
+/// The varint at `window[*at..]` if it is at most 8 bytes long, `*at` moved past it. `*at` is
+/// at most 33 (1 + 4 varints of 8 bytes): the mask changes nothing but spares a bound check.
+#[inline(always)]
+fn varint8(window: &[u8; WINDOW], at: &mut usize) -> Option<u64> {
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let w = u64::from_le_bytes(*window[*at & 63..].first_chunk::<8>()?);
+    if w & 0x80 == 0 {
+        *at += 1;
+        return Some(w & 0x7f);
+    }
+    if w & 0x8000 == 0 {
+        *at += 2;
+        return Some((w & 0x7f) | ((w >> 1) & 0x3f80));
+    }
+    // The lowest byte without the continuation bit ends the varint.
+    let stops = !w & HIGH;
+    if stops == 0 {
+        return None;
+    }
+    let x = w & (stops ^ (stops - 1)) & !HIGH;
+    // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
+    let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
+    let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
+    let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
+    *at += (stops.trailing_zeros() as usize + 1) / 8;
+    Some(x)
 }
 
 /// Decodes `out.len()` varints from `event[1..]` (an event's bytes to the end of its batch), as
@@ -377,6 +399,8 @@ pub struct Reader<R> {
     /// The cursors of the generation's threads, those in `frontier` and those done.
     cursors: Vec<Cursor>,
     cpu_next: usize,
+    /// The time of CPU sample `cpu_next` (`i64::MAX` when none is left).
+    cpu_time: i64,
     order: Ordering,
     syncs: u64,
     last_ts: i64,
@@ -449,6 +473,7 @@ impl<R: Read> Reader<R> {
             frontier: Vec::new(),
             cursors: Vec::new(),
             cpu_next: 0,
+            cpu_time: i64::MAX,
             order: Ordering::default(),
             syncs: 0,
             last_ts: 0,
@@ -559,6 +584,28 @@ impl<R: Read> Reader<R> {
     /// Queues the next events (the ordering's queue is empty): false at the end.
     #[inline(always)]
     fn step(&mut self) -> Result<bool, Error> {
+        // The common case first: the head of the frontier comes before the next CPU sample and
+        // no cursor is parked (as `step_other` would decide, with fewer checks).
+        if let Some(head) = self.frontier.first() {
+            if head.time <= self.cpu_time && self.parked == 0 && !self.finished {
+                if !self.try_advance(0)? {
+                    self.advance_other(false)?;
+                    if self.parked > 0 {
+                        self.wake();
+                    }
+                }
+                if self.order.is_empty() {
+                    return Err(self.failed_to_advance(self.queued_offset));
+                }
+                return Ok(true);
+            }
+        }
+        self.step_other()
+    }
+
+    /// [`Reader::step`] in general: a CPU sample due, cursors parked, or the frontier empty.
+    #[inline(never)]
+    fn step_other(&mut self) -> Result<bool, Error> {
         if self.finished {
             return Ok(false);
         }
@@ -570,6 +617,7 @@ impl<R: Read> Reader<R> {
             let s = self.gen.cpu_samples[self.cpu_next];
             if self.frontier.is_empty() || s.time < self.frontier[0].time {
                 self.cpu_next += 1;
+                self.cpu_time = self.gen.cpu_samples.get(self.cpu_next).map_or(i64::MAX, |s| s.time);
                 let ev = Event { time: s.time, g: s.g, p: s.p, m: s.m, args: [s.stack, 0, 0, 0], code: 7 };
                 self.queued_offset = self.gens.offset();
                 self.order.push_event(ev);
@@ -760,6 +808,7 @@ impl<R: Read> Reader<R> {
         self.gen = g;
         self.have_gen = true;
         self.cpu_next = 0;
+        self.cpu_time = self.gen.cpu_samples.first().map_or(i64::MAX, |s| s.time);
         for thread in 0..self.gen.threads.len() {
             let m = self.gen.threads[thread].m;
             let slot = if m == -1 { 0 } else { self.order.thread_slot(m) };
@@ -836,9 +885,9 @@ mod tests {
             padded.resize(e.len() + WINDOW, 0xff);
             let window = padded.first_chunk::<WINDOW>().unwrap();
             for n in 1..=5 {
-                let mut fast = [0u64; 5];
                 let mut exact = [0u64; 5];
-                let Some(len) = varints_fast(window, &mut fast[..n]) else { continue };
+                let Some((len, dt, args)) = varints_fast(window, n as u8 - 1) else { continue };
+                let fast = [dt, args[0], args[1], args[2], args[3]];
                 if len > e.len() {
                     continue;
                 }
