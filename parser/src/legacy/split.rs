@@ -48,7 +48,7 @@ pub(crate) fn read_in_two(
     census: Census,
     structure: Structure,
 ) -> Result<Structure, Error> {
-    read_into(raw, census, structure, |structure, event| structure.add(event))
+    read_into(raw, census, structure, Structure::add_noting::<true>)
 }
 
 /// [`read_in_two`], the records taken by `add` into `state` on the second thread.

@@ -27,7 +27,7 @@ pub(crate) struct List {
     pub batches: Vec<BatchRef>,
     /// Per chunk of `events`, the least real time of its syscall exits that have one (the
     /// earliest place one of them can take in the final order; `i64::MAX`: none). Go 1.7+,
-    /// whole-file mode.
+    /// whole-file mode, when noted ([`Structure::add_noting`]).
     pub early: Vec<i64>,
 }
 
@@ -442,11 +442,18 @@ impl Structure {
     /// Takes one record (which the raw reader and the census accepted).
     #[inline(always)]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
+        self.add_noting::<false>(raw)
+    }
+
+    /// [`Structure::add`]; with `EARLY`, notes the real times of syscall exits per chunk of
+    /// each list ([`List::early`], which the ordering on two threads needs).
+    #[inline(always)]
+    pub fn add_noting<const EARLY: bool>(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
         if t.has_timestamp() && !self.index {
             let mut v = [0u64; MAX_VALUES];
             let n = read_values(raw.value_bytes(), &mut v);
-            return self.add_event(raw, t, &mut v, n);
+            return self.add_event::<EARLY>(raw, t, &mut v, n);
         }
         self.add_other(raw, t)
     }
@@ -465,7 +472,7 @@ impl Structure {
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
-            return self.add_event(raw, t, &mut v, n);
+            return self.add_event::<false>(raw, t, &mut v, n);
         }
         match t {
             EventType::BATCH => {
@@ -525,7 +532,7 @@ impl Structure {
     }
 
     #[inline(always)]
-    fn add_event(
+    fn add_event<const EARLY: bool>(
         &mut self,
         raw: &RawEvent<'_>,
         t: EventType,
@@ -562,7 +569,7 @@ impl Structure {
             }
         }
         let list = &mut self.lists[i as usize];
-        if ev.args[2] != 0 && matches!(t, EventType::GO_SYS_EXIT | EventType::GO_SYS_EXIT_LOCAL) {
+        if EARLY && ev.args[2] != 0 && matches!(t, EventType::GO_SYS_EXIT | EventType::GO_SYS_EXIT_LOCAL) {
             list.early_exit(ev.args[2] as i64);
         }
         list.events.push_with(ev, &mut self.pool);
