@@ -10,11 +10,19 @@ use gotrace_format::legacy::{MAX_STACK_FRAMES, MAX_STRING_LEN};
 /// assert!(options.is_strict());
 /// assert_eq!(options.get_limits().get_max_string_len(), 4096);
 /// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Options {
     strict: bool,
     limits: Limits,
+    threads: usize,
+}
+
+impl Default for Options {
+    /// Go's verdict, the default limits, one thread.
+    fn default() -> Options {
+        Options { strict: false, limits: Limits::default(), threads: 1 }
+    }
 }
 
 impl Options {
@@ -48,6 +56,36 @@ impl Options {
     #[must_use]
     pub fn get_limits(&self) -> Limits {
         self.limits
+    }
+
+    /// How many threads a whole-trace parse of a trace in memory
+    /// ([`legacy::Trace::from_slice_with`](crate::legacy::Trace::from_slice_with)) may use (0
+    /// counts as 1; the default is 1, so that the library starts no thread unasked). With 2 or
+    /// more, one thread reads and checks the records while a second builds the per-P event
+    /// lists and tables from them, a few thousand records at a time; the events, the tables and
+    /// the errors (which one, at which offset) are those of one thread. Memory grows by the
+    /// records in flight between the two: at most [`READ_AHEAD`](crate::legacy::READ_AHEAD)
+    /// of them. No other reader uses more than one thread.
+    ///
+    /// ```
+    /// use gotrace_parser::{legacy::Trace, Options};
+    /// let data = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good"))?;
+    /// let one = Trace::from_slice_with(&data, Options::default())?;
+    /// let two = Trace::from_slice_with(&data, Options::default().threads(2))?;
+    /// assert_eq!(Options::default().threads(2).get_threads(), 2);
+    /// assert!(one.events().eq(two.events()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn threads(mut self, threads: usize) -> Options {
+        self.threads = threads.max(1);
+        self
+    }
+
+    /// How many threads a parse may use (at least 1).
+    #[must_use]
+    pub fn get_threads(&self) -> usize {
+        self.threads
     }
 }
 

@@ -160,6 +160,34 @@ impl<T> Chunked<T> {
         self.len = len;
     }
 
+    /// Number of chunks.
+    #[inline]
+    pub fn chunk_count(&self) -> usize {
+        self.chunks.len()
+    }
+
+    /// Takes out the first chunk, the first elements (the others move to the front).
+    pub fn pop_front(&mut self) -> Option<Vec<T>> {
+        if self.chunks.is_empty() {
+            return None;
+        }
+        let chunk = self.chunks.remove(0);
+        self.len -= chunk.len();
+        Some(chunk)
+    }
+
+    /// Appends `chunk` whole, after chunks that must all be full.
+    pub fn append_chunk(&mut self, chunk: Vec<T>) {
+        debug_assert!(self.chunks.last().is_none_or(|c| c.len() == CHUNK) && chunk.len() <= CHUNK);
+        self.len += chunk.len();
+        self.chunks.push(chunk);
+    }
+
+    /// The chunks, in order.
+    pub fn into_chunks(self) -> Vec<Vec<T>> {
+        self.chunks
+    }
+
     /// Takes the elements out as one vector (for short lists).
     pub fn into_vec(self) -> Vec<T> {
         let mut chunks = self.chunks.into_iter();
@@ -253,6 +281,12 @@ impl<T> Cursor<T> {
     #[inline]
     pub fn peek_mut(&mut self) -> Option<&mut T> {
         self.current.get_mut(self.pos)
+    }
+
+    /// Chunks after the one being read.
+    #[inline]
+    pub fn chunks_left(&self) -> usize {
+        self.rest.len()
     }
 
     /// Consumes the next element; a finished chunk goes to `pool`.

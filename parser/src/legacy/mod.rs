@@ -9,6 +9,7 @@ mod floor;
 mod futile;
 mod order;
 mod raw;
+mod split;
 mod structure;
 mod trace;
 mod validate;
@@ -17,6 +18,7 @@ pub use bounded::{Input, OrderedReader, SeekInput, SliceInput};
 pub use census::{Census, TypeStats};
 pub use event::{Event, StackId, GC_P, MAX_OFFSET, MAX_P, NETPOLL_P, PROFILE_P, SYSCALL_P, TIMER_P};
 pub use raw::{Chunk, RawEvents, RawParser, RawReader, READ_CHUNK};
+pub use split::READ_AHEAD;
 pub use trace::{Frame, Trace};
 
 pub(crate) use structure::{Messages, Stacks, Strings};

@@ -24,7 +24,7 @@ use std::collections::BinaryHeap;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::dense::{Chunked, Cursor, FastMap, IdMap, Pool};
+use super::dense::{Chunked, Cursor, FastMap, IdMap, Pool, CHUNK};
 use super::event::{Event, PROFILE_P, SYSCALL_P, TIMER_P};
 use super::structure::{List, Parts};
 
@@ -493,6 +493,14 @@ impl<S: EventSource> Merger<S> {
         Ok(Some(out))
     }
 
+    /// The time of the last event merged, before any syscall fix-up (`i64::MIN` before the
+    /// first): no event still to merge is earlier, but a syscall exit's real time and what
+    /// fails the merge.
+    #[inline]
+    pub fn last_ts(&self) -> i64 {
+        self.prev_ts
+    }
+
     /// True once Go's verdict on the whole is an error whatever comes next (events out of
     /// time order, a failed fix-up): what follows only matters to [`Merger::finish`].
     #[inline]
@@ -540,7 +548,7 @@ impl<S: EventSource> Merger<S> {
 /// cheap since exits move back by little. Past a budget of moves (hostile input) the rest is
 /// appended and one stable sort ends the work; what was moved already keeps the order of
 /// equal times, so the result is the same.
-struct SortedOut {
+pub(crate) struct SortedOut {
     events: Chunked<Event>,
     /// The time of the last event (the latest so far).
     last: i64,
@@ -550,7 +558,7 @@ struct SortedOut {
 }
 
 impl SortedOut {
-    fn new(total: usize) -> SortedOut {
+    pub fn new(total: usize) -> SortedOut {
         SortedOut {
             events: Chunked::default(),
             last: i64::MIN,
@@ -561,7 +569,7 @@ impl SortedOut {
     }
 
     #[inline]
-    fn push(&mut self, ev: &Event, pool: &mut Pool<Event>) {
+    pub fn push(&mut self, ev: &Event, pool: &mut Pool<Event>) {
         let n = self.events.len();
         self.events.push_with(*ev, pool);
         if ev.ts >= self.last {
@@ -588,7 +596,25 @@ impl SortedOut {
         self.events.set(k, ev);
     }
 
-    fn finish(self) -> Chunked<Event> {
+    /// Chunks begun so far, and not taken.
+    #[inline]
+    pub fn chunks(&self) -> usize {
+        self.events.chunk_count()
+    }
+
+    /// Takes out the first chunk if it is full, not the last, and final: no event to come can
+    /// go before its last, since none is earlier than `bound`. (Only an event out of time
+    /// order, which fails the merge, could: it then stops at the chunk taken.)
+    pub fn take_final(&mut self, bound: i64) -> Option<Vec<Event>> {
+        let first = self.events.chunks().first()?;
+        let last = first.last()?;
+        if self.unsorted || self.events.chunk_count() < 2 || first.len() < CHUNK || last.ts > bound {
+            return None;
+        }
+        self.events.pop_front()
+    }
+
+    pub fn finish(self) -> Chunked<Event> {
         if !self.unsorted {
             return self.events;
         }

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_format::{Error, ErrorKind, Limit, Version, HEADER_LEN};
 
-use super::dense::{Chunked, IdMap, Pool};
+use super::dense::{Chunked, IdMap, Pool, CHUNK};
 use super::event::{p_code, Event, MAX_OFFSET, PROFILE_P};
 
 /// The events of one batch key (a P id, −1, or [`PROFILE_P`] for CPU samples), in file order.
@@ -25,6 +25,36 @@ pub(crate) struct List {
     pub seqs: Vec<i64>,
     /// In index mode ([`Structure::index`]): where the list's batches are, in file order.
     pub batches: Vec<BatchRef>,
+    /// Per chunk of `events`, the least real time of its syscall exits that have one (the
+    /// earliest place one of them can take in the final order; `i64::MAX`: none). Go 1.7+,
+    /// whole-file mode, when noted ([`Structure::add_noting`]).
+    pub early: Vec<i64>,
+}
+
+impl List {
+    /// Notes the real time `real` of the syscall exit about to be pushed.
+    #[cold]
+    fn early_exit(&mut self, real: i64) {
+        let chunk = self.events.len() / CHUNK;
+        if self.early.len() <= chunk {
+            self.early.resize(chunk + 1, i64::MAX);
+        }
+        self.early[chunk] = self.early[chunk].min(real);
+    }
+
+    /// For each count of chunks after the one a reader of `events` is in, the least early time
+    /// of that chunk and those after it.
+    pub fn floors(&self) -> Vec<i64> {
+        let chunks = self.events.chunk_count();
+        let mut least = i64::MAX;
+        (0..chunks)
+            .rev()
+            .map(|c| {
+                least = least.min(self.early.get(c).copied().unwrap_or(i64::MAX));
+                least
+            })
+            .collect()
+    }
 }
 
 /// Where a batch is in the file, for a lazy second reading: the records from `start` (its
@@ -403,6 +433,7 @@ impl Structure {
             events: Chunked::default(),
             seqs: Vec::new(),
             batches: Vec::new(),
+            early: Vec::new(),
         });
         self.list_of_p.insert(p, i);
         i
@@ -411,11 +442,18 @@ impl Structure {
     /// Takes one record (which the raw reader and the census accepted).
     #[inline(always)]
     pub fn add(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
+        self.add_noting::<false>(raw)
+    }
+
+    /// [`Structure::add`]; with `EARLY`, notes the real times of syscall exits per chunk of
+    /// each list ([`List::early`], which the ordering on two threads needs).
+    #[inline(always)]
+    pub fn add_noting<const EARLY: bool>(&mut self, raw: &RawEvent<'_>) -> Result<(), Error> {
         let t = raw.event_type();
         if t.has_timestamp() && !self.index {
             let mut v = [0u64; MAX_VALUES];
             let n = read_values(raw.value_bytes(), &mut v);
-            return self.add_event(raw, t, &mut v, n);
+            return self.add_event::<EARLY>(raw, t, &mut v, n);
         }
         self.add_other(raw, t)
     }
@@ -434,7 +472,7 @@ impl Structure {
         let mut v = [0u64; MAX_VALUES];
         let n = read_values(raw.value_bytes(), &mut v);
         if t.has_timestamp() {
-            return self.add_event(raw, t, &mut v, n);
+            return self.add_event::<false>(raw, t, &mut v, n);
         }
         match t {
             EventType::BATCH => {
@@ -494,7 +532,7 @@ impl Structure {
     }
 
     #[inline(always)]
-    fn add_event(
+    fn add_event<const EARLY: bool>(
         &mut self,
         raw: &RawEvent<'_>,
         t: EventType,
@@ -531,6 +569,9 @@ impl Structure {
             }
         }
         let list = &mut self.lists[i as usize];
+        if EARLY && ev.args[2] != 0 && matches!(t, EventType::GO_SYS_EXIT | EventType::GO_SYS_EXIT_LOCAL) {
+            list.early_exit(ev.args[2] as i64);
+        }
         list.events.push_with(ev, &mut self.pool);
         if self.old {
             list.seqs.push(seq);

@@ -11,6 +11,7 @@ use super::event::{Event, StackId};
 use super::futile::remove_futile;
 use super::order::order;
 use super::raw::{RawEvents, RawReader};
+use super::split::{can_order_in_two, order_in_two, read_in_two};
 use super::structure::{Messages, Stacks, Strings, Structure};
 use super::validate::{validate, Tables};
 use crate::Options;
@@ -26,7 +27,9 @@ use crate::Options;
 /// (their frames have PCs only).
 ///
 /// Memory: 56 bytes per event plus the string and stack tables; while ordering, the per-P
-/// lists are consumed as the ordered list grows, so the peak stays near that.
+/// lists are consumed as the ordered list grows, so the peak stays near that. On two threads
+/// ([`Options::threads`], [`Trace::from_slice_with`]) the same, plus the records in flight
+/// between the threads while reading ([`READ_AHEAD`](super::READ_AHEAD) at most).
 ///
 /// Equal time stamps on different Ps come out in file order (Go's own order among them varies
 /// between runs).
@@ -69,7 +72,9 @@ impl Trace {
         Trace::parse_with(reader, Options::default())
     }
 
-    /// Reads a whole trace from `reader`; `options` decides how strictly records are read.
+    /// Reads a whole trace from `reader`; `options` decides how strictly records are read. On
+    /// one thread, whatever [`Options::threads`] says (records are read into a buffer the next
+    /// read reuses): for two, read the trace into memory and call [`Trace::from_slice_with`].
     ///
     /// ```
     /// use gotrace_parser::{legacy::Trace, Options};
@@ -92,7 +97,7 @@ impl Trace {
             }
         }
         census.finish(raw.offset())?;
-        Trace::finish(structure)
+        Trace::finish(structure, options)
     }
 
     /// Reads a trace held in memory, with default options.
@@ -108,7 +113,8 @@ impl Trace {
         Trace::from_slice_with(data, Options::default())
     }
 
-    /// Reads a trace held in memory; `options` decides how strictly records are read.
+    /// Reads a trace held in memory; `options` decides how strictly records are read, and on
+    /// how many threads ([`Options::threads`]: the result is the same).
     ///
     /// ```
     /// use gotrace_parser::{legacy::Trace, Options};
@@ -120,6 +126,9 @@ impl Trace {
         let mut raw = RawEvents::with_options(data, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::new(raw.version());
+        if options.get_threads() > 1 {
+            return Trace::finish(read_in_two(raw, census, structure)?, options);
+        }
         for event in raw.by_ref() {
             match event {
                 Ok(ref event) => add(&mut census, &mut structure, event)?,
@@ -127,7 +136,7 @@ impl Trace {
             }
         }
         census.finish(raw.offset())?;
-        Trace::finish(structure)
+        Trace::finish(structure, options)
     }
 
     /// The string, message and stack tables (for the conversion to the modern model).
@@ -140,20 +149,25 @@ impl Trace {
         self.futile
     }
 
-    fn finish(structure: Structure) -> Result<Trace, Error> {
+    fn finish(structure: Structure, options: Options) -> Result<Trace, Error> {
         let mut parts = structure.finish();
         let futile = parts.futile;
-        let (mut events, normalise) = order(&mut parts)?;
-        if parts.futile > 0 {
-            remove_futile(&mut events);
-        }
-        let tables = Tables {
-            version: parts.version,
-            strings: &parts.strings,
-            messages: &parts.messages,
-            stacks: &mut parts.stacks,
+        let events = if options.get_threads() > 1 && can_order_in_two(&parts) {
+            order_in_two(&mut parts)?
+        } else {
+            let (mut events, normalise) = order(&mut parts)?;
+            if parts.futile > 0 {
+                remove_futile(&mut events);
+            }
+            let tables = Tables {
+                version: parts.version,
+                strings: &parts.strings,
+                messages: &parts.messages,
+                stacks: &mut parts.stacks,
+            };
+            validate(&mut events, tables, &normalise)?;
+            events
         };
-        validate(&mut events, tables, &normalise)?;
         Ok(Trace {
             version: parts.version,
             events,

@@ -104,17 +104,8 @@ pub(crate) fn validate(
 ) -> Result<(), Error> {
     let mut validator = Validator::new(tables.version);
     let chunks = events.chunks_mut();
-    let mut idx = 0;
     for c in 0..chunks.len() {
-        let (done, rest) = chunks.split_at_mut(c);
-        let Some(chunk) = rest.first_mut() else { break };
-        for i in 0..chunk.len() {
-            let (before, at) = chunk.split_at_mut(i);
-            let Some(ev) = at.first_mut() else { break };
-            normalise.apply(ev);
-            validator.step(idx, ev, &mut tables, &mut Earlier { chunks: done, current: before })?;
-            idx += 1;
-        }
+        validator.chunk(chunks, c, &mut tables, normalise)?;
     }
     Ok(())
 }
@@ -162,6 +153,27 @@ impl Validator {
             + self.start_fns.capacity() * (8 + 8 + 1)
             + self.tasks.capacity() * (8 + std::mem::size_of::<(u32, Event)>() + 1)
             + self.regions.bytes_held()
+    }
+
+    /// [`validate`] of the events of chunk `c` of `chunks` (those before it were, and are all
+    /// full).
+    pub fn chunk(
+        &mut self,
+        chunks: &mut [Vec<Event>],
+        c: usize,
+        tables: &mut Tables<'_>,
+        normalise: &Normalise,
+    ) -> Result<(), Error> {
+        let (done, rest) = chunks.split_at_mut(c);
+        let Some(chunk) = rest.first_mut() else { return Ok(()) };
+        let base = (c * CHUNK) as u32;
+        for i in 0..chunk.len() {
+            let (before, at) = chunk.split_at_mut(i);
+            let Some(ev) = at.first_mut() else { break };
+            normalise.apply(ev);
+            self.step(base + i as u32, ev, tables, &mut Earlier { chunks: done, current: before })?;
+        }
+        Ok(())
     }
 
     /// Takes event `idx` (times already converted), checks it against the state, updates the

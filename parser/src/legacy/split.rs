@@ -1,0 +1,269 @@
+//! The whole-trace parse on two threads ([`Options::threads`](crate::Options::threads)), in two
+//! stages, each the same calls in the same order as on one thread, split between two states
+//! that do not share anything; so the events, the tables and the verdict are the same.
+//!
+//! **Reading** ([`read_in_two`]): this thread reads the records and takes them through the
+//! census; a second one takes them, in the same order, through the structure pass. The first
+//! record that either rejects decides, the census before the structure pass on the same record,
+//! the census's checks on the whole file last. Records go over in chunks of [`CHUNK_RECORDS`],
+//! at most [`QUEUE`] of them waiting; emptied chunks come back for reuse.
+//!
+//! **Ordering** ([`order_in_two`], Go 1.7+): this thread merges the lists; the second one
+//! converts the times and validates the ordered events, a chunk of the output at a time, as
+//! soon as the chunk is final: its last event is no later than the last event merged and than
+//! the least real time of the syscall exits still to merge (the structure pass notes it per
+//! chunk of each list), so no event to come can go before it. A merge error beats a validation
+//! error, as on one thread, where validation starts once the merge is done.
+//!
+//! The merge needs the head of every list (a P's first batch may be the file's last record), so
+//! it cannot start before the reading ends.
+
+use std::sync::mpsc;
+
+use gotrace_format::legacy::RawEvent;
+use gotrace_format::{Error, Version};
+
+use super::census::Census;
+use super::dense::Chunked;
+use super::event::{Event, PROFILE_P};
+use super::order::{sort_samples, Merger, Normalise, SortedOut};
+use super::raw::RawEvents;
+use super::structure::{Parts, Structure};
+use super::validate::{Tables, Validator};
+
+/// Records per chunk handed over (about 80 KiB of record views).
+const CHUNK_RECORDS: usize = 2048;
+
+/// Chunks waiting for the structure pass at most.
+const QUEUE: usize = 4;
+
+/// Records held between the two threads at most: the chunks queued, the one being filled and
+/// the one being taken, and those on their way back.
+pub const READ_AHEAD: usize = (QUEUE + 3) * CHUNK_RECORDS;
+
+/// Reads every record of `raw` through `census` here and `structure` on a second thread;
+/// returns the structure once both accepted every record and the census the whole file.
+pub(crate) fn read_in_two(
+    raw: RawEvents<'_>,
+    census: Census,
+    structure: Structure,
+) -> Result<Structure, Error> {
+    read_into(raw, census, structure, Structure::add_noting::<true>)
+}
+
+/// [`read_in_two`], the records taken by `add` into `state` on the second thread.
+fn read_into<S: Send>(
+    mut raw: RawEvents<'_>,
+    mut census: Census,
+    state: S,
+    add: impl Fn(&mut S, &RawEvent<'_>) -> Result<(), Error> + Send,
+) -> Result<S, Error> {
+    std::thread::scope(|scope| {
+        let (chunks, taken) = mpsc::sync_channel::<Vec<RawEvent<'_>>>(QUEUE);
+        let (give_back, returned) = mpsc::channel::<Vec<RawEvent<'_>>>();
+        let worker = scope.spawn(move || {
+            let mut state = state;
+            for mut chunk in taken {
+                for event in &chunk {
+                    add(&mut state, event)?;
+                }
+                chunk.clear();
+                // Once this thread has stopped reading, the chunks go unused: no matter.
+                let _ = give_back.send(chunk);
+            }
+            Ok::<S, Error>(state)
+        });
+        // The first error here, if any: the census's or the raw reader's.
+        let mut failed = None;
+        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+        for event in raw.by_ref() {
+            crate::steps::add(1);
+            let event = match event {
+                Ok(event) => event,
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            };
+            if let Err(e) = census.add(&event) {
+                failed = Some(e);
+                break;
+            }
+            chunk.push(event);
+            if chunk.len() == CHUNK_RECORDS {
+                let next = returned.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_RECORDS));
+                if chunks.send(std::mem::replace(&mut chunk, next)).is_err() {
+                    // The structure pass stopped: its error comes first in the file.
+                    break;
+                }
+            }
+        }
+        if !chunk.is_empty() {
+            let _ = chunks.send(chunk);
+        }
+        drop(chunks);
+        if failed.is_none() {
+            failed = census.finish(raw.offset()).err();
+        }
+        let state = match worker.join() {
+            Ok(result) => result?,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(state),
+        }
+    })
+}
+
+/// Lists up to which [`order_in_two`] takes a trace (it looks at every list once per chunk of
+/// output); beyond, hostile input, one thread orders.
+const MAX_LISTS: usize = 1024;
+
+/// True when [`order_in_two`] takes the trace of `parts`: Go 1.7+, no futile wakeup to remove
+/// (their removal needs the whole order), not too many lists.
+pub(crate) fn can_order_in_two(parts: &Parts) -> bool {
+    parts.version >= Version::Go1_7 && parts.futile == 0 && parts.lists.len() <= MAX_LISTS
+}
+
+/// Orders the events of `parts` (its lists are consumed), converts their times and validates
+/// them: what `order` and `validate` do on one thread, the validation on a second one.
+pub(crate) fn order_in_two(parts: &mut Parts) -> Result<Chunked<Event>, Error> {
+    let mut lists = std::mem::take(&mut parts.lists);
+    if let Some(list) = lists.iter_mut().find(|l| l.p == PROFILE_P) {
+        list.events = Chunked::from_vec(sort_samples(std::mem::take(&mut list.events).into_vec()));
+    }
+    // Per list, per count of chunks left, the least real time of the syscall exits to come.
+    let floors: Vec<Vec<i64>> = lists.iter().map(|l| l.floors()).collect();
+    let mut merger = Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect());
+    let mut out = SortedOut::new(parts.events);
+    let Parts { version, strings, messages, stacks, frequency, timer_goroutines, pool, .. } = parts;
+    let tables = Tables { version: *version, strings, messages, stacks };
+    let (frequency, timers) = (*frequency, &timer_goroutines[..]);
+    std::thread::scope(|scope| {
+        let (send, chunks) = mpsc::channel::<Vec<Event>>();
+        let validating = scope.spawn(move || validate_chunks(&chunks, tables, frequency, timers));
+        let merged = (|| {
+            let mut seen = 0;
+            while merger.next_with(pool, |ev, pool| out.push(ev, pool))?.is_some() {
+                if out.chunks() == seen {
+                    continue;
+                }
+                // A chunk was begun: the one before may be final.
+                let bound = merger
+                    .sources()
+                    .zip(&floors)
+                    .filter(|(cursor, _)| cursor.peek().is_some())
+                    .map(|(cursor, floors)| floors[cursor.chunks_left()])
+                    .fold(merger.last_ts(), i64::min);
+                while let Some(chunk) = out.take_final(bound) {
+                    // Sent to a thread that stopped (on an error, or a panic seen below): dropped.
+                    let _ = send.send(chunk);
+                }
+                seen = out.chunks();
+            }
+            merger.finish()
+        })();
+        if merged.is_ok() {
+            for chunk in out.finish().into_chunks() {
+                let _ = send.send(chunk);
+            }
+        }
+        drop(send);
+        let validated = match validating.join() {
+            Ok(validated) => validated,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        merged?;
+        validated
+    })
+}
+
+/// The second thread of [`order_in_two`]: takes the chunks of the final order as they come,
+/// converts their times (from the first event's) and validates them.
+fn validate_chunks(
+    chunks: &mpsc::Receiver<Vec<Event>>,
+    mut tables: Tables<'_>,
+    frequency: u64,
+    timers: &[u64],
+) -> Result<Chunked<Event>, Error> {
+    let mut events = Chunked::default();
+    let mut validator = Validator::new(tables.version);
+    let mut normalise = None;
+    for chunk in chunks {
+        let Some(first) = chunk.first() else { continue };
+        let normalise = normalise.get_or_insert_with(|| Normalise::new(first.ts, frequency, timers));
+        events.append_chunk(chunk);
+        let c = events.chunk_count() - 1;
+        // On an error the chunks still coming are dropped with the receiver.
+        validator.chunk(events.chunks_mut(), c, &mut tables, normalise)?;
+    }
+    Ok(events)
+}
+
+#[cfg(test)]
+mod tests {
+    use gotrace_format::ErrorKind;
+
+    use super::*;
+
+    fn trace() -> Vec<u8> {
+        std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/stress_1_19_good")).unwrap()
+    }
+
+    fn read(
+        data: &[u8],
+        add: impl Fn(&mut u64, &RawEvent<'_>) -> Result<(), Error> + Send,
+    ) -> Result<u64, Error> {
+        let raw = RawEvents::new(data).unwrap();
+        let census = Census::new(raw.version());
+        read_into(raw, census, 0u64, add)
+    }
+
+    #[test]
+    fn every_record_goes_over_in_order() {
+        let data = trace();
+        let records = RawEvents::new(&data).unwrap().count() as u64;
+        assert!(records > 3 * CHUNK_RECORDS as u64);
+        let offsets: Vec<u64> = RawEvents::new(&data).unwrap().map(|e| e.unwrap().offset()).collect();
+        let taken = read(&data, move |n, e| {
+            assert_eq!(e.offset(), offsets[*n as usize]);
+            *n += 1;
+            Ok(())
+        });
+        assert_eq!(taken.unwrap(), records);
+    }
+
+    #[test]
+    fn the_first_error_in_the_file_wins() {
+        let data = trace();
+        let offsets: Vec<u64> = RawEvents::new(&data).unwrap().map(|e| e.unwrap().offset()).collect();
+        // The second thread's error, early: it wins over the census's, later (the file cut).
+        let at = offsets[100];
+        let cut = &data[..offsets[offsets.len() - 10] as usize + 1];
+        let fail = move |_: &mut u64, e: &RawEvent<'_>| {
+            if e.offset() == at {
+                Err(Error::new(at, ErrorKind::TraceEmpty))
+            } else {
+                Ok(())
+            }
+        };
+        assert_eq!(read(cut, fail).unwrap_err(), Error::new(at, ErrorKind::TraceEmpty));
+        // The census's (this thread's) error at the cut, when the other thread finds none.
+        let one = crate::legacy::Trace::from_slice(cut).unwrap_err();
+        assert_eq!(read(cut, |_, _| Ok(())).unwrap_err(), one);
+    }
+
+    #[test]
+    fn a_panic_of_the_second_thread_comes_back() {
+        let data = trace();
+        let result = std::panic::catch_unwind(|| {
+            read(&data, |n, _| {
+                *n += 1;
+                assert!(*n < 5000, "the test's panic");
+                Ok(())
+            })
+        });
+        assert!(result.is_err());
+    }
+}
