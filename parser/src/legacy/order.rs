@@ -378,15 +378,20 @@ pub(crate) fn order(parts: &mut Parts) -> Result<(Chunked<Event>, Normalise), Er
     Ok((events, normalise))
 }
 
-fn order_1007(mut lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Result<Chunked<Event>, Error> {
-    if let Some(list) = lists.iter_mut().find(|l| l.p == PROFILE_P) {
-        list.events = Chunked::from_vec(sort_samples(std::mem::take(&mut list.events).into_vec()));
-    }
-    let mut merger = Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect());
+fn order_1007(lists: Vec<List>, total: usize, pool: &mut Pool<Event>) -> Result<Chunked<Event>, Error> {
+    let mut merger = merger_1007(lists);
     let mut out = SortedOut::new(total);
     while merger.next_with(pool, |ev, pool| out.push(ev, pool))?.is_some() {}
     merger.finish()?;
     Ok(out.finish())
+}
+
+/// The causal merge of Go 1.7+ `lists` (consumed), the CPU samples sorted first.
+pub(crate) fn merger_1007(mut lists: Vec<List>) -> Merger<Cursor<Event>> {
+    if let Some(list) = lists.iter_mut().find(|l| l.p == PROFILE_P) {
+        list.events = Chunked::from_vec(sort_samples(std::mem::take(&mut list.events).into_vec()));
+    }
+    Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect())
 }
 
 /// CPU samples were written late: they go by the time the signal arrived (a stable sort).

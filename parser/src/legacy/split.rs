@@ -25,8 +25,8 @@ use gotrace_format::{Error, Version};
 
 use super::census::Census;
 use super::dense::Chunked;
-use super::event::{Event, PROFILE_P};
-use super::order::{sort_samples, Merger, Normalise, SortedOut};
+use super::event::Event;
+use super::order::{merger_1007, Normalise, SortedOut};
 use super::raw::RawEvents;
 use super::structure::{Parts, Structure};
 use super::validate::{Tables, Validator};
@@ -129,13 +129,11 @@ pub(crate) fn can_order_in_two(parts: &Parts) -> bool {
 /// Orders the events of `parts` (its lists are consumed), converts their times and validates
 /// them: what `order` and `validate` do on one thread, the validation on a second one.
 pub(crate) fn order_in_two(parts: &mut Parts) -> Result<Chunked<Event>, Error> {
-    let mut lists = std::mem::take(&mut parts.lists);
-    if let Some(list) = lists.iter_mut().find(|l| l.p == PROFILE_P) {
-        list.events = Chunked::from_vec(sort_samples(std::mem::take(&mut list.events).into_vec()));
-    }
-    // Per list, per count of chunks left, the least real time of the syscall exits to come.
+    let lists = std::mem::take(&mut parts.lists);
+    // Per list, per count of chunks left, the least real time of the syscall exits to come
+    // (the sort of the CPU samples changes no list's chunk count, and they have no exits).
     let floors: Vec<Vec<i64>> = lists.iter().map(|l| l.floors()).collect();
-    let mut merger = Merger::new(lists.into_iter().map(|l| l.events.into_cursor()).collect());
+    let mut merger = merger_1007(lists);
     let mut out = SortedOut::new(parts.events);
     let Parts { version, strings, messages, stacks, frequency, timer_goroutines, pool, .. } = parts;
     let tables = Tables { version: *version, strings, messages, stacks };
