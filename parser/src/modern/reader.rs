@@ -588,16 +588,7 @@ impl<R: Read> Reader<R> {
         // no cursor is parked (as `step_other` would decide, with fewer checks).
         if let Some(head) = self.frontier.first() {
             if head.time <= self.cpu_time && self.parked == 0 && !self.finished {
-                if !self.try_advance(0)? {
-                    self.advance_other(false)?;
-                    if self.parked > 0 {
-                        self.wake();
-                    }
-                }
-                if self.order.is_empty() {
-                    return Err(self.failed_to_advance(self.queued_offset));
-                }
-                return Ok(true);
+                return self.offer_frontier::<false>(false);
             }
         }
         self.step_other()
@@ -624,15 +615,26 @@ impl<R: Read> Reader<R> {
                 return Ok(true);
             }
         }
-        // A refused event parks its cursor until a state it waits for changes, and a parked
-        // cursor is not offered: it would be refused again, and a refused offer changes nothing,
-        // so the events taken are those Go takes, without Go's offer of every waiting event at
-        // every step.
         let head_parked = self.parked > 0 && self.is_parked[self.frontier[0].cursor];
+        self.offer_frontier::<true>(head_parked)
+    }
+
+    /// Offers the head of the frontier's event (unless `head_parked`), then the others' until
+    /// one is accepted; the cursors waiting on what it changed are woken. `SOME_PARKED`: a
+    /// cursor may be parked already (when not, an accepted head has none to wake).
+    ///
+    /// A refused event parks its cursor until a state it waits for changes, and a parked
+    /// cursor is not offered: it would be refused again, and a refused offer changes nothing,
+    /// so the events taken are those Go takes, without Go's offer of every waiting event at
+    /// every step.
+    #[inline(always)]
+    fn offer_frontier<const SOME_PARKED: bool>(&mut self, head_parked: bool) -> Result<bool, Error> {
         if head_parked || !self.try_advance(0)? {
             self.advance_other(head_parked)?;
-        }
-        if self.parked > 0 {
+            if self.parked > 0 {
+                self.wake();
+            }
+        } else if SOME_PARKED && self.parked > 0 {
             self.wake();
         }
         if self.order.is_empty() {
