@@ -2,7 +2,8 @@
 # Builds a program that reads a trace with a Go toolchain's own parser and nothing else: no
 # printing of events, so that the benchmarks can time Go's parse alone (`go tool trace -d` spends
 # most of its time formatting text). Go's parsers live in `internal/` packages, which only code
-# inside the toolchain's tree may import: the program is built in a temporary copy of the tree.
+# inside the toolchain's tree may import: the program is built in a temporary tree that links
+# to every entry of the toolchain's own, plus the program's directory under src/cmd.
 #
 #   bash scripts/go-reader.sh VERSION OUT
 #   OUT FILE    # prints the number of events Go's parser returned; exit 1 with its error
@@ -25,8 +26,19 @@ root=$(dirname "$(dirname "$(realpath "$go")")")
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/gotrace-goreader.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-cp -rL "$root" "$work/go"
-mkdir -p "$work/go/src/cmd/gotrace-reader"
+# Links, not a copy (the tree is some 300 MB): src/ and src/cmd/ are directories of links, so
+# that the program's directory can sit among Go's commands.
+link_entries() { # FROM TO [SKIP]
+	local entry
+	mkdir -p "$2"
+	for entry in "$1"/*; do
+		[ "$(basename "$entry")" = "${3:-}" ] || ln -s "$(realpath "$entry")" "$2/"
+	done
+}
+link_entries "$root" "$work/go" src
+link_entries "$root/src" "$work/go/src" cmd
+link_entries "$root/src/cmd" "$work/go/src/cmd"
+mkdir "$work/go/src/cmd/gotrace-reader"
 
 case $version in
 1.19 | 1.21)
@@ -101,4 +113,4 @@ esac
 
 export GOTOOLCHAIN=local GOFLAGS= GOENV=off
 export GOCACHE="${GOCACHE:-${TMPDIR:-/tmp}/gotrace-gocache}"
-(cd "$work/go/src" && "$work/go/bin/go" build -o "$out" cmd/gotrace-reader)
+(cd "$work/go/src" && GOROOT="$work/go" "$work/go/bin/go" build -o "$out" cmd/gotrace-reader)
