@@ -1,5 +1,5 @@
 //! The legacy → modern conversion over the bounded-memory reader (`Converter::from_readers`,
-//! what `gotrace dump --parsed` runs on a legacy trace) against the conversion of the parsed
+//! what `gotrace dump --parsed` runs on a legacy trace read from a pipe or on one core) against the conversion of the parsed
 //! trace (`Converter::new`, held to Go 1.27 by the goldens of `tests/legacy_parsed.rs`): the
 //! same events, or the same error at the same offset, on every legacy corpus trace and every
 //! damaged and altered file; and the memory it holds: on a large synthetic trace, a small

@@ -1,14 +1,12 @@
 //! `gotrace dump FILE`: the ordered events, one per line, as `go tool trace -d` prints them.
 
-use std::fs::File;
-use std::io::Read;
-use std::path::Path;
 use std::sync::mpsc;
 
 use gotrace_parser::legacy::Trace;
 use gotrace_parser::Options;
 
-use crate::{io_failure, with_stdout, Failure};
+use crate::trace_file::TraceFile;
+use crate::{with_stdout, Failure};
 
 /// Events formatted into one buffer before it is written.
 const WINDOW: usize = 1 << 14;
@@ -16,8 +14,8 @@ const WINDOW: usize = 1 << 14;
 /// Parses the whole trace first (Go prints nothing for a trace it rejects), then prints it.
 /// Formatting is most of the work: a second thread formats every other window of events while
 /// this one formats and writes the others, in order.
-pub fn run(path: &Path) -> Result<(), Failure> {
-    let trace = parse(path, Options::default())?;
+pub fn run(trace_file: &TraceFile) -> Result<(), Failure> {
+    let trace = parse(trace_file, Options::default())?;
     with_stdout(|out| {
         let n = trace.len();
         let windows = n.div_ceil(WINDOW);
@@ -62,19 +60,24 @@ pub fn run(path: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads, orders and validates the trace at `path`. A regular file is read into memory and
-/// parsed on two threads where the machine has two cores (the same result, in about four
-/// fifths of the time, for the file's size in memory more); anything else (a pipe, one core)
-/// is parsed as it is read, on one thread.
-pub fn parse(path: &Path, options: Options) -> Result<Trace, Failure> {
-    let mut file = File::open(path).map_err(io_failure(path))?;
+/// Reads, orders and validates `trace`: in memory, on two threads where the machine has two
+/// cores (the same result, in about four fifths of the time, for the file's size in memory
+/// more); else on one thread, a regular file as it is read.
+pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
-    if threads > 1 && file.metadata().is_ok_and(|m| m.is_file()) {
-        let mut data = Vec::new();
-        file.read_to_end(&mut data).map_err(io_failure(path))?;
-        return Ok(Trace::from_slice_with(&data, options.threads(threads))?);
+    if let Some(data) = trace.in_memory() {
+        return Ok(Trace::from_slice_with(data, options.threads(threads))?);
     }
-    Ok(Trace::parse_with(file, options)?)
+    if threads > 1 {
+        return Ok(Trace::from_slice_with(&trace.read_all()?, options.threads(threads))?);
+    }
+    Ok(Trace::parse_with(trace.open()?, options)?)
+}
+
+/// Whether [`parse`] holds the whole of `trace` in memory: on two cores, or when the input
+/// is not a regular file ([`TraceFile::in_memory`]).
+pub fn parses_whole(trace: &TraceFile) -> bool {
+    trace.in_memory().is_some() || std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
 }
 
 fn stdout_failure(e: std::io::Error) -> Failure {

@@ -9,7 +9,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 use gotrace_format::{Category, Error};
-use gotrace_parser::convert::Converter;
+use gotrace_parser::convert::{Converter, Source};
 use gotrace_parser::legacy::{OrderedReader, RawReader};
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
@@ -22,6 +22,9 @@ mod raw_dump;
 mod stats;
 mod synth;
 mod text;
+mod trace_file;
+
+use trace_file::{Stream, TraceFile};
 
 /// Read, check and rewrite Go execution traces.
 #[derive(Parser)]
@@ -122,21 +125,31 @@ fn io_failure(path: &Path) -> impl Fn(io::Error) -> Failure + '_ {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Dump { wire: true, file, .. } => modern_raw::dump_wire(&file),
-        Command::Dump { raw: true, file, .. } => raw_dump::run(&file),
-        Command::Dump { parsed: true, file, .. } => parsed(&file),
-        Command::Dump { raw: false, file, .. } => match modern_raw::is_modern(&file) {
-            Ok(true) => modern_order::dump(&file),
-            Ok(false) => dump::run(&file),
-            Err(e) => Err(e),
-        },
-        Command::Stats { json, ordered: false, file } => stats::run(&file, json),
-        Command::Stats { json, ordered: true, file } => stats::ordered(&file, json),
-        Command::Rewrite { input, output } => rewrite(&input, &output),
-        Command::Validate { strict, file } => validate(&file, strict),
-        Command::Text { to_binary: false, input, .. } => text::to_text(&input),
+        Command::Dump { wire: true, file, .. } => {
+            TraceFile::new(&file).and_then(|t| modern_raw::dump_wire(&t))
+        }
+        Command::Dump { raw: true, file, .. } => TraceFile::new(&file).and_then(|t| raw_dump::run(&t)),
+        Command::Dump { parsed: true, file, .. } => TraceFile::new(&file).and_then(|t| parsed(&t)),
+        Command::Dump { raw: false, file, .. } => TraceFile::new(&file).and_then(|t| {
+            if t.is_modern()? {
+                modern_order::dump(&t)
+            } else {
+                dump::run(&t)
+            }
+        }),
+        Command::Stats { json, ordered: false, file } => {
+            TraceFile::new(&file).and_then(|t| stats::run(&t, json))
+        }
+        Command::Stats { json, ordered: true, file } => {
+            TraceFile::new(&file).and_then(|t| stats::ordered(&t, json))
+        }
+        Command::Rewrite { input, output } => TraceFile::new(&input).and_then(|t| rewrite(&t, &output)),
+        Command::Validate { strict, file } => TraceFile::new(&file).and_then(|t| validate(&t, strict)),
+        Command::Text { to_binary: false, input, .. } => {
+            TraceFile::new(&input).and_then(|t| text::to_text(&t))
+        }
         Command::Text { to_binary: true, input, output } => {
-            text::to_binary(&input, &output.unwrap_or_default())
+            TraceFile::new(&input).and_then(|t| text::to_binary(&t, &output.unwrap_or_default()))
         }
         Command::Synth(args) => synth::run(&args),
     };
@@ -161,10 +174,9 @@ fn main() -> ExitCode {
     }
 }
 
-/// Opens `path` for a streaming raw read.
-fn open(path: &Path, options: Options) -> Result<RawReader<File>, Failure> {
-    let file = File::open(path).map_err(io_failure(path))?;
-    Ok(RawReader::with_options(file, options)?)
+/// Opens `trace` for a streaming raw read.
+fn open(trace: &TraceFile, options: Options) -> Result<RawReader<Stream<'_>>, Failure> {
+    Ok(RawReader::with_options(trace.open()?, options)?)
 }
 
 /// Stdout, buffered; a closed pipe ends the output quietly.
@@ -179,8 +191,8 @@ fn finish_output(result: io::Result<()>) -> Result<(), Failure> {
     }
 }
 
-fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
-    if modern_raw::is_modern(input)? {
+fn rewrite(input: &TraceFile, output: &Path) -> Result<(), Failure> {
+    if input.is_modern()? {
         return modern_raw::rewrite(input, output);
     }
     let mut reader = open(input, Options::default())?;
@@ -193,17 +205,27 @@ fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
     Ok(())
 }
 
-/// `dump --parsed`: the high-level model; legacy traces converted to it in bounded memory (the
-/// file read twice: which syscalls block, then the events).
-fn parsed(path: &Path) -> Result<(), Failure> {
-    if modern_raw::is_modern(path)? {
-        return modern_order::dump(path);
+/// `dump --parsed`: the high-level model. A legacy trace is converted to it from the whole
+/// parsed trace where `dump` parses it whole ([`dump::parses_whole`]), else in bounded memory
+/// (the file read twice: which syscalls block, then the events); both give the same events
+/// and errors.
+fn parsed(trace_file: &TraceFile) -> Result<(), Failure> {
+    if trace_file.is_modern()? {
+        return modern_order::dump(trace_file);
     }
-    let reader = || -> Result<_, Failure> {
-        let file = File::open(path).map_err(io_failure(path))?;
-        Ok(OrderedReader::new(file)?)
-    };
-    let mut events = Converter::from_readers(reader()?, reader()?)?;
+    if dump::parses_whole(trace_file) {
+        let trace = dump::parse(trace_file, Options::default())?;
+        print_converted(Converter::new(&trace)?)?;
+        // As in `dump`: the process ends, the kernel takes the memory back at once.
+        std::mem::forget(trace);
+        return Ok(());
+    }
+    let reader = || -> Result<_, Failure> { Ok(OrderedReader::new(trace_file.open()?)?) };
+    print_converted(Converter::from_readers(reader()?, reader()?)?)
+}
+
+/// Prints the converted events of `events` as `dump --parsed` does.
+fn print_converted<S: Source>(mut events: Converter<S>) -> Result<(), Failure> {
     modern_order::print(|stacks, buf| {
         let Some(event) = events.next_event()? else { return Ok(false) };
         event.write_go_with(events.tables(), stacks, buf);
@@ -211,15 +233,15 @@ fn parsed(path: &Path) -> Result<(), Failure> {
     })
 }
 
-fn validate(path: &Path, strict: bool) -> Result<(), Failure> {
-    if modern_raw::is_modern(path)? {
-        modern_order::validate(path)?;
-        return if strict { modern_raw::strict(path) } else { Ok(()) };
+fn validate(trace: &TraceFile, strict: bool) -> Result<(), Failure> {
+    if trace.is_modern()? {
+        modern_order::validate(trace)?;
+        return if strict { modern_raw::strict(trace) } else { Ok(()) };
     }
     // One pass: the raw reader and the census check every record as it is read (the checks
     // `validate` made before the ordered parser existed, in the same order), then the events
     // are ordered and validated.
-    dump::parse(path, Options::default().strict(strict))?;
+    dump::parse(trace, Options::default().strict(strict))?;
     Ok(())
 }
 

@@ -1,25 +1,22 @@
 //! The ordered commands on modern traces (Go 1.22 – 1.27): `dump` (and `dump --parsed`) prints
 //! what Go 1.27's `go tool trace -d=parsed` prints, `validate` gives its reader's verdict.
 
-use std::fs::File;
-use std::path::Path;
-
 use gotrace_parser::modern::{Reader, StackText};
 
-use crate::{io_failure, with_stdout, Failure};
+use crate::trace_file::{Stream, TraceFile};
+use crate::{with_stdout, Failure};
 
 /// Bytes formatted before they are written.
 const FLUSH_AT: usize = 1 << 16;
 
-fn open(path: &Path) -> Result<Reader<File>, Failure> {
-    let file = File::open(path).map_err(io_failure(path))?;
-    Ok(Reader::new(file)?)
+fn open(trace: &TraceFile) -> Result<Reader<Stream<'_>>, Failure> {
+    Ok(Reader::new(trace.open()?)?)
 }
 
 /// `dump`: every event as Go's `Event.String` prints it, one per line, streamed; on a bad
 /// trace the events before the error, then the error (as Go prints them).
-pub fn dump(path: &Path) -> Result<(), Failure> {
-    let mut reader = open(path)?;
+pub fn dump(trace: &TraceFile) -> Result<(), Failure> {
+    let mut reader = open(trace)?;
     print(|stacks, buf| {
         let Some(event) = reader.next_event()? else { return Ok(false) };
         event.write_go_with(reader.tables(), stacks, buf);
@@ -55,7 +52,7 @@ pub fn print(
 }
 
 /// `validate`: reads and orders every event.
-pub fn validate(path: &Path) -> Result<(), Failure> {
-    open(path)?.read_to_end()?;
+pub fn validate(trace: &TraceFile) -> Result<(), Failure> {
+    open(trace)?.read_to_end()?;
     Ok(())
 }

@@ -10,35 +10,18 @@ use gotrace_format::{parse_header, Error, ErrorKind, HEADER_LEN};
 use gotrace_parser::modern::{RawReader, Strict};
 use gotrace_writer::RawWriter;
 
+use crate::trace_file::{Stream, TraceFile};
 use crate::{io_failure, with_stdout, Failure};
 
-/// True when `path` starts with the header of a modern trace. A file whose header is short or
-/// bad is not: the legacy path reports it as it always has.
-pub fn is_modern(path: &Path) -> Result<bool, Failure> {
-    let mut header = [0u8; HEADER_LEN];
-    let mut file = File::open(path).map_err(io_failure(path))?;
-    let mut read = 0;
-    while read < HEADER_LEN {
-        match file.read(&mut header[read..]) {
-            Ok(0) => return Ok(false),
-            Ok(n) => read += n,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(io_failure(path)(e)),
-        }
-    }
-    Ok(parse_header(&header).is_ok_and(|v| !v.is_legacy()))
-}
-
-/// Opens `path` for a streaming modern raw read.
-pub fn open(path: &Path) -> Result<RawReader<File>, Failure> {
-    let file = File::open(path).map_err(io_failure(path))?;
-    Ok(RawReader::new(file)?)
+/// Opens `trace` for a streaming modern raw read.
+pub fn open(trace: &TraceFile) -> Result<RawReader<Stream<'_>>, Failure> {
+    Ok(RawReader::new(trace.open()?)?)
 }
 
 /// `validate --strict`'s own pass over the records of a trace Go reads: what no runtime
 /// writes ([`Strict`]).
-pub fn strict(path: &Path) -> Result<(), Failure> {
-    let mut reader = open(path)?;
+pub fn strict(trace: &TraceFile) -> Result<(), Failure> {
+    let mut reader = open(trace)?;
     let mut strict = Strict::new();
     while let Some(event) = reader.next_event()? {
         strict.check(&event)?;
@@ -58,7 +41,7 @@ pub fn stdout_failure(e: std::io::Error) -> Failure {
 /// before it.
 pub fn write_lines(
     out: &mut dyn Write,
-    reader: &mut RawReader<File>,
+    reader: &mut RawReader<Stream<'_>>,
     mut lines: TextLines,
     mut admit: impl FnMut(&RawEvent<'_>) -> Result<(), Failure>,
 ) -> Result<(), Failure> {
@@ -82,8 +65,8 @@ pub fn write_lines(
 
 /// `dump --raw`: `OFFSET Name arg=value ...` per record, a stack's frames on the same line, a
 /// record's data as `data="..."` ([`TextLines::raw`]).
-pub fn dump_raw(path: &Path) -> Result<(), Failure> {
-    let mut reader = open(path)?;
+pub fn dump_raw(trace: &TraceFile) -> Result<(), Failure> {
+    let mut reader = open(trace)?;
     let lines = TextLines::raw(reader.version());
     with_stdout(|out| write_lines(out, &mut reader, lines, |_| Ok(())))
 }
@@ -92,11 +75,11 @@ pub fn dump_raw(path: &Path) -> Result<(), Failure> {
 /// of Go's raw package, without the header line, and a data line only for non-empty data. Like
 /// Go, it stops at an event its version's table in Go 1.27 lacks (the experimental events of a
 /// 23 or 25 trace) and, for a legacy trace, at the first byte.
-pub fn dump_wire(path: &Path) -> Result<(), Failure> {
-    if !is_modern(path)? {
-        return legacy_wire(path);
+pub fn dump_wire(trace: &TraceFile) -> Result<(), Failure> {
+    if !trace.is_modern()? {
+        return legacy_wire(trace);
     }
-    let mut reader = open(path)?;
+    let mut reader = open(trace)?;
     let version = reader.version();
     let mut in_table = [false; 256];
     for t in EventType::all(version).filter(|t| t.in_go_wire_table(version)) {
@@ -116,10 +99,9 @@ pub fn dump_wire(path: &Path) -> Result<(), Failure> {
 
 /// Go's raw reader on a legacy trace: its table for the version is empty, so the first byte
 /// after the header is an invalid event type. A short or bad header is the usual error.
-fn legacy_wire(path: &Path) -> Result<(), Failure> {
-    let file = File::open(path).map_err(io_failure(path))?;
+fn legacy_wire(trace: &TraceFile) -> Result<(), Failure> {
     let mut head = Vec::with_capacity(HEADER_LEN + 1);
-    file.take(HEADER_LEN as u64 + 1).read_to_end(&mut head).map_err(io_failure(path))?;
+    trace.open()?.take(HEADER_LEN as u64 + 1).read_to_end(&mut head).map_err(trace.failure())?;
     let Some(header) = head.first_chunk::<HEADER_LEN>() else {
         let read = head.len() as u8;
         return Err(Failure::Trace(Error::new(u64::from(read), ErrorKind::HeaderTruncated { read })));
@@ -135,8 +117,8 @@ fn legacy_wire(path: &Path) -> Result<(), Failure> {
 }
 
 /// `stats`: one streaming pass, per type the count and the bytes the records occupy.
-pub fn stats(path: &Path, json: bool) -> Result<(), Failure> {
-    let mut reader = open(path)?;
+pub fn stats(trace: &TraceFile, json: bool) -> Result<(), Failure> {
+    let mut reader = open(trace)?;
     let version = reader.version();
     let mut per_type = [(0u64, 0u64); 256];
     while let Some(event) = reader.next_event()? {
@@ -202,7 +184,7 @@ fn write_json(
 }
 
 /// `rewrite`: every record written back field by field; OUT equals IN byte for byte.
-pub fn rewrite(input: &Path, output: &Path) -> Result<(), Failure> {
+pub fn rewrite(input: &TraceFile, output: &Path) -> Result<(), Failure> {
     let mut reader = open(input)?;
     let out = File::create(output).map_err(io_failure(output))?;
     let mut writer = RawWriter::new(out, reader.version()).map_err(io_failure(output))?;

@@ -1,19 +1,19 @@
 //! `gotrace dump --raw`: one line per raw record.
 
 use std::io::Write;
-use std::path::Path;
 
 use gotrace_format::legacy::{EventType, RawEvent};
 use gotrace_parser::Options;
 
 use crate::quote::write_quoted;
+use crate::trace_file::TraceFile;
 use crate::{open, with_stdout, Failure};
 
-pub fn run(path: &Path) -> Result<(), Failure> {
-    if crate::modern_raw::is_modern(path)? {
-        return crate::modern_raw::dump_raw(path);
+pub fn run(trace: &TraceFile) -> Result<(), Failure> {
+    if trace.is_modern()? {
+        return crate::modern_raw::dump_raw(trace);
     }
-    let mut reader = open(path, Options::default())?;
+    let mut reader = open(trace, Options::default())?;
     with_stdout(|out| {
         while let Some(event) = reader.next_event()? {
             write_event(out, &event).map_err(|e| Failure::Io(format!("stdout: {e}")))?;

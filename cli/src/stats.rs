@@ -2,22 +2,21 @@
 //! `--ordered`, figures of the ordered events (the bounded-memory reader).
 
 use std::collections::HashSet;
-use std::fs::File;
 use std::io::Write;
-use std::path::Path;
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::HEADER_LEN;
 use gotrace_parser::legacy::{Census, OrderedReader, TIMER_P};
 use gotrace_parser::Options;
 
-use crate::{io_failure, open, with_stdout, Failure};
+use crate::trace_file::TraceFile;
+use crate::{open, with_stdout, Failure};
 
-pub fn run(path: &Path, json: bool) -> Result<(), Failure> {
-    if crate::modern_raw::is_modern(path)? {
-        return crate::modern_raw::stats(path, json);
+pub fn run(trace: &TraceFile, json: bool) -> Result<(), Failure> {
+    if trace.is_modern()? {
+        return crate::modern_raw::stats(trace, json);
     }
-    let mut reader = open(path, Options::default())?;
+    let mut reader = open(trace, Options::default())?;
     let mut census = Census::new(reader.version());
     while let Some(event) = reader.next_event()? {
         census.add(&event)?;
@@ -109,15 +108,14 @@ impl IdSet {
 }
 
 /// `stats --ordered`: one bounded-memory ordered read.
-pub fn ordered(path: &Path, json: bool) -> Result<(), Failure> {
-    if crate::modern_raw::is_modern(path)? {
+pub fn ordered(trace: &TraceFile, json: bool) -> Result<(), Failure> {
+    if trace.is_modern()? {
         return Err(Failure::Usage(format!(
             "{}: stats --ordered reads legacy traces (Go 1.5 - 1.21) only, for now",
-            path.display()
+            trace.path().display()
         )));
     }
-    let file = File::open(path).map_err(io_failure(path))?;
-    let mut reader = OrderedReader::new(file)?;
+    let mut reader = OrderedReader::new(trace.open()?)?;
     let mut goroutines = IdSet::default();
     let mut procs = IdSet::default();
     let mut types = [0u64; 64];
@@ -140,7 +138,7 @@ pub fn ordered(path: &Path, json: bool) -> Result<(), Failure> {
     }
     let stats = Ordered {
         version: reader.version(),
-        file_bytes: std::fs::metadata(path).map_err(io_failure(path))?.len(),
+        file_bytes: trace.len()?,
         file_events: reader.total_events(),
         events,
         goroutines: goroutines.count,

@@ -10,13 +10,14 @@ use gotrace_parser::modern::TextReader;
 use gotrace_writer::RawWriter;
 
 use crate::modern_raw::{stdout_failure, write_lines};
+use crate::trace_file::TraceFile;
 use crate::{io_failure, with_stdout, Failure};
 
 /// Binary → text on stdout. Every record read is printed; a bad record then ends the output
 /// with the usual error. Empty data is written `data=""` (Go leaves the line out and then
 /// cannot read its own text back).
-pub fn to_text(path: &Path) -> Result<(), Failure> {
-    let mut reader = crate::modern_raw::open(path)?;
+pub fn to_text(trace: &TraceFile) -> Result<(), Failure> {
+    let mut reader = crate::modern_raw::open(trace)?;
     let version = reader.version();
     with_stdout(|out| {
         out.write_all(format!("{}\n", text_header(version)).as_bytes()).map_err(stdout_failure)?;
@@ -26,8 +27,9 @@ pub fn to_text(path: &Path) -> Result<(), Failure> {
 
 /// Text → binary: every record encoded as Go's raw writer does (minimal varints, batch sizes
 /// as the text gives them).
-pub fn to_binary(input: &Path, output: &Path) -> Result<(), Failure> {
-    let file = File::open(input).map_err(io_failure(input))?;
+pub fn to_binary(text: &TraceFile, output: &Path) -> Result<(), Failure> {
+    let input = text.path();
+    let file = text.open()?;
     let bad = |e: gotrace_parser::modern::TextError| {
         if let gotrace_parser::modern::TextErrorKind::Io(kind) = e.kind() {
             return Failure::Io(format!("{}: {}", input.display(), std::io::Error::from(*kind)));
