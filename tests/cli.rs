@@ -709,7 +709,17 @@ fn pipes_and_files_give_the_same_output() {
             let what = format!("{} {}", args.join(" "), name(&path));
             assert_ne!(code(&file), 101, "{what}: {}", stderr(&file));
             assert_eq!(code(&file), code(&piped), "{what}: {} / {}", stderr(&file), stderr(&piped));
-            assert!(file.stdout == piped.stdout, "{what}: stdout differs");
+            // `stats --ordered`'s peak of bytes held varies from run to run (the tables' growth
+            // follows their random hash seeds): that line is left out.
+            let figures = |out: &[u8]| -> Vec<u8> {
+                let text = String::from_utf8_lossy(out);
+                text.lines()
+                    .filter(|l| !l.starts_with("peak bytes held"))
+                    .collect::<Vec<_>>()
+                    .join("\n")
+                    .into()
+            };
+            assert!(figures(&file.stdout) == figures(&piped.stdout), "{what}: stdout differs");
             assert_eq!(stderr(&file).replace(path.to_str().unwrap(), "/dev/stdin"), stderr(&piped), "{what}");
             compared += 1;
         }
