@@ -677,14 +677,8 @@ fn run_piped(args: &[&str], data: &[u8]) -> Output {
 /// was so, a pipe failed with "not a trace file": the header check had eaten the header.)
 #[test]
 fn pipes_and_files_give_the_same_output() {
-    let recorded = |v: &str| {
-        let dir = common::corpus_dir().join("recorded").join(v);
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
-        files.retain(|p| p.extension().is_some_and(|e| e == "trace"));
-        files.sort();
-        files
-    };
-    let mut files = [recorded("go1.19"), recorded("go1.27")].concat();
+    let mut files = [common::recorded("go1.19"), common::recorded("go1.27")].concat();
+    assert!(files.len() >= 20, "{} recorded traces", files.len());
     for v in common::damaged().into_iter().chain(common::altered()) {
         files.push(v.path);
     }
@@ -709,8 +703,9 @@ fn pipes_and_files_give_the_same_output() {
             let what = format!("{} {}", args.join(" "), name(&path));
             assert_ne!(code(&file), 101, "{what}: {}", stderr(&file));
             assert_eq!(code(&file), code(&piped), "{what}: {} / {}", stderr(&file), stderr(&piped));
-            // `stats --ordered`'s peak of bytes held varies from run to run (the tables' growth
-            // follows their random hash seeds): that line is left out.
+            // `stats --ordered`'s peak of bytes held varies from run to run, file or pipe alike
+            // (3 values in 12 runs of one file; the cause is not established, the hash tables'
+            // random seeds being the likely one): that line is left out.
             let figures = |out: &[u8]| -> Vec<u8> {
                 let text = String::from_utf8_lossy(out);
                 text.lines()

@@ -64,20 +64,21 @@ pub fn run(trace_file: &TraceFile) -> Result<(), Failure> {
 /// cores (the same result, in about four fifths of the time, for the file's size in memory
 /// more); else on one thread, a regular file as it is read.
 pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
-    if let Some(data) = trace.in_memory() {
-        return Ok(Trace::from_slice_with(data, options.threads(threads))?);
+    if !parses_whole(trace) {
+        return Ok(Trace::parse_with(trace.open()?, options)?);
     }
-    if threads > 1 {
-        return Ok(Trace::from_slice_with(&trace.read_all()?, options.threads(threads))?);
-    }
-    Ok(Trace::parse_with(trace.open()?, options)?)
+    Ok(Trace::from_slice_with(&trace.read_all()?, options.threads(cores().min(2)))?)
 }
 
 /// Whether [`parse`] holds the whole of `trace` in memory: on two cores, or when the input
 /// is not a regular file ([`TraceFile::in_memory`]).
 pub fn parses_whole(trace: &TraceFile) -> bool {
-    trace.in_memory().is_some() || std::thread::available_parallelism().is_ok_and(|n| n.get() > 1)
+    trace.in_memory().is_some() || cores() > 1
+}
+
+/// The cores the machine offers this process (1 when it cannot tell).
+fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 
 fn stdout_failure(e: std::io::Error) -> Failure {

@@ -123,36 +123,7 @@ fn io_failure(path: &Path) -> impl Fn(io::Error) -> Failure + '_ {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    let result = match cli.command {
-        Command::Dump { wire: true, file, .. } => {
-            TraceFile::new(&file).and_then(|t| modern_raw::dump_wire(&t))
-        }
-        Command::Dump { raw: true, file, .. } => TraceFile::new(&file).and_then(|t| raw_dump::run(&t)),
-        Command::Dump { parsed: true, file, .. } => TraceFile::new(&file).and_then(|t| parsed(&t)),
-        Command::Dump { raw: false, file, .. } => TraceFile::new(&file).and_then(|t| {
-            if t.is_modern()? {
-                modern_order::dump(&t)
-            } else {
-                dump::run(&t)
-            }
-        }),
-        Command::Stats { json, ordered: false, file } => {
-            TraceFile::new(&file).and_then(|t| stats::run(&t, json))
-        }
-        Command::Stats { json, ordered: true, file } => {
-            TraceFile::new(&file).and_then(|t| stats::ordered(&t, json))
-        }
-        Command::Rewrite { input, output } => TraceFile::new(&input).and_then(|t| rewrite(&t, &output)),
-        Command::Validate { strict, file } => TraceFile::new(&file).and_then(|t| validate(&t, strict)),
-        Command::Text { to_binary: false, input, .. } => {
-            TraceFile::new(&input).and_then(|t| text::to_text(&t))
-        }
-        Command::Text { to_binary: true, input, output } => {
-            TraceFile::new(&input).and_then(|t| text::to_binary(&t, &output.unwrap_or_default()))
-        }
-        Command::Synth(args) => synth::run(&args),
-    };
+    let result = run(Cli::parse().command);
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Trace(e)) => {
@@ -171,6 +142,32 @@ fn main() -> ExitCode {
             eprintln!("gotrace: {msg}");
             ExitCode::from(2)
         }
+    }
+}
+
+/// Runs `command`; a trace file is opened once, here ([`TraceFile::new`]).
+fn run(command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Dump { wire: true, file, .. } => modern_raw::dump_wire(&TraceFile::new(&file)?),
+        Command::Dump { raw: true, file, .. } => raw_dump::run(&TraceFile::new(&file)?),
+        Command::Dump { parsed: true, file, .. } => parsed(&TraceFile::new(&file)?),
+        Command::Dump { raw: false, file, .. } => {
+            let trace = TraceFile::new(&file)?;
+            if trace.is_modern()? {
+                modern_order::dump(&trace)
+            } else {
+                dump::run(&trace)
+            }
+        }
+        Command::Stats { json, ordered: false, file } => stats::run(&TraceFile::new(&file)?, json),
+        Command::Stats { json, ordered: true, file } => stats::ordered(&TraceFile::new(&file)?, json),
+        Command::Rewrite { input, output } => rewrite(&TraceFile::new(&input)?, &output),
+        Command::Validate { strict, file } => validate(&TraceFile::new(&file)?, strict),
+        Command::Text { to_binary: false, input, .. } => text::to_text(&TraceFile::new(&input)?),
+        Command::Text { to_binary: true, input, output } => {
+            text::to_binary(&TraceFile::new(&input)?, &output.unwrap_or_default())
+        }
+        Command::Synth(args) => synth::run(&args),
     }
 }
 

@@ -51,10 +51,13 @@ pub fn go_testdata() -> Vec<PathBuf> {
 /// Legacy traces recorded with Go 1.19 and Go 1.21 (`corpus/recorded/go1.{19,21}/*.trace`);
 /// possibly none yet.
 pub fn recorded_legacy() -> Vec<PathBuf> {
-    ["go1.19", "go1.21"]
-        .iter()
-        .flat_map(|v| sorted_files(&corpus_dir().join("recorded").join(v), |n| n.ends_with(".trace")))
-        .collect()
+    ["go1.19", "go1.21"].iter().flat_map(|v| recorded(v)).collect()
+}
+
+/// The traces recorded with one Go release (`corpus/recorded/go1.N/*.trace`, `release`
+/// `go1.N`), sorted; possibly none.
+pub fn recorded(release: &str) -> Vec<PathBuf> {
+    sorted_files(&corpus_dir().join("recorded").join(release), |n| n.ends_with(".trace"))
 }
 
 /// Every legacy trace of the corpus: go-testdata, then the recordings.
