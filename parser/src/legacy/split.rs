@@ -6,7 +6,9 @@
 //! census; a second one takes them, in the same order, through the structure pass. The first
 //! record that either rejects decides, the census before the structure pass on the same record,
 //! the census's checks on the whole file last. Records go over in chunks of [`CHUNK_RECORDS`],
-//! at most [`QUEUE`] of them waiting; emptied chunks come back for reuse.
+//! at most [`QUEUE`] of them waiting; emptied chunks come back for reuse. The structure pass
+//! has more to do than the census: the values of the events of the first [`DECODED_HERE`]
+//! records of each chunk are decoded here, before they go ([`Values`]).
 //!
 //! **Ordering** ([`order_in_two`], Go 1.7+): this thread merges the lists; the second one
 //! converts the times and validates the ordered events, a chunk of the output at a time, as
@@ -28,11 +30,15 @@ use super::dense::Chunked;
 use super::event::Event;
 use super::order::{merger_1007, Normalise, SortedOut};
 use super::raw::RawEvents;
-use super::structure::{Parts, Structure};
+use super::structure::{Parts, Structure, Values};
 use super::validate::{Tables, Validator};
 
 /// Records per chunk handed over (about 80 KiB of record views).
 const CHUNK_RECORDS: usize = 2048;
+
+/// Records at the start of each chunk whose values are decoded before they go (the structure
+/// pass has more to do than the census: this evens them out).
+const DECODED_HERE: usize = CHUNK_RECORDS / 2;
 
 /// Chunks waiting for the structure pass at most.
 const QUEUE: usize = 4;
@@ -48,26 +54,63 @@ pub(crate) fn read_in_two(
     census: Census,
     structure: Structure,
 ) -> Result<Structure, Error> {
-    read_into(raw, census, structure, Structure::add_noting::<true>)
+    let sides = Sides {
+        prepare: Values::of,
+        add_prepared: Structure::add_decoded,
+        add: Structure::add_noting::<true>,
+    };
+    read_into(raw, census, structure, sides)
 }
 
-/// [`read_in_two`], the records taken by `add` into `state` on the second thread.
-fn read_into<S: Send>(
-    mut raw: RawEvents<'_>,
+/// What [`read_into`] does with a record: `prepare` it here (the first [`DECODED_HERE`] of
+/// a chunk), then, on the second thread, `add_prepared` it with what was prepared, or `add` it
+/// as it is.
+struct Sides<P, A, B> {
+    prepare: P,
+    add_prepared: A,
+    add: B,
+}
+
+/// A chunk of records handed over, and what was prepared of the first of them.
+struct Chunk<'a, D> {
+    records: Vec<RawEvent<'a>>,
+    prepared: Vec<D>,
+}
+
+impl<D> Chunk<'_, D> {
+    fn new() -> Self {
+        Chunk { records: Vec::with_capacity(CHUNK_RECORDS), prepared: Vec::with_capacity(DECODED_HERE) }
+    }
+}
+
+/// [`read_in_two`], the records taken into `state` on the second thread as `sides` says.
+fn read_into<'a, S: Send, D: Send, P, A, B>(
+    mut raw: RawEvents<'a>,
     mut census: Census,
     state: S,
-    add: impl Fn(&mut S, &RawEvent<'_>) -> Result<(), Error> + Send,
-) -> Result<S, Error> {
+    sides: Sides<P, A, B>,
+) -> Result<S, Error>
+where
+    P: Fn(&RawEvent<'a>) -> D,
+    A: Fn(&mut S, &RawEvent<'a>, &mut D) -> Result<(), Error> + Send,
+    B: Fn(&mut S, &RawEvent<'a>) -> Result<(), Error> + Send,
+{
+    let Sides { prepare, add_prepared, add } = sides;
     std::thread::scope(|scope| {
-        let (chunks, taken) = mpsc::sync_channel::<Vec<RawEvent<'_>>>(QUEUE);
-        let (give_back, returned) = mpsc::channel::<Vec<RawEvent<'_>>>();
+        let (chunks, taken) = mpsc::sync_channel::<Chunk<'a, D>>(QUEUE);
+        let (give_back, returned) = mpsc::channel::<Chunk<'a, D>>();
         let worker = scope.spawn(move || {
             let mut state = state;
             for mut chunk in taken {
-                for event in &chunk {
+                let (head, tail) = chunk.records.split_at(chunk.prepared.len());
+                for (event, prepared) in head.iter().zip(&mut chunk.prepared) {
+                    add_prepared(&mut state, event, prepared)?;
+                }
+                for event in tail {
                     add(&mut state, event)?;
                 }
-                chunk.clear();
+                chunk.records.clear();
+                chunk.prepared.clear();
                 // Once this thread has stopped reading, the chunks go unused: no matter.
                 let _ = give_back.send(chunk);
             }
@@ -75,7 +118,7 @@ fn read_into<S: Send>(
         });
         // The first error here, if any: the census's or the raw reader's.
         let mut failed = None;
-        let mut chunk = Vec::with_capacity(CHUNK_RECORDS);
+        let mut chunk = Chunk::new();
         for event in raw.by_ref() {
             crate::steps::add(1);
             let event = match event {
@@ -89,16 +132,19 @@ fn read_into<S: Send>(
                 failed = Some(e);
                 break;
             }
-            chunk.push(event);
-            if chunk.len() == CHUNK_RECORDS {
-                let next = returned.try_recv().unwrap_or_else(|_| Vec::with_capacity(CHUNK_RECORDS));
+            if chunk.records.len() < DECODED_HERE {
+                chunk.prepared.push(prepare(&event));
+            }
+            chunk.records.push(event);
+            if chunk.records.len() == CHUNK_RECORDS {
+                let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
                 if chunks.send(std::mem::replace(&mut chunk, next)).is_err() {
                     // The structure pass stopped: its error comes first in the file.
                     break;
                 }
             }
         }
-        if !chunk.is_empty() {
+        if !chunk.records.is_empty() {
             let _ = chunks.send(chunk);
         }
         drop(chunks);
@@ -209,13 +255,23 @@ mod tests {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/stress_1_19_good")).unwrap()
     }
 
+    /// Reads `data` into a count with `add`, the records prepared here (their offset, checked
+    /// on the other side) or not, as [`read_into`] decides.
     fn read(
         data: &[u8],
-        add: impl Fn(&mut u64, &RawEvent<'_>) -> Result<(), Error> + Send,
+        add: impl Fn(&mut u64, &RawEvent<'_>) -> Result<(), Error> + Send + Sync,
     ) -> Result<u64, Error> {
         let raw = RawEvents::new(data).unwrap();
         let census = Census::new(raw.version());
-        read_into(raw, census, 0u64, add)
+        let sides = Sides {
+            prepare: RawEvent::offset,
+            add_prepared: |n: &mut u64, e: &RawEvent<'_>, offset: &mut u64| {
+                assert_eq!(*offset, e.offset());
+                add(n, e)
+            },
+            add: &add,
+        };
+        read_into(raw, census, 0u64, sides)
     }
 
     #[test]
