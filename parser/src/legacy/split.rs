@@ -249,6 +249,7 @@ fn validate_chunks(
 mod tests {
     use gotrace_format::ErrorKind;
 
+    use super::super::dense::CHUNK;
     use super::*;
 
     fn trace() -> Vec<u8> {
@@ -306,6 +307,35 @@ mod tests {
         // The census's (this thread's) error at the cut, when the other thread finds none.
         let one = crate::legacy::Trace::from_slice(cut).unwrap_err();
         assert_eq!(read(cut, |_, _| Ok(())).unwrap_err(), one);
+    }
+
+    /// The parts of the trace `name` of the test data, read on one thread.
+    fn parts(name: &str) -> Parts {
+        let path = format!("{}/../corpus/go-testdata/{name}", env!("CARGO_MANIFEST_DIR"));
+        let data = std::fs::read(path).unwrap();
+        let raw = RawEvents::new(&data).unwrap();
+        let mut structure = Structure::new(raw.version());
+        for event in raw {
+            structure.add_noting::<true>(&event.unwrap()).unwrap();
+        }
+        structure.finish()
+    }
+
+    #[test]
+    fn go_1_7_and_later_order_on_two_threads_as_on_one() {
+        assert!(!can_order_in_two(&parts("stress_1_5_good")));
+        for name in ["stress_1_7_good", "stress_1_11_good", "stress_1_19_good", "stress_1_21_good"] {
+            let mut two = parts(name);
+            assert!(can_order_in_two(&two), "{name}");
+            let two = order_in_two(&mut two).unwrap().into_vec();
+            let mut one = parts(name);
+            let (mut events, normalise) = super::super::order::order(&mut one).unwrap();
+            let Parts { version, strings, messages, stacks, .. } = &mut one;
+            let tables = Tables { version: *version, strings, messages, stacks };
+            super::super::validate::validate(&mut events, tables, &normalise).unwrap();
+            assert!(two.len() > CHUNK, "{name}: more than one chunk of output");
+            assert_eq!(two, events.into_vec(), "{name}");
+        }
     }
 
     #[test]
