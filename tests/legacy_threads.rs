@@ -7,6 +7,7 @@
 
 mod common;
 
+use std::io::Read;
 use std::path::PathBuf;
 
 use common::{altered, damaged, legacy_corpus, name, read};
@@ -30,7 +31,10 @@ struct Parsed {
 }
 
 fn parse(data: &[u8], options: Options) -> Result<Parsed, Error> {
-    let trace = Trace::from_slice_with(data, options)?;
+    Trace::from_slice_with(data, options).map(owned)
+}
+
+fn owned(trace: Trace) -> Parsed {
     let stacks = trace
         .stacks()
         .map(|(id, s)| {
@@ -39,7 +43,7 @@ fn parse(data: &[u8], options: Options) -> Result<Parsed, Error> {
         })
         .collect();
     let strings = trace.events().map(|e| trace.string_args(e).map(<[u8]>::to_vec)).collect();
-    Ok(Parsed { events: trace.events().copied().collect(), stacks, strings, frequency: trace.frequency() })
+    Parsed { events: trace.events().copied().collect(), stacks, strings, frequency: trace.frequency() }
 }
 
 /// The two parses of `data` agree, in default and strict mode; returns whether they failed.
@@ -95,6 +99,44 @@ fn cut_and_damaged_copies_parse_alike() {
             assert_same(&format!("{file} byte {cut} flipped"), &damaged);
         }
     }
+}
+
+/// A reader that gives a few bytes per read (1 to 13, in turn): the reading thread hands its
+/// records over in blocks of what was read, so records are cut by block ends everywhere.
+struct Trickle<'a> {
+    data: &'a [u8],
+    reads: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.reads += 1;
+        let n = (self.reads % 13 + 1).min(buf.len()).min(self.data.len());
+        buf[..n].copy_from_slice(&self.data[..n]);
+        self.data = &self.data[n..];
+        Ok(n)
+    }
+}
+
+#[test]
+fn records_cut_by_every_read_parse_alike() {
+    let mut files: Vec<PathBuf> = ["http_1_19_good", "user_task_region_1_21_good", "stress_1_5_good"]
+        .iter()
+        .map(|f| common::corpus_dir().join("go-testdata").join(f))
+        .collect();
+    files.extend(damaged().into_iter().map(|v| v.path).step_by(4));
+    let mut rejected = 0;
+    for path in &files {
+        let data = read(path);
+        for strict in [false, true] {
+            let options = Options::default().strict(strict);
+            let one = parse(&data, options);
+            let two = Trace::parse_with(Trickle { data: &data, reads: 0 }, options.threads(2)).map(owned);
+            assert!(one == two, "{} (strict {strict}): one thread {one:?}, two threads {two:?}", name(path));
+            rejected += usize::from(one.is_err());
+        }
+    }
+    assert!(files.len() >= 13 && rejected >= 10, "{} files, {rejected} rejections", files.len());
 }
 
 #[test]

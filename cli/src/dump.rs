@@ -60,18 +60,15 @@ pub fn run(trace_file: &TraceFile) -> Result<(), Failure> {
     Ok(())
 }
 
-/// Reads, orders and validates `trace`: in memory, on two threads where the machine has two
-/// cores (the same result, in about four fifths of the time, for the file's size in memory
-/// more); else on one thread, a regular file as it is read.
+/// Reads, orders and validates `trace`, as it is read: on two threads where the machine has
+/// two cores (the same result, in about four fifths of the time), else on one.
 pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
-    if !parses_whole(trace) {
-        return Ok(Trace::parse_with(trace.open()?, options)?);
-    }
-    Ok(Trace::from_slice_with(&trace.read_all()?, options.threads(cores().min(2)))?)
+    Ok(Trace::parse_with(trace.open()?, options.threads(cores().min(2)))?)
 }
 
-/// Whether [`parse`] holds the whole of `trace` in memory: on two cores, or when the input
-/// is not a regular file ([`TraceFile::in_memory`]).
+/// Whether `dump --parsed` converts the whole parsed trace ([`parse`]; memory in proportion to
+/// the events) rather than in bounded memory, reading the file twice: on two cores, where the
+/// whole parse is faster, and for an input held in memory anyway.
 pub fn parses_whole(trace: &TraceFile) -> bool {
     trace.in_memory().is_some() || cores() > 1
 }

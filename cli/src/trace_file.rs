@@ -78,14 +78,6 @@ impl TraceFile {
         }
     }
 
-    /// The whole input.
-    pub fn read_all(&self) -> Result<std::borrow::Cow<'_, [u8]>, Failure> {
-        match &self.data {
-            Some(data) => Ok(data.into()),
-            None => Ok(std::fs::read(&self.path).map_err(self.failure())?.into()),
-        }
-    }
-
     /// True when the input starts with the header of a modern trace. An input whose header is
     /// short or bad is not: the legacy path reports it as it always has.
     pub fn is_modern(&self) -> Result<bool, Failure> {

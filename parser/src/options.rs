@@ -58,11 +58,12 @@ impl Options {
         self.limits
     }
 
-    /// How many threads a whole-trace parse of a trace in memory
-    /// ([`legacy::Trace::from_slice_with`](crate::legacy::Trace::from_slice_with)) may use (0
+    /// How many threads a whole-trace parse of a legacy trace
+    /// ([`legacy::Trace::parse_with`](crate::legacy::Trace::parse_with),
+    /// [`legacy::Trace::from_slice_with`](crate::legacy::Trace::from_slice_with)) may use (0
     /// counts as 1; the default is 1, so that the library starts no thread unasked). With 2 or
     /// more, one thread reads and checks the records while a second builds the per-P event
-    /// lists and tables from them, a few thousand records at a time; then (Go 1.7+ traces
+    /// lists and tables from them, a block of the input at a time; then (Go 1.7+ traces
     /// without futile wakeups) one merges while the second validates each chunk of the order
     /// once it is final. The events, the tables and the errors (which one, at which offset) are
     /// those of one thread. Memory grows by the

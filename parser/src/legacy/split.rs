@@ -5,10 +5,12 @@
 //! **Reading** ([`read_in_two`]): this thread reads the records and takes them through the
 //! census; a second one takes them, in the same order, through the structure pass. The first
 //! record that either rejects decides, the census before the structure pass on the same record,
-//! the census's checks on the whole file last. Records go over in chunks of [`CHUNK_RECORDS`],
-//! at most [`QUEUE`] of them waiting; emptied chunks come back for reuse. The structure pass
-//! has more to do than the census: the values of the events of the first [`DECODED_HERE`]
-//! records of each chunk are decoded here, before they go ([`Values`]).
+//! the census's checks on the whole file last. Records go over in chunks: the bytes of one
+//! read of the input (about [`READ_CHUNK`](super::raw::READ_CHUNK); [`CHUNK_RECORDS`] records
+//! at most) with where each record starts in them, at most [`QUEUE`] chunks waiting; emptied
+//! chunks come back for reuse, so the input is never held whole. The structure pass has more
+//! to do than the census: the values of every second event of a chunk are decoded here,
+//! before they go ([`Values`]).
 //!
 //! **Ordering** ([`order_in_two`], Go 1.7+): this thread merges the lists; the second one
 //! converts the times and validates the ordered events, a chunk of the output at a time, as
@@ -20,6 +22,7 @@
 //! The merge needs the head of every list (a P's first batch may be the file's last record), so
 //! it cannot start before the reading ends.
 
+use std::io::Read;
 use std::sync::mpsc;
 
 use gotrace_format::legacy::RawEvent;
@@ -29,16 +32,13 @@ use super::census::Census;
 use super::dense::Chunked;
 use super::event::Event;
 use super::order::{merger_1007, Normalise, SortedOut};
-use super::raw::RawEvents;
+use super::raw::{InBlock, RawReader, Shape};
 use super::structure::{Parts, Structure, Values};
 use super::validate::{Tables, Validator};
 
-/// Records per chunk handed over (about 80 KiB of record views).
-const CHUNK_RECORDS: usize = 2048;
-
-/// Records at the start of each chunk whose values are decoded before they go (the structure
-/// pass has more to do than the census: this evens them out).
-const DECODED_HERE: usize = CHUNK_RECORDS / 2;
+/// Records per chunk handed over at most (a chunk is the records of one read of the input,
+/// about [`READ_CHUNK`](super::raw::READ_CHUNK) bytes, unless they are more).
+const CHUNK_RECORDS: usize = 16 * 1024;
 
 /// Chunks waiting for the structure pass at most.
 const QUEUE: usize = 4;
@@ -49,8 +49,8 @@ pub const READ_AHEAD: usize = (QUEUE + 3) * CHUNK_RECORDS;
 
 /// Reads every record of `raw` through `census` here and `structure` on a second thread;
 /// returns the structure once both accepted every record and the census the whole file.
-pub(crate) fn read_in_two(
-    raw: RawEvents<'_>,
+pub(crate) fn read_in_two<R: Read>(
+    raw: RawReader<R>,
     census: Census,
     structure: Structure,
 ) -> Result<Structure, Error> {
@@ -62,52 +62,58 @@ pub(crate) fn read_in_two(
     read_into(raw, census, structure, sides)
 }
 
-/// What [`read_into`] does with a record: `prepare` it here (the first [`DECODED_HERE`] of
-/// a chunk), then, on the second thread, `add_prepared` it with what was prepared, or `add` it
-/// as it is.
+/// What [`read_into`] does with a record: `prepare` it here (every second record of a chunk:
+/// the structure pass has more to do than the census, this evens them out), then, on the
+/// second thread, `add_prepared` it with what was prepared, or `add` it as it is.
 struct Sides<P, A, B> {
     prepare: P,
     add_prepared: A,
     add: B,
 }
 
-/// A chunk of records handed over, and what was prepared of the first of them.
-struct Chunk<'a, D> {
-    records: Vec<RawEvent<'a>>,
+/// A chunk of records handed over: their bytes (the first at file offset `base`), where each
+/// record starts in them, and what was prepared of every second one.
+struct Chunk<D> {
+    bytes: Vec<u8>,
+    base: u64,
+    records: Vec<(Shape, u32)>,
     prepared: Vec<D>,
 }
 
-impl<D> Chunk<'_, D> {
+impl<D> Chunk<D> {
     fn new() -> Self {
-        Chunk { records: Vec::with_capacity(CHUNK_RECORDS), prepared: Vec::with_capacity(DECODED_HERE) }
+        Chunk { bytes: Vec::new(), base: 0, records: Vec::new(), prepared: Vec::new() }
     }
 }
 
 /// [`read_in_two`], the records taken into `state` on the second thread as `sides` says.
-fn read_into<'a, S: Send, D: Send, P, A, B>(
-    mut raw: RawEvents<'a>,
+fn read_into<R: Read, S: Send, D: Send, P, A, B>(
+    mut raw: RawReader<R>,
     mut census: Census,
     state: S,
     sides: Sides<P, A, B>,
 ) -> Result<S, Error>
 where
-    P: Fn(&RawEvent<'a>) -> D,
-    A: Fn(&mut S, &RawEvent<'a>, &mut D) -> Result<(), Error> + Send,
-    B: Fn(&mut S, &RawEvent<'a>) -> Result<(), Error> + Send,
+    P: Fn(&RawEvent<'_>) -> D,
+    A: Fn(&mut S, &RawEvent<'_>, &mut D) -> Result<(), Error> + Send,
+    B: Fn(&mut S, &RawEvent<'_>) -> Result<(), Error> + Send,
 {
     let Sides { prepare, add_prepared, add } = sides;
+    let version = raw.version();
     std::thread::scope(|scope| {
-        let (chunks, taken) = mpsc::sync_channel::<Chunk<'a, D>>(QUEUE);
-        let (give_back, returned) = mpsc::channel::<Chunk<'a, D>>();
+        let (chunks, taken) = mpsc::sync_channel::<Chunk<D>>(QUEUE);
+        let (give_back, returned) = mpsc::channel::<Chunk<D>>();
         let worker = scope.spawn(move || {
             let mut state = state;
             for mut chunk in taken {
-                let (head, tail) = chunk.records.split_at(chunk.prepared.len());
-                for (event, prepared) in head.iter().zip(&mut chunk.prepared) {
-                    add_prepared(&mut state, event, prepared)?;
-                }
-                for event in tail {
-                    add(&mut state, event)?;
+                let mut prepared = chunk.prepared.iter_mut();
+                for (i, &(shape, start)) in chunk.records.iter().enumerate() {
+                    let event =
+                        shape.event(&chunk.bytes[start as usize..], chunk.base + u64::from(start), version);
+                    match if i % 2 == 0 { prepared.next() } else { None } {
+                        Some(d) => add_prepared(&mut state, &event, d)?,
+                        None => add(&mut state, &event)?,
+                    }
                 }
                 chunk.records.clear();
                 chunk.prepared.clear();
@@ -119,33 +125,45 @@ where
         // The first error here, if any: the census's or the raw reader's.
         let mut failed = None;
         let mut chunk = Chunk::new();
-        for event in raw.by_ref() {
-            crate::steps::add(1);
-            let event = match event {
-                Ok(event) => event,
+        let send = |chunk: &mut Chunk<D>, raw: &mut RawReader<R>| {
+            let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
+            let mut full = std::mem::replace(chunk, next);
+            (full.bytes, full.base) = raw.take_block(std::mem::take(&mut chunk.bytes));
+            // An error when the structure pass stopped: its error comes first in the file.
+            chunks.send(full).is_ok()
+        };
+        loop {
+            let (shape, start) = match raw.next_in_block() {
+                Ok(InBlock::Record(shape, start)) => (shape, start),
+                Ok(InBlock::Full) => {
+                    if send(&mut chunk, &mut raw) {
+                        continue;
+                    }
+                    break;
+                }
+                Ok(InBlock::End) => break,
                 Err(e) => {
                     failed = Some(e);
                     break;
                 }
             };
+            crate::steps::add(1);
+            let event =
+                shape.event(&raw.buffer()[start..], raw.offset() - u64::from(shape.consumed), version);
             if let Err(e) = census.add(&event) {
                 failed = Some(e);
                 break;
             }
-            if chunk.records.len() < DECODED_HERE {
+            if chunk.records.len() % 2 == 0 {
                 chunk.prepared.push(prepare(&event));
             }
-            chunk.records.push(event);
-            if chunk.records.len() == CHUNK_RECORDS {
-                let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
-                if chunks.send(std::mem::replace(&mut chunk, next)).is_err() {
-                    // The structure pass stopped: its error comes first in the file.
-                    break;
-                }
+            chunk.records.push((shape, start as u32));
+            if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw) {
+                break;
             }
         }
         if !chunk.records.is_empty() {
-            let _ = chunks.send(chunk);
+            send(&mut chunk, &mut raw);
         }
         drop(chunks);
         if failed.is_none() {
@@ -250,6 +268,7 @@ mod tests {
     use gotrace_format::ErrorKind;
 
     use super::super::dense::CHUNK;
+    use super::super::raw::RawEvents;
     use super::*;
 
     fn trace() -> Vec<u8> {
@@ -262,10 +281,10 @@ mod tests {
         data: &[u8],
         add: impl Fn(&mut u64, &RawEvent<'_>) -> Result<(), Error> + Send + Sync,
     ) -> Result<u64, Error> {
-        let raw = RawEvents::new(data).unwrap();
+        let raw = RawReader::new(data).unwrap();
         let census = Census::new(raw.version());
         let sides = Sides {
-            prepare: RawEvent::offset,
+            prepare: |e: &RawEvent<'_>| e.offset(),
             add_prepared: |n: &mut u64, e: &RawEvent<'_>, offset: &mut u64| {
                 assert_eq!(*offset, e.offset());
                 add(n, e)

@@ -28,8 +28,8 @@ use crate::Options;
 ///
 /// Memory: 56 bytes per event plus the string and stack tables; while ordering, the per-P
 /// lists are consumed as the ordered list grows, so the peak stays near that. On two threads
-/// ([`Options::threads`], [`Trace::from_slice_with`]) the same, plus the records in flight
-/// between the threads while reading ([`READ_AHEAD`](super::READ_AHEAD) at most).
+/// ([`Options::threads`]) the same, plus the records in flight between the threads while
+/// reading ([`READ_AHEAD`](super::READ_AHEAD) at most, in a few blocks of the input).
 ///
 /// Equal time stamps on different Ps come out in file order (Go's own order among them varies
 /// between runs).
@@ -72,9 +72,9 @@ impl Trace {
         Trace::parse_with(reader, Options::default())
     }
 
-    /// Reads a whole trace from `reader`; `options` decides how strictly records are read. On
-    /// one thread, whatever [`Options::threads`] says (records are read into a buffer the next
-    /// read reuses): for two, read the trace into memory and call [`Trace::from_slice_with`].
+    /// Reads a whole trace from `reader`; `options` decides how strictly records are read, and
+    /// on how many threads ([`Options::threads`]: the result is the same). Records are read
+    /// into buffers that later reads reuse: the input is never held whole.
     ///
     /// ```
     /// use gotrace_parser::{legacy::Trace, Options};
@@ -87,6 +87,9 @@ impl Trace {
         let mut raw = RawReader::with_options(reader, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::new(raw.version());
+        if options.get_threads() > 1 {
+            return Trace::finish(read_in_two(raw, census, structure)?, options);
+        }
         loop {
             // Borrowed in place: moving the record out of the `Result` costs more than the
             // checks below.
@@ -114,7 +117,9 @@ impl Trace {
     }
 
     /// Reads a trace held in memory; `options` decides how strictly records are read, and on
-    /// how many threads ([`Options::threads`]: the result is the same).
+    /// how many threads ([`Options::threads`]: the result is the same). On one, the records are
+    /// read where they are; on two, as [`Trace::parse_with`] reads them (copied a block at a
+    /// time, for the second thread).
     ///
     /// ```
     /// use gotrace_parser::{legacy::Trace, Options};
@@ -123,12 +128,12 @@ impl Trace {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn from_slice_with(data: &[u8], options: Options) -> Result<Trace, Error> {
+        if options.get_threads() > 1 {
+            return Trace::parse_with(data, options);
+        }
         let mut raw = RawEvents::with_options(data, options)?;
         let mut census = Census::with_options(raw.version(), options);
         let mut structure = Structure::new(raw.version());
-        if options.get_threads() > 1 {
-            return Trace::finish(read_in_two(raw, census, structure)?, options);
-        }
         for event in raw.by_ref() {
             match event {
                 Ok(ref event) => add(&mut census, &mut structure, event)?,

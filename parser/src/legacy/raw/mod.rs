@@ -7,6 +7,8 @@ mod push;
 mod slice;
 mod stream;
 
+pub(crate) use grammar::Shape;
 pub use push::{Chunk, RawParser};
 pub use slice::RawEvents;
+pub(crate) use stream::InBlock;
 pub use stream::{RawReader, READ_CHUNK};

@@ -5,12 +5,22 @@ use std::io::{self, Read};
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::grammar::{self, Fast};
+use super::grammar::{self, Fast, Shape};
 use super::push::{Parsed, RawParser};
 use crate::Options;
 
 /// Bytes asked of the underlying reader at a time.
 pub const READ_CHUNK: usize = 64 * 1024;
+
+/// What [`RawReader::next_in_block`] found.
+pub(crate) enum InBlock {
+    /// A record, and the position of its first byte in the buffer.
+    Record(Shape, usize),
+    /// The buffer holds no further whole record.
+    Full,
+    /// The clean end of the trace.
+    End,
+}
 
 /// A reader of legacy raw records from any [`Read`], holding in memory only the record being
 /// returned and the bytes read ahead of it.
@@ -114,6 +124,56 @@ impl<R: Read> RawReader<R> {
             return Ok(Some(shape.event(&self.buf[start..self.end], offset, self.version)));
         }
         self.next_general()
+    }
+
+    /// The next record for a reader that hands its records over in blocks: its shape and its
+    /// first byte's position in the buffer, which keeps every record returned since the last
+    /// [`RawReader::take_block`]; [`InBlock::Full`] when the next record needs more bytes
+    /// than the buffer holds (take the block, then ask again). The same records, offsets and
+    /// errors as [`RawReader::next_event`].
+    #[inline(always)]
+    pub(crate) fn next_in_block(&mut self) -> Result<InBlock, Error> {
+        let start = self.pos;
+        if let Some(shape) = grammar::inline_record(&self.buf[start..self.end], &self.fast) {
+            self.offset += u64::from(shape.consumed);
+            self.pos += shape.consumed as usize;
+            return Ok(InBlock::Record(shape, start));
+        }
+        loop {
+            match self.parser.step_general_at(self.offset, &self.buf[self.pos..self.end], self.eof)? {
+                // Reading more would move the records returned out of their places.
+                Parsed::NeedMore(_) if self.pos > 0 => return Ok(InBlock::Full),
+                Parsed::NeedMore(n) => self.fill(n)?,
+                Parsed::Record(shape, version) => {
+                    debug_assert_eq!(version, self.version);
+                    self.pos += shape.consumed as usize;
+                    self.offset += u64::from(shape.consumed);
+                    return Ok(InBlock::Record(shape, start));
+                }
+                Parsed::End => return Ok(InBlock::End),
+                Parsed::Header(..) => unreachable!("the header was read by new()"),
+            }
+        }
+    }
+
+    /// The bytes buffered, from the first of the records [`RawReader::next_in_block`] returned
+    /// since the last [`RawReader::take_block`].
+    pub(crate) fn buffer(&self) -> &[u8] {
+        &self.buf[..self.end]
+    }
+
+    /// The bytes of the records [`RawReader::next_in_block`] returned since the last call (at
+    /// the positions it gave) and the file offset of the first; `fresh` (emptied, its
+    /// allocation reused) takes their place, holding the bytes not yet consumed.
+    pub(crate) fn take_block(&mut self, mut fresh: Vec<u8>) -> (Vec<u8>, u64) {
+        fresh.clear();
+        fresh.extend_from_slice(&self.buf[self.pos..self.end]);
+        let mut block = std::mem::replace(&mut self.buf, fresh);
+        block.truncate(self.pos);
+        let base = self.offset - self.pos as u64;
+        self.end -= self.pos;
+        self.pos = 0;
+        (block, base)
     }
 
     #[inline(never)]
