@@ -166,8 +166,12 @@ impl<R: Read> RawReader<R> {
     /// the positions it gave) and the file offset of the first; `fresh` (emptied, its
     /// allocation reused) takes their place, holding the bytes not yet consumed.
     pub(crate) fn take_block(&mut self, mut fresh: Vec<u8>) -> (Vec<u8>, u64) {
-        fresh.clear();
-        fresh.extend_from_slice(&self.buf[self.pos..self.end]);
+        // Its length kept: `fill` reads into it without clearing it first.
+        let left = self.end - self.pos;
+        if fresh.len() < left {
+            fresh.resize(left, 0);
+        }
+        fresh[..left].copy_from_slice(&self.buf[self.pos..self.end]);
         let mut block = std::mem::replace(&mut self.buf, fresh);
         block.truncate(self.pos);
         let base = self.offset - self.pos as u64;
