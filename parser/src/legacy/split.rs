@@ -76,7 +76,7 @@ struct Sides<P, A, B> {
 struct Chunk<D> {
     bytes: Vec<u8>,
     base: u64,
-    records: Vec<(Shape, u32)>,
+    records: Vec<(Shape, usize)>,
     prepared: Vec<D>,
 }
 
@@ -108,8 +108,7 @@ where
             for mut chunk in taken {
                 let mut prepared = chunk.prepared.iter_mut();
                 for (i, &(shape, start)) in chunk.records.iter().enumerate() {
-                    let event =
-                        shape.event(&chunk.bytes[start as usize..], chunk.base + u64::from(start), version);
+                    let event = shape.event(&chunk.bytes[start..], chunk.base + start as u64, version);
                     match if i % 2 == 0 { prepared.next() } else { None } {
                         Some(d) => add_prepared(&mut state, &event, d)?,
                         None => add(&mut state, &event)?,
@@ -157,7 +156,7 @@ where
             if chunk.records.len() % 2 == 0 {
                 chunk.prepared.push(prepare(&event));
             }
-            chunk.records.push((shape, start as u32));
+            chunk.records.push((shape, start));
             if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw) {
                 break;
             }
