@@ -721,3 +721,42 @@ fn pipes_and_files_give_the_same_output() {
     }
     assert!(compared > 1000, "{compared} comparisons");
 }
+
+/// On one core the legacy commands take other paths (the parse of `dump` and `validate` runs on
+/// one thread, `dump --parsed` converts in bounded memory, reading the file twice, instead of
+/// the whole parsed trace): each prints what it prints on two cores, exit code and error
+/// included (`validate` stands for `dump`, whose parse is the same), on
+/// the recorded Go 1.19 traces and every legacy damaged and altered file. One core is had with
+/// `taskset` (the commands count the cores they may run on).
+#[test]
+fn one_core_gives_the_output_of_two() {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let taskset = Command::new("taskset").args(["-c", "0", "true"]).status().is_ok_and(|s| s.success());
+    if cores < 2 || !taskset {
+        let why = format!("needs two cores ({cores} here) and taskset (found: {taskset})");
+        assert!(std::env::var("CI").is_err(), "in CI this test {why}");
+        eprintln!("skipped: this test {why}");
+        return;
+    }
+    let mut files = common::recorded("go1.19");
+    files.extend(common::damaged().into_iter().chain(common::altered()).map(|v| v.path));
+    let mut compared = 0;
+    for path in files {
+        for args in [&["dump", "--parsed"][..], &["validate"]] {
+            let args = [args, &[path.to_str().unwrap()]].concat();
+            let two = run(&args);
+            let one = Command::new("taskset")
+                .args(["-c", "0"])
+                .arg(gotrace_bin())
+                .args(&args)
+                .output()
+                .expect("run gotrace on one core");
+            let what = format!("{} {}", args[..args.len() - 1].join(" "), name(&path));
+            assert_ne!(code(&two), 101, "{what}: {}", stderr(&two));
+            assert_eq!((code(&one), stderr(&one)), (code(&two), stderr(&two)), "{what}");
+            assert!(one.stdout == two.stdout, "{what}: stdout differs");
+            compared += 1;
+        }
+    }
+    assert!(compared > 100, "{compared} comparisons");
+}
