@@ -264,15 +264,16 @@ pub fn roundtrip_raw(data: &[u8]) {
 }
 
 /// Any bytes through the full ordered parser, strict or not: no panic; the streaming entry
-/// point (fed in pieces of the `chunks` sizes) gives the in-memory one's events, line for line,
-/// or its error; and so does the bounded-memory reader.
+/// point (fed in pieces of the `chunks` sizes), on one thread and on two, gives the in-memory
+/// one's events, line for line, or its error; and so does the bounded-memory reader.
 pub fn legacy_parse(data: &[u8], chunks: &[usize]) {
     for strict in [false, true] {
         let options = Options::default().strict(strict);
         let whole = Trace::from_slice_with(data, options).map(|t| dump(&t));
         let streamed = Trace::parse_with(Trickle::new(data, chunks), options).map(|t| dump(&t));
+        let two = Trace::parse_with(Trickle::new(data, chunks), options.threads(2)).map(|t| dump(&t));
         let bounded = bounded_dump(data, options);
-        for (how, other) in [("streamed", streamed), ("bounded", bounded)] {
+        for (how, other) in [("streamed", streamed), ("two-thread", two), ("bounded", bounded)] {
             match (&whole, other) {
                 (Ok(a), Ok(b)) => assert!(*a == b, "{how} parse differs from the in-memory one"),
                 (Err(a), Err(b)) => assert_eq!(*a, b, "{how} parse fails differently"),
