@@ -10,7 +10,7 @@
 use std::fmt::Write as _;
 use std::num::NonZeroU64;
 
-use gotrace_format::decimal::Decimal;
+use gotrace_format::decimal;
 use gotrace_format::modern::EventType;
 use gotrace_format::quote::quote_to;
 
@@ -893,7 +893,7 @@ impl StackText {
 /// Appends the decimal digits of `v`.
 #[inline]
 fn push_u64(out: &mut Vec<u8>, v: u64) {
-    Decimal::new(v).push_to_vec(out);
+    decimal::push(out, v);
 }
 
 #[inline]

@@ -279,7 +279,7 @@ pub(crate) struct Ordering {
     m: Threads,
     /// The slot of the thread whose event `advance` is deciding on.
     slot: usize,
-    tasks: FastMap<u64, (u32, u64)>,
+    tasks: IdMap<(u32, u64)>,
     names: Names,
     gc_seq: u64,
     gc: Gc,
@@ -302,7 +302,7 @@ impl Default for Ordering {
             p: IdMap::default(),
             m: Threads::default(),
             slot: 0,
-            tasks: FastMap::default(),
+            tasks: IdMap::default(),
             names: Names::default(),
             gc_seq: 0,
             gc: Gc::Undetermined,
@@ -926,7 +926,7 @@ impl Ordering {
     #[inline(always)]
     fn task_begin(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &Tables) -> Step {
         let id = ev.args[0];
-        if self.tasks.contains_key(&id) {
+        if self.tasks.contains(id as i64) {
             return Err(OrderFault::TaskConflict { id });
         }
         let mut parent = ev.args[1];
@@ -938,7 +938,7 @@ impl Ordering {
         let Some(name) = self.names.of_string(tables, name_id) else {
             return Err(OrderFault::NameUndefined { id: name_id, event: ev_type(ev.code) });
         };
-        self.tasks.insert(id, (name, parent));
+        self.tasks.insert(id as i64, (name, parent));
         validate(cur, USER)?;
         self.push(cur, ev);
         self.accept(cur)
@@ -947,7 +947,7 @@ impl Ordering {
     #[inline(always)]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
-        match self.tasks.remove(&id) {
+        match self.tasks.take(id as i64) {
             Some((name, parent)) => {
                 ev.args[2] = parent;
                 ev.args[3] = self.names.extra_id(tables, name);
