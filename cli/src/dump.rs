@@ -71,9 +71,10 @@ pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
 }
 
 /// Whether [`parse`] holds the whole of `trace` in memory: on two cores, or when the input
-/// is not a regular file ([`TraceFile::in_memory`]).
+/// is not a regular file ([`TraceFile::reads_once`]: the parsed trace holds every event
+/// anyway, and the bytes are there to parse on two threads).
 pub fn parses_whole(trace: &TraceFile) -> bool {
-    trace.in_memory().is_some() || cores() > 1
+    trace.reads_once() || cores() > 1
 }
 
 /// The cores the machine offers this process (1 when it cannot tell).
