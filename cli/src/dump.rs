@@ -67,10 +67,10 @@ pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
 }
 
 /// Whether `dump --parsed` converts the whole parsed trace ([`parse`]; memory in proportion to
-/// the events) rather than in bounded memory, reading the file twice: on two cores, where the
-/// whole parse is faster, and for an input held in memory anyway.
+/// the events) rather than in bounded memory, reading the input twice: on two cores, where the
+/// whole parse is faster, and for an input that can be read once ([`TraceFile::reads_once`]).
 pub fn parses_whole(trace: &TraceFile) -> bool {
-    trace.in_memory().is_some() || cores() > 1
+    trace.reads_once() || cores() > 1
 }
 
 /// The cores the machine offers this process (1 when it cannot tell).

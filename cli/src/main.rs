@@ -217,7 +217,7 @@ fn parsed(trace_file: &TraceFile) -> Result<(), Failure> {
         std::mem::forget(trace);
         return Ok(());
     }
-    let reader = || -> Result<_, Failure> { Ok(OrderedReader::new(trace_file.open()?)?) };
+    let reader = || -> Result<_, Failure> { Ok(OrderedReader::new(trace_file.open_seekable()?)?) };
     print_converted(Converter::from_readers(reader()?, reader()?)?)
 }
 
@@ -232,6 +232,11 @@ fn print_converted<S: Source>(mut events: Converter<S>) -> Result<(), Failure> {
 
 fn validate(trace: &TraceFile, strict: bool) -> Result<(), Failure> {
     if trace.is_modern()? {
+        if strict && trace.reads_once() {
+            // Two passes (Go's reader, then the strict checks of the records): a pipe is read
+            // whole first (opening it to seek does), and both read it from memory.
+            trace.open_seekable()?;
+        }
         modern_order::validate(trace)?;
         return if strict { modern_raw::strict(trace) } else { Ok(()) };
     }

@@ -115,7 +115,8 @@ pub fn ordered(trace: &TraceFile, json: bool) -> Result<(), Failure> {
             trace.path().display()
         )));
     }
-    let mut reader = OrderedReader::new(trace.open()?)?;
+    // Two passes (an index of the batches, then the events): a pipe is read whole first.
+    let mut reader = OrderedReader::new(trace.open_seekable()?)?;
     let mut goroutines = IdSet::default();
     let mut procs = IdSet::default();
     let mut types = [0u64; 64];

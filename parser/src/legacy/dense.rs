@@ -4,14 +4,10 @@
 
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, Hasher};
+use std::hash::{BuildHasher, Hash, Hasher};
 
-/// A hash map of the ordered parser's hot paths (ids as keys): [`Folded`] hashing, seeded at
-/// random per map.
-pub(crate) type FastMap<K, V> = HashMap<K, V, FoldedState>;
-
-/// The seed of a [`Folded`] hasher, drawn from the standard library's random keys, so that
-/// input cannot choose colliding ids without knowing it.
+/// The seed of a [`Folded`] hasher (one per [`TidyMap`]), drawn from the standard library's
+/// random keys, so that input cannot choose colliding ids without knowing it.
 #[derive(Clone, Debug)]
 pub(crate) struct FoldedState {
     seed: u64,
@@ -66,6 +62,155 @@ impl Hasher for Folded {
     #[inline]
     fn finish(&self) -> u64 {
         self.state
+    }
+}
+
+/// A hash map of the ordered parser for keys that come and go (open tasks, goroutines created
+/// but not started, lists waiting on a state): open addressing with linear probing, seeded
+/// [`Folded`] hashing, and backward-shift removal, so that no removed key
+/// leaves a tombstone behind.
+///
+/// Its memory is a function of the operations alone: the table doubles when an insertion
+/// would fill more than three quarters of it, and never shrinks, so its size follows the most
+/// keys it has held, whatever the seed. (The standard map's tombstones make its capacity, and
+/// when it grows, depend on where the seeded hashes place the keys: its memory, and the
+/// accounting of it, differed from run to run on the same input.)
+#[derive(Clone, Debug)]
+pub(crate) struct TidyMap<K, V> {
+    /// A power of two of slots (or none before the first insertion).
+    slots: Vec<Option<(K, V)>>,
+    len: usize,
+    hasher: FoldedState,
+}
+
+impl<K, V> Default for TidyMap<K, V> {
+    fn default() -> Self {
+        TidyMap { slots: Vec::new(), len: 0, hasher: FoldedState::default() }
+    }
+}
+
+impl<K: Hash + Eq, V> TidyMap<K, V> {
+    /// Whether the map holds no key.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// The slot where a probe for `key` starts.
+    #[inline]
+    fn home(&self, key: &K) -> usize {
+        self.hasher.hash_one(key) as usize & (self.slots.len() - 1)
+    }
+
+    /// The slot of `key`, if present.
+    #[inline]
+    fn find(&self, key: &K) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(key);
+        // The load stays below one: the probe ends at an empty slot.
+        loop {
+            match &self.slots[i] {
+                None => return None,
+                Some((k, _)) if k == key => return Some(i),
+                Some(_) => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// The value of `key`.
+    #[inline]
+    pub fn get(&self, key: &K) -> Option<&V> {
+        let i = self.find(key)?;
+        self.slots[i].as_ref().map(|(_, v)| v)
+    }
+
+    /// The value of `key`, inserted by `make` if absent.
+    #[inline]
+    pub fn get_or_insert_with(&mut self, key: K, make: impl FnOnce() -> V) -> &mut V {
+        let i = match self.find(&key) {
+            Some(i) => i,
+            None => self.put(key, make()),
+        };
+        match &mut self.slots[i] {
+            Some((_, v)) => v,
+            None => unreachable!("slot {i} was just found or filled"),
+        }
+    }
+
+    /// Sets the value of `key`; the value it had, if any.
+    #[inline]
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Some(i) => self.slots[i].as_mut().map(|(_, v)| std::mem::replace(v, value)),
+            None => {
+                self.put(key, value);
+                None
+            }
+        }
+    }
+
+    /// Puts `key`, absent, in the first empty slot of its probe (the table grown first if
+    /// needed); its slot.
+    fn put(&mut self, key: K, value: V) -> usize {
+        if 4 * (self.len + 1) > 3 * self.slots.len() {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = self.home(&key);
+        while self.slots[i].is_some() {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = Some((key, value));
+        self.len += 1;
+        i
+    }
+
+    /// Doubles the table (8 slots at first) and puts every key back.
+    #[cold]
+    fn grow(&mut self) {
+        let size = (2 * self.slots.len()).max(8);
+        let mut slots = Vec::with_capacity(size);
+        slots.resize_with(size, || None);
+        let old = std::mem::replace(&mut self.slots, slots);
+        self.len = 0;
+        for (key, value) in old.into_iter().flatten() {
+            self.put(key, value);
+        }
+    }
+
+    /// Removes `key`; its value, if it was present. The keys after it in its run move back
+    /// into the hole where their probe allows.
+    #[inline]
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        let at = self.find(key)?;
+        let (_, value) = self.slots[at].take()?;
+        self.len -= 1;
+        let mask = self.slots.len() - 1;
+        let (mut hole, mut i) = (at, at);
+        loop {
+            i = (i + 1) & mask;
+            let Some((k, _)) = &self.slots[i] else { break };
+            let home = self.home(k);
+            // The key at `i` may fill the hole if the hole lies on its probe, from `home` to `i`.
+            if i.wrapping_sub(home) & mask >= i.wrapping_sub(hole) & mask {
+                self.slots[hole] = self.slots[i].take();
+                hole = i;
+            }
+        }
+        Some(value)
+    }
+
+    /// The values, in no order.
+    pub fn values(&self) -> impl Iterator<Item = &V> + '_ {
+        self.slots.iter().flatten().map(|(_, v)| v)
+    }
+
+    /// Bytes held: the table (values' own heap memory not counted).
+    pub fn bytes_held(&self) -> usize {
+        self.slots.capacity() * std::mem::size_of::<Option<(K, V)>>()
     }
 }
 
@@ -464,8 +609,8 @@ mod tests {
     }
 
     #[test]
-    fn fast_maps_hash_like_maps() {
-        let mut m: FastMap<(u64, u64, u8), u32> = FastMap::default();
+    fn tidy_maps_hash_tuples() {
+        let mut m: TidyMap<(u64, u64, u8), u32> = TidyMap::default();
         for k in 0..10_000u64 {
             m.insert((k << 40, k, k as u8), k as u32);
         }
@@ -475,6 +620,53 @@ mod tests {
         let low = |k: u64| FoldedState { seed: 7 }.hash_one(k) & 0xff;
         let distinct: std::collections::HashSet<u64> = (0..1000u64).map(|k| low(k << 48)).collect();
         assert!(distinct.len() > 200);
+    }
+
+    #[test]
+    fn tidy_maps_insert_find_remove() {
+        let mut m: TidyMap<u64, u64> = TidyMap::default();
+        let mut model = std::collections::HashMap::new();
+        // A fixed pseudo-random walk of insertions and removals over a small key range, so
+        // that runs of probes wrap and removals shift keys back.
+        let mut x = 0x9e37_79b9_7f4a_7c15u64;
+        for step in 0..200_000u64 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let key = x % 3000;
+            if x & 1 == 0 {
+                assert_eq!(m.insert(key, step), model.insert(key, step));
+            } else {
+                assert_eq!(m.remove(&key), model.remove(&key));
+            }
+            assert_eq!(m.len, model.len());
+        }
+        assert!((0..3000).all(|k| m.get(&k) == model.get(&k)));
+        *m.get_or_insert_with(5000, || 1) += 1;
+        assert_eq!(m.get(&5000), Some(&2));
+        assert_eq!(m.values().count(), m.len);
+    }
+
+    #[test]
+    fn tidy_map_memory_follows_the_operations_not_the_seed() {
+        // The same operations under different seeds hold the same table.
+        let run = |seed: u64| {
+            let mut m: TidyMap<u64, u32> =
+                TidyMap { slots: Vec::new(), len: 0, hasher: FoldedState { seed } };
+            let mut most = 0;
+            for k in 0..50_000u64 {
+                m.insert(k, k as u32);
+                if k >= 100 {
+                    m.remove(&(k - 100));
+                }
+                most = most.max(m.bytes_held());
+            }
+            (most, m.bytes_held())
+        };
+        let first = run(1);
+        assert!([3, 0x5eed, u64::MAX].iter().all(|&seed| run(seed) == first));
+        // 101 keys at most: 256 slots.
+        assert_eq!(first.0, 256 * std::mem::size_of::<Option<(u64, u32)>>());
     }
 
     #[test]

@@ -2,11 +2,9 @@
 //! which the runtime marks with a `FutileWakeup` event before the new block. The wakeup (the
 //! unblock, the starts and preemptions after it, the `FutileWakeup`) and the block go.
 
-use std::collections::HashMap;
-
 use gotrace_format::legacy::EventType;
 
-use super::dense::Chunked;
+use super::dense::{Chunked, TidyMap};
 use super::event::Event;
 
 /// Finds the futile wakeup sequences of events seen in their final order: each event is
@@ -14,7 +12,7 @@ use super::event::Event;
 /// events to remove.
 pub(crate) struct Futile<K> {
     /// Per goroutine, its wakeup so far.
-    gs: HashMap<u64, Wakeup<K>>,
+    gs: TidyMap<u64, Wakeup<K>>,
     doomed: Vec<K>,
 }
 
@@ -31,7 +29,7 @@ impl<K> Default for Wakeup<K> {
 
 impl<K: Copy + Ord> Futile<K> {
     pub fn new() -> Futile<K> {
-        Futile { gs: HashMap::new(), doomed: Vec::new() }
+        Futile { gs: TidyMap::default(), doomed: Vec::new() }
     }
 
     /// Takes the next event in final order.
@@ -39,12 +37,12 @@ impl<K: Copy + Ord> Futile<K> {
     pub fn see(&mut self, key: K, ev: &Event) {
         match ev.event_type() {
             EventType::GO_UNBLOCK => {
-                let w = self.gs.entry(ev.args[0]).or_default();
+                let w = self.gs.get_or_insert_with(ev.args[0], Wakeup::default);
                 w.events.clear();
                 w.events.push(key);
             }
             t @ (EventType::GO_START | EventType::GO_PREEMPT | EventType::FUTILE_WAKEUP) => {
-                let w = self.gs.entry(ev.g).or_default();
+                let w = self.gs.get_or_insert_with(ev.g, Wakeup::default);
                 w.events.push(key);
                 w.futile |= t == EventType::FUTILE_WAKEUP;
             }
@@ -65,10 +63,10 @@ impl<K: Copy + Ord> Futile<K> {
         }
     }
 
-    /// Bytes held (the hash map's entries estimated at its capacity).
+    /// Bytes held: the map's table, the events of each wakeup, the doomed keys.
     pub fn bytes_held(&self) -> usize {
         let key = std::mem::size_of::<K>();
-        self.gs.capacity() * (8 + std::mem::size_of::<Wakeup<K>>() + 1)
+        self.gs.bytes_held()
             + self.gs.values().map(|w| w.events.capacity() * key).sum::<usize>()
             + self.doomed.capacity() * key
     }

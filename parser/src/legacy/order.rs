@@ -24,7 +24,7 @@ use std::collections::BinaryHeap;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
 
-use super::dense::{Chunked, Cursor, FastMap, IdMap, Pool, CHUNK};
+use super::dense::{Chunked, Cursor, IdMap, Pool, TidyMap, CHUNK};
 use super::event::{Event, PROFILE_P, SYSCALL_P, TIMER_P};
 use super::structure::{List, Parts};
 
@@ -291,26 +291,25 @@ struct Blocked {
     /// Lists waiting on each key (to skip the look-ups when none).
     on_key: IdMap<u32>,
     /// The first list of each chain, linked through `next`.
-    first: FastMap<(u64, u64, u8), u32>,
+    first: TidyMap<(u64, u64, u8), u32>,
     next: Vec<u32>,
 }
 
 impl Blocked {
     fn new(lists: usize) -> Blocked {
-        Blocked { on_key: IdMap::new(0), first: FastMap::default(), next: vec![NO_LIST; lists] }
+        Blocked { on_key: IdMap::new(0), first: TidyMap::default(), next: vec![NO_LIST; lists] }
     }
 
     fn push(&mut self, t: &Transition, i: u32) {
         *self.on_key.get_mut(t.key) += 1;
-        let head = self.first.entry((t.key, t.init.seq, t.init.status)).or_insert(NO_LIST);
+        let head = self.first.get_or_insert_with((t.key, t.init.seq, t.init.status), || NO_LIST);
         self.next[i as usize] = *head;
         *head = i;
     }
 
-    /// Bytes held: the count per key, the chain heads (key, seq, status and list, with the hash
-    /// table's control byte) and the links.
+    /// Bytes held: the count per key, the table of chain heads and the links.
     fn bytes_held(&self) -> usize {
-        self.on_key.bytes_held() + self.first.capacity() * 33 + self.next.capacity() * 4
+        self.on_key.bytes_held() + self.first.bytes_held() + self.next.capacity() * 4
     }
 
     /// Takes the chain of the lists waiting for `state` of `key` (`seq` exact or any).

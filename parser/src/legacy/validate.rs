@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version, Violation};
 
-use super::dense::{Chunked, FastMap, IdMap, CHUNK};
+use super::dense::{Chunked, IdMap, TidyMap, CHUNK};
 use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
 use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
@@ -120,9 +120,9 @@ pub(crate) struct Validator {
     gs: IdMap<GDesc>,
     ps: IdMap<PDesc>,
     /// Goroutines created and not started yet: the stack of their start function.
-    start_fns: FastMap<u64, u64>,
+    start_fns: TidyMap<u64, u64>,
     /// Open tasks: the creating event (its index, and itself for the error of a conflict).
-    tasks: FastMap<u64, (u32, Event)>,
+    tasks: TidyMap<u64, (u32, Event)>,
     regions: Regions,
     gc: u32,
     stw: u32,
@@ -137,8 +137,8 @@ impl Validator {
             version,
             gs,
             ps: IdMap::new(NEW_P),
-            start_fns: FastMap::default(),
-            tasks: FastMap::default(),
+            start_fns: TidyMap::default(),
+            tasks: TidyMap::default(),
             regions: Regions::new(),
             gc: NONE,
             stw: NONE,
@@ -150,8 +150,8 @@ impl Validator {
     pub fn bytes_held(&self) -> usize {
         self.gs.bytes_held()
             + self.ps.bytes_held()
-            + self.start_fns.capacity() * (8 + 8 + 1)
-            + self.tasks.capacity() * (8 + std::mem::size_of::<(u32, Event)>() + 1)
+            + self.start_fns.bytes_held()
+            + self.tasks.bytes_held()
             + self.regions.bytes_held()
     }
 
