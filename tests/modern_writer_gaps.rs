@@ -555,3 +555,82 @@ fn an_untouched_generation_states_everything_where_the_runtime_does() {
         }
     }
 }
+
+/// The generations (from 1, in file order) that hold a GC event (`GCBegin`, `GCActive`,
+/// `GCEnd`), with their sequence numbers.
+fn gc_events(trace: &[u8]) -> BTreeMap<u64, Vec<(String, u64)>> {
+    let mut out: BTreeMap<u64, Vec<(String, u64)>> = BTreeMap::new();
+    let (mut gen, mut n) = (0, 0);
+    for r in RawEvents::new(trace).unwrap().map(|r| r.unwrap()) {
+        let t = r.event_type();
+        if t == EventType::EVENT_BATCH {
+            let g = r.arg(0).unwrap();
+            if g != gen {
+                (gen, n) = (g, n + 1);
+            }
+        } else if [EventType::GC_BEGIN, EventType::GC_ACTIVE, EventType::GC_END].contains(&t) {
+            out.entry(n).or_default().push((r.name().to_string(), r.arg(1).unwrap()));
+        }
+    }
+    out
+}
+
+/// A GC cycle runs through a generation in which no thread runs a goroutine at its first
+/// event or at the generation's end (the thread's goroutine starts and blocks in it): the
+/// goroutine that starts states the cycle (`GCActive`), as the runtime's advancing goroutine
+/// states it in every generation, so the trace cut to start at that generation reads. The
+/// schedule is fixed (one test thread, handles dropped at each advance); before, whether the
+/// synth workload hit it depended on thread timing.
+#[test]
+fn a_gc_cycle_is_stated_in_every_generation_it_runs_through() {
+    for version in [Version::Go1_23, Version::Go1_26] {
+        let label = format!("gc-through-{version}");
+        let tracer = Tracer::new(Vec::new(), TracerOptions::new(version).threads(1).procs(1)).unwrap();
+        let start = tracer.stack(&[Frame { pc: 0x401000, func: "main.worker", file: "main.go", line: 9 }]);
+        let mut m = tracer.thread(0).unwrap();
+        m.proc_start(100, tracer.proc(0).unwrap()).map_err(|r| r.error).unwrap();
+        let g = m.go_create(101, start, StackId::NONE).unwrap();
+        m.go_start(102, g).map_err(|r| r.error).unwrap();
+        let cycle = m.gc_begin(103, StackId::NONE).unwrap();
+        let mut waiting = m.go_block(104, BlockReason::Recv, StackId::NONE).unwrap();
+        let mut now = 110;
+        // Two generations in which the goroutine only starts and blocks again.
+        for _ in 0..2 {
+            drop(m);
+            tracer.advance();
+            m = tracer.thread(0).unwrap();
+            let g = m.go_unblock(now, waiting, StackId::NONE);
+            m.go_start(now + 1, g).map_err(|r| r.error).unwrap();
+            waiting = m.go_block(now + 2, BlockReason::Recv, StackId::NONE).unwrap();
+            now += 10;
+        }
+        drop(m);
+        tracer.advance();
+        let mut m = tracer.thread(0).unwrap();
+        let g = m.go_unblock(now, waiting, StackId::NONE);
+        m.go_start(now + 1, g).map_err(|r| r.error).unwrap();
+        m.gc_end(now + 2, cycle).map_err(|r| r.error).unwrap();
+        m.go_destroy(now + 3).unwrap();
+        drop(m);
+        let trace = tracer.finish().unwrap();
+
+        let gens = statuses(&trace);
+        assert_eq!(gens.len(), 4, "{label}");
+        go_reads(&trace, version, &label);
+        for gen in 2..=4 {
+            let cut = from_generation(&trace, &gens, gen);
+            let label = format!("{label}-from-{gen}");
+            let mut reader = Reader::new(cut.as_slice()).unwrap();
+            while let Some(_ev) = reader.next_event().unwrap_or_else(|e| panic!("{label}: {e}")) {}
+            go_reads(&cut, version, &label);
+        }
+        let gc = gc_events(&trace);
+        let seqs: Vec<(u64, &str, u64)> =
+            gc.iter().flat_map(|(n, evs)| evs.iter().map(move |(e, s)| (*n, e.as_str(), *s))).collect();
+        assert_eq!(
+            seqs,
+            [(1, "GCBegin", 1), (2, "GCActive", 2), (3, "GCActive", 3), (4, "GCActive", 4), (4, "GCEnd", 5)],
+            "{label}: the GC events by generation"
+        );
+    }
+}

@@ -32,8 +32,9 @@
 //!   get theirs in that batch in 26 (Go 1.26+: at the end); in 23 (Go 1.23, 1.24: at the next
 //!   generation's start, and every P's at the trace's start) in a batch of no thread opening
 //!   the next generation, with each thread's P in its own. A GC cycle that runs into a new
-//!   generation is stated there (`GCActive`) by the first goroutine to run, or before its
-//!   `GCEnd`. GOMAXPROCS is stated (`ProcsChange`, the current value) once in every
+//!   generation is stated there (`GCActive`) by the first goroutine to run (at a thread's first
+//!   event, an operation of its goroutine, a start, or the generation's end), so that a trace
+//!   cut to start at any generation reads. GOMAXPROCS is stated (`ProcsChange`, the current value) once in every
 //!   generation, before its first event by a running goroutine, where the runtime has the
 //!   advancing goroutine state it. The runtime writes the idle Ps' statuses on the thread that
 //!   advances; ours has no such thread, so they go in the batch of no thread.

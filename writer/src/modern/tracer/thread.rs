@@ -53,6 +53,9 @@ pub(crate) struct MState {
     released: Option<u32>,
     /// The generation it knows to have a `ProcsChange` (see [`MState::procs_state`]).
     procs_gen: u64,
+    /// The generation it knows to state the running GC cycle, if any (see
+    /// [`MState::gc_state`]).
+    gc_gen: u64,
     /// Slots of the goroutine book freed by goroutines that ended on this thread, for the next
     /// ones it creates.
     free_slots: Vec<u64>,
@@ -89,6 +92,7 @@ impl MState {
             stw: false,
             released: None,
             procs_gen: 0,
+            gc_gen: 0,
             free_slots: Vec::new(),
         }
     }
@@ -146,19 +150,27 @@ impl MState {
             self.go_status(shared, ts, &mut g, status, m);
             self.g = Some(g);
         }
-        // A GC cycle that runs on into this generation is stated in it by the first goroutine
-        // to run here (the runtime: the advancing goroutine, at the generation's start).
-        if pass == Pass::Start && self.g.is_some() && self.p.is_some() && !self.syscall {
-            if self.procs_gen != self.gen {
+        if pass != Pass::Procs && self.g.is_some() && self.p.is_some() && !self.syscall {
+            if pass == Pass::Start && self.procs_gen != self.gen {
                 self.procs_state(shared);
             }
-            self.gc_active(shared, ts);
+            if self.gc_gen != self.gen {
+                self.gc_state(shared);
+            }
         }
     }
 
     /// `GCActive` (by a running goroutine), if a GC cycle runs that this generation does not
-    /// know of yet.
-    fn gc_active(&mut self, shared: &Shared, ts: u64) {
+    /// know of yet: a GC cycle that runs on into a generation is stated in it by the first
+    /// goroutine to run there (at the thread's first event, an operation of its running
+    /// goroutine, a goroutine's start, or, failing those, the generation's end), as the runtime's
+    /// advancing goroutine states it at each generation's start, so that the generation reads
+    /// without the ones before it. Once per thread and generation: a cycle that begins later in
+    /// the generation is stated there by its `GCBegin`.
+    #[cold]
+    #[inline(never)]
+    fn gc_state(&mut self, shared: &Shared) {
+        self.gc_gen = self.gen;
         let seq = {
             let mut w = shared.world.lock();
             let due = w.gc_running && w.gc_active_gen != self.gen;
@@ -169,7 +181,7 @@ impl MState {
             due.then_some(w.gc_seq)
         };
         if let Some(seq) = seq {
-            self.put(shared, ts, &Event::GcActive { seq });
+            self.put(shared, self.last, &Event::GcActive { seq });
         }
     }
 
@@ -434,6 +446,9 @@ impl<'t> Thread<'t> {
         if st.procs_gen != st.gen {
             st.procs_state(shared);
         }
+        if st.gc_gen != st.gen {
+            st.gc_state(shared);
+        }
         Ok(st)
     }
 
@@ -549,6 +564,9 @@ impl<'t> Thread<'t> {
         st.book_go_status(shared, &g, GoStatus::Running);
         let tick = g.tick;
         st.g = Some(g);
+        if st.gc_gen != st.gen {
+            st.gc_state(shared);
+        }
         Ok(tick)
     }
 
@@ -888,7 +906,6 @@ impl<'t> Thread<'t> {
             Ok(st) => st,
             Err(error) => return Err(Refused { error, handle: cycle }),
         };
-        st.gc_active(shared, ts.max(cycle.tick));
         let seq = {
             let mut w = shared.world.lock();
             w.gc_seq += 1;
