@@ -117,13 +117,14 @@ impl<R: Read> RawReader<R> {
     /// The next record, or `None` at the clean end of the trace.
     #[inline(always)]
     pub fn next_event(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
-        if let Some(shape) = grammar::inline_record(&self.buf[self.pos..self.end], &self.fast) {
-            let (offset, start) = (self.offset, self.pos);
-            self.offset += u64::from(shape.consumed);
-            self.pos += shape.consumed as usize;
-            return Ok(Some(shape.event(&self.buf[start..self.end], offset, self.version)));
+        match self.next_record::<false>()? {
+            InBlock::Record(shape, start) => {
+                let offset = self.offset - u64::from(shape.consumed);
+                Ok(Some(shape.event(&self.buf[start..self.end], offset, self.version)))
+            }
+            InBlock::End => Ok(None),
+            InBlock::Full => unreachable!("only a reader that holds its records fills up"),
         }
-        self.next_general()
     }
 
     /// The next record for a reader that hands its records over in blocks: its shape and its
@@ -133,19 +134,33 @@ impl<R: Read> RawReader<R> {
     /// errors as [`RawReader::next_event`].
     #[inline(always)]
     pub(crate) fn next_in_block(&mut self) -> Result<InBlock, Error> {
+        self.next_record::<true>()
+    }
+
+    /// The next record and its position in the buffer. With `HOLD`, the records returned stay
+    /// where they are ([`InBlock::Full`] instead of moving them to read more); without, the
+    /// bytes before the next record may be dropped to make room.
+    #[inline(always)]
+    fn next_record<const HOLD: bool>(&mut self) -> Result<InBlock, Error> {
         let start = self.pos;
         if let Some(shape) = grammar::inline_record(&self.buf[start..self.end], &self.fast) {
             self.offset += u64::from(shape.consumed);
             self.pos += shape.consumed as usize;
             return Ok(InBlock::Record(shape, start));
         }
+        self.next_general::<HOLD>()
+    }
+
+    #[inline(never)]
+    fn next_general<const HOLD: bool>(&mut self) -> Result<InBlock, Error> {
         loop {
             match self.parser.step_general_at(self.offset, &self.buf[self.pos..self.end], self.eof)? {
                 // Reading more would move the records returned out of their places.
-                Parsed::NeedMore(_) if self.pos > 0 => return Ok(InBlock::Full),
+                Parsed::NeedMore(_) if HOLD && self.pos > 0 => return Ok(InBlock::Full),
                 Parsed::NeedMore(n) => self.fill(n)?,
                 Parsed::Record(shape, version) => {
                     debug_assert_eq!(version, self.version);
+                    let start = self.pos;
                     self.pos += shape.consumed as usize;
                     self.offset += u64::from(shape.consumed);
                     return Ok(InBlock::Record(shape, start));
@@ -178,24 +193,6 @@ impl<R: Read> RawReader<R> {
         self.end -= self.pos;
         self.pos = 0;
         (block, base)
-    }
-
-    #[inline(never)]
-    fn next_general(&mut self) -> Result<Option<RawEvent<'_>>, Error> {
-        loop {
-            let offset = self.offset;
-            match self.parser.step_general_at(offset, &self.buf[self.pos..self.end], self.eof)? {
-                Parsed::NeedMore(n) => self.fill(n)?,
-                Parsed::Record(shape, version) => {
-                    let start = self.pos;
-                    self.pos += shape.consumed as usize;
-                    self.offset += u64::from(shape.consumed);
-                    return Ok(Some(shape.event(&self.buf[start..self.end], offset, version)));
-                }
-                Parsed::End => return Ok(None),
-                Parsed::Header(..) => unreachable!("the header was read by new()"),
-            }
-        }
     }
 
     /// Reads until `need` unconsumed bytes are buffered or the input ends. The buffer grows by at
