@@ -394,6 +394,23 @@ impl<T> Pool<T> {
         self.free.pop().unwrap_or_else(|| Vec::with_capacity(CHUNK))
     }
 
+    /// An empty chunk of capacity [`CHUNK`] whose memory is mapped already: zero bytes written
+    /// once per page, so that the thread that fills it takes no page fault (the reading thread
+    /// of the two-thread parse makes them for the structure pass, which has more to do).
+    pub fn mapped_chunk() -> Vec<T> {
+        let mut chunk = Vec::with_capacity(CHUNK);
+        let step = (4096 / std::mem::size_of::<T>().max(1)).max(1);
+        for slot in chunk.spare_capacity_mut().iter_mut().step_by(step) {
+            *slot = std::mem::MaybeUninit::zeroed();
+        }
+        chunk
+    }
+
+    /// Takes empty chunks of capacity [`CHUNK`] for later use, leaving `chunks` empty.
+    pub fn stock(&mut self, chunks: &mut Vec<Vec<T>>) {
+        self.free.append(chunks);
+    }
+
     /// Takes back a chunk (its elements are dropped; a chunk of another capacity is freed).
     fn give(&mut self, mut chunk: Vec<T>) {
         if chunk.capacity() == CHUNK {
@@ -577,6 +594,24 @@ impl<T: Copy> IdMap<T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn stocked_chunks_are_the_ones_filled() {
+        let mut stock = vec![Pool::<u64>::mapped_chunk(), Pool::mapped_chunk()];
+        assert!(stock.iter().all(|c| c.is_empty() && c.capacity() == CHUNK));
+        let mut at: Vec<*const u64> = stock.iter().map(|c| c.as_ptr()).collect();
+        let mut pool = Pool::default();
+        pool.stock(&mut stock);
+        assert!(stock.is_empty());
+        let mut c = Chunked::default();
+        for i in 0..3 * CHUNK as u64 {
+            c.push_with(i, &mut pool);
+        }
+        // The first chunk grows on its own; the next two are the stocked ones, the last first.
+        at.reverse();
+        assert_eq!(c.chunks()[1..].iter().map(|c| c.as_ptr()).collect::<Vec<_>>(), at);
+        assert_eq!(c.at(2 * CHUNK + 1), 2 * CHUNK as u64 + 1);
+    }
 
     #[test]
     fn chunked_grows_and_recycles() {

@@ -9,8 +9,8 @@
 //! read of the input (about [`READ_CHUNK`](super::raw::READ_CHUNK); [`CHUNK_RECORDS`] records
 //! at most) with where each record starts in them, at most [`QUEUE`] chunks waiting; emptied
 //! chunks come back for reuse, so the input is never held whole. The structure pass has more
-//! to do than the census: the values of every second event of a chunk are decoded here,
-//! before they go ([`Values`]).
+//! to do than the census: most of the memory its lists fill is mapped here, before it gets
+//! there ([`MAPPED_QUARTERS`]).
 //!
 //! **Ordering** ([`order_in_two`], Go 1.7+): this thread merges the lists; the second one
 //! converts the times and validates the ordered events, a chunk of the output at a time, as
@@ -29,11 +29,11 @@ use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
 
 use super::census::Census;
-use super::dense::Chunked;
+use super::dense::{Chunked, Pool, CHUNK};
 use super::event::Event;
 use super::order::{merger_1007, Normalise, SortedOut};
 use super::raw::{InBlock, RawReader, Shape};
-use super::structure::{Parts, Structure, Values};
+use super::structure::{Parts, Structure};
 use super::validate::{Tables, Validator};
 
 /// Records per chunk handed over at most (a chunk is the records of one read of the input,
@@ -54,68 +54,56 @@ pub(crate) fn read_in_two<R: Read>(
     census: Census,
     structure: Structure,
 ) -> Result<Structure, Error> {
-    let sides = Sides {
-        prepare: Values::of,
-        add_prepared: Structure::add_decoded,
-        add: Structure::add_noting::<true>,
-    };
-    read_into(raw, census, structure, sides)
+    read_into(raw, census, structure, Structure::add_noting::<true>, Structure::stock)
 }
 
-/// What [`read_into`] does with a record: `prepare` it here (every second record of a chunk:
-/// the structure pass has more to do than the census, this evens them out), then, on the
-/// second thread, `add_prepared` it with what was prepared, or `add` it as it is.
-struct Sides<P, A, B> {
-    prepare: P,
-    add_prepared: A,
-    add: B,
-}
+/// Of the event chunks the structure pass fills, the share this thread maps for it
+/// ([`Pool::mapped_chunk`]), in quarters. Without them the structure pass has more to do than
+/// the census (the page faults of its lists cost about as much as the values it decodes);
+/// with all of them, less (`validate` of a 44 MB trace: the structure pass waited 100 ms for
+/// the census with four quarters, 20 ms with three, the census 90 ms for it with two).
+const MAPPED_QUARTERS: usize = 3;
 
 /// A chunk of records handed over: their bytes (the first at file offset `base`), where each
-/// record starts in them, and what was prepared of every second one.
-struct Chunk<D> {
+/// record starts in them, and event chunks mapped for the structure pass's lists.
+struct Chunk {
     bytes: Vec<u8>,
     base: u64,
     records: Vec<(Shape, usize)>,
-    prepared: Vec<D>,
+    mapped: Vec<Vec<Event>>,
 }
 
-impl<D> Chunk<D> {
+impl Chunk {
     fn new() -> Self {
-        Chunk { bytes: Vec::new(), base: 0, records: Vec::new(), prepared: Vec::new() }
+        Chunk { bytes: Vec::new(), base: 0, records: Vec::new(), mapped: Vec::new() }
     }
 }
 
-/// [`read_in_two`], the records taken into `state` on the second thread as `sides` says.
-fn read_into<R: Read, S: Send, D: Send, P, A, B>(
+/// [`read_in_two`], each record given to `add` with `state` on the second thread, and the
+/// mapped event chunks to `stock` before the records that came with them.
+fn read_into<R: Read, S: Send, A, K>(
     mut raw: RawReader<R>,
     mut census: Census,
     state: S,
-    sides: Sides<P, A, B>,
+    add: A,
+    stock: K,
 ) -> Result<S, Error>
 where
-    P: Fn(&RawEvent<'_>) -> D,
-    A: Fn(&mut S, &RawEvent<'_>, &mut D) -> Result<(), Error> + Send,
-    B: Fn(&mut S, &RawEvent<'_>) -> Result<(), Error> + Send,
+    A: Fn(&mut S, &RawEvent<'_>) -> Result<(), Error> + Send,
+    K: Fn(&mut S, &mut Vec<Vec<Event>>) + Send,
 {
-    let Sides { prepare, add_prepared, add } = sides;
     let version = raw.version();
     std::thread::scope(|scope| {
-        let (chunks, taken) = mpsc::sync_channel::<Chunk<D>>(QUEUE);
-        let (give_back, returned) = mpsc::channel::<Chunk<D>>();
+        let (chunks, taken) = mpsc::sync_channel::<Chunk>(QUEUE);
+        let (give_back, returned) = mpsc::channel::<Chunk>();
         let worker = scope.spawn(move || {
             let mut state = state;
             for mut chunk in taken {
-                let mut prepared = chunk.prepared.iter_mut();
-                for (i, &(shape, start)) in chunk.records.iter().enumerate() {
-                    let event = shape.event(&chunk.bytes[start..], chunk.base + start as u64, version);
-                    match if i % 2 == 0 { prepared.next() } else { None } {
-                        Some(d) => add_prepared(&mut state, &event, d)?,
-                        None => add(&mut state, &event)?,
-                    }
+                stock(&mut state, &mut chunk.mapped);
+                for &(shape, start) in &chunk.records {
+                    add(&mut state, &shape.event(&chunk.bytes[start..], chunk.base + start as u64, version))?;
                 }
                 chunk.records.clear();
-                chunk.prepared.clear();
                 // Once this thread has stopped reading, the chunks go unused: no matter.
                 let _ = give_back.send(chunk);
             }
@@ -124,9 +112,16 @@ where
         // The first error here, if any: the census's or the raw reader's.
         let mut failed = None;
         let mut chunk = Chunk::new();
-        let send = |chunk: &mut Chunk<D>, raw: &mut RawReader<R>| {
+        // Records handed over, and event chunks mapped for them.
+        let (mut records, mut mapped) = (0, 0);
+        let mut send = |chunk: &mut Chunk, raw: &mut RawReader<R>| {
             let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
             let mut full = std::mem::replace(chunk, next);
+            records += full.records.len();
+            while mapped < records * MAPPED_QUARTERS / 4 / CHUNK {
+                full.mapped.push(Pool::mapped_chunk());
+                mapped += 1;
+            }
             (full.bytes, full.base) = raw.take_block(std::mem::take(&mut chunk.bytes));
             // An error when the structure pass stopped: its error comes first in the file.
             chunks.send(full).is_ok()
@@ -152,9 +147,6 @@ where
             if let Err(e) = census.add(&event) {
                 failed = Some(e);
                 break;
-            }
-            if chunk.records.len() % 2 == 0 {
-                chunk.prepared.push(prepare(&event));
             }
             chunk.records.push((shape, start));
             if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw) {
@@ -266,7 +258,6 @@ fn validate_chunks(
 mod tests {
     use gotrace_format::ErrorKind;
 
-    use super::super::dense::CHUNK;
     use super::super::raw::RawEvents;
     use super::*;
 
@@ -274,23 +265,19 @@ mod tests {
         std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/stress_1_19_good")).unwrap()
     }
 
-    /// Reads `data` into a count with `add`, the records prepared here (their offset, checked
-    /// on the other side) or not, as [`read_into`] decides.
+    /// Reads `data` into a count with `add`; the mapped chunks must be empty ones of full
+    /// capacity.
     fn read(
         data: &[u8],
         add: impl Fn(&mut u64, &RawEvent<'_>) -> Result<(), Error> + Send + Sync,
     ) -> Result<u64, Error> {
         let raw = RawReader::new(data).unwrap();
         let census = Census::new(raw.version());
-        let sides = Sides {
-            prepare: |e: &RawEvent<'_>| e.offset(),
-            add_prepared: |n: &mut u64, e: &RawEvent<'_>, offset: &mut u64| {
-                assert_eq!(*offset, e.offset());
-                add(n, e)
-            },
-            add: &add,
+        let stock = |_: &mut u64, mapped: &mut Vec<Vec<Event>>| {
+            assert!(mapped.iter().all(|c| c.is_empty() && c.capacity() == CHUNK));
+            mapped.clear();
         };
-        read_into(raw, census, 0u64, sides)
+        read_into(raw, census, 0u64, add, stock)
     }
 
     #[test]

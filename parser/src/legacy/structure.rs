@@ -387,25 +387,6 @@ pub(crate) struct Structure {
     pool: Pool<Event>,
 }
 
-/// The values of a record as [`Structure::add_decoded`] takes them: an event's first
-/// [`MAX_VALUES`], decoded as [`Structure::add`] decodes them; none of another record (the
-/// structure pass decodes those itself).
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Values {
-    v: [u64; MAX_VALUES],
-    n: usize,
-}
-
-impl Values {
-    /// The values of `raw`, if an event.
-    #[inline(always)]
-    pub fn of(raw: &RawEvent<'_>) -> Values {
-        let mut v = [0u64; MAX_VALUES];
-        let n = if raw.event_type().has_timestamp() { read_values(raw.value_bytes(), &mut v) } else { 0 };
-        Values { v, n }
-    }
-}
-
 /// Values of a record decoded at most: more than the largest number of values of an event
 /// record (Go 1.5's `GoCreate` and `GoSysExit`, `CPUSample`, `UserTaskCreate`: 5), and as many
 /// as 8 bytes can hold, so that the short records take the loop without checks.
@@ -477,15 +458,9 @@ impl Structure {
         self.add_other(raw, t)
     }
 
-    /// [`Structure::add_noting`] (noting), of a record whose [`Values`] were decoded already
-    /// (by another thread).
-    #[inline(always)]
-    pub fn add_decoded(&mut self, raw: &RawEvent<'_>, values: &mut Values) -> Result<(), Error> {
-        let t = raw.event_type();
-        if t.has_timestamp() && !self.index {
-            return self.add_event::<true>(raw, t, &mut values.v, values.n);
-        }
-        self.add_other(raw, t)
+    /// Takes empty event chunks ([`Pool::mapped_chunk`]) to fill before allocating any.
+    pub fn stock(&mut self, chunks: &mut Vec<Vec<Event>>) {
+        self.pool.stock(chunks);
     }
 
     /// Takes a record other than an event of the whole-file mode.
