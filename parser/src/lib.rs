@@ -22,6 +22,7 @@
 #![warn(missing_docs)]
 
 pub mod convert;
+mod hash;
 pub mod legacy;
 pub mod modern;
 

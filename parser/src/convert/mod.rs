@@ -19,8 +19,9 @@ use gotrace_format::legacy::EventType as Legacy;
 use gotrace_format::modern::EventType as Modern;
 use gotrace_format::{Error, ErrorKind, Version};
 
+use crate::hash::FastMap;
 use crate::legacy::{Event as LegacyEvent, Input, Messages, OrderedReader, Stacks, Strings, Trace};
-use crate::modern::hash::{FastMap, IdMap};
+use crate::modern::ids::IdMap;
 use crate::modern::wire_status::{GO_RUNNABLE, GO_RUNNING, GO_SYSCALL, GO_WAITING, PROC_IDLE, PROC_RUNNING};
 use crate::modern::{Event, Tables};
 

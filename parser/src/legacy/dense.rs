@@ -2,72 +2,13 @@
 //! released or recycled as a list is consumed) and tables keyed by ids that are dense in
 //! practice (goroutine, string and stack ids) but arbitrary in hostile input.
 
-use std::collections::hash_map::RandomState;
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::{BuildHasher, Hash};
 
-/// The seed of a [`Folded`] hasher (one per [`TidyMap`]), drawn from the standard library's
-/// random keys, so that input cannot choose colliding ids without knowing it.
-#[derive(Clone, Debug)]
-pub(crate) struct FoldedState {
-    seed: u64,
-}
-
-impl Default for FoldedState {
-    fn default() -> Self {
-        FoldedState { seed: RandomState::new().hash_one(0x5eed_u64) | 1 }
-    }
-}
-
-impl BuildHasher for FoldedState {
-    type Hasher = Folded;
-
-    #[inline]
-    fn build_hasher(&self) -> Folded {
-        Folded { state: self.seed }
-    }
-}
-
-/// A hasher of integer keys: one folded multiplication (the high and low words of a 128-bit
-/// product, xored) per word, a few instructions where SipHash takes dozens.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Folded {
-    state: u64,
-}
-
-/// An odd constant with well spread bits (the fractional part of π).
-const MULTIPLIER: u64 = 0x243f_6a88_85a3_08d3;
-
-impl Hasher for Folded {
-    #[inline]
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    #[inline]
-    fn write_u8(&mut self, i: u8) {
-        self.write_u64(u64::from(i));
-    }
-
-    #[inline]
-    fn write_u64(&mut self, i: u64) {
-        let p = u128::from(self.state ^ i) * u128::from(MULTIPLIER);
-        self.state = (p as u64) ^ (p >> 64) as u64;
-    }
-
-    #[inline]
-    fn finish(&self) -> u64 {
-        self.state
-    }
-}
+use crate::hash::{FastMap, FoldState};
 
 /// A hash map of the ordered parser for keys that come and go (open tasks, goroutines created
 /// but not started, lists waiting on a state): open addressing with linear probing, seeded
-/// [`Folded`] hashing, and backward-shift removal, so that no removed key
+/// [`FoldHasher`](crate::hash::FoldHasher) hashing, and backward-shift removal, so that no removed key
 /// leaves a tombstone behind.
 ///
 /// Its memory is a function of the operations alone: the table doubles when an insertion
@@ -80,12 +21,12 @@ pub(crate) struct TidyMap<K, V> {
     /// A power of two of slots (or none before the first insertion).
     slots: Vec<Option<(K, V)>>,
     len: usize,
-    hasher: FoldedState,
+    hasher: FoldState,
 }
 
 impl<K, V> Default for TidyMap<K, V> {
     fn default() -> Self {
-        TidyMap { slots: Vec::new(), len: 0, hasher: FoldedState::default() }
+        TidyMap { slots: Vec::new(), len: 0, hasher: FoldState::default() }
     }
 }
 
@@ -498,7 +439,7 @@ pub(crate) struct IdMap<T> {
     spilled: Vec<bool>,
     allocated: u64,
     accesses: u64,
-    far: HashMap<u64, T>,
+    far: FastMap<u64, T>,
     default: T,
 }
 
@@ -510,7 +451,7 @@ impl<T: Copy> IdMap<T> {
             spilled: Vec::new(),
             allocated: 0,
             accesses: 0,
-            far: HashMap::new(),
+            far: FastMap::default(),
             default,
         }
     }
@@ -652,7 +593,7 @@ mod tests {
         assert!((0..10_000u64).all(|k| m.get(&(k << 40, k, k as u8)) == Some(&(k as u32))));
         assert_eq!(m.get(&(1, 1, 1)), None);
         // Keys differing only in their high bits spread over the table's low bits.
-        let low = |k: u64| FoldedState { seed: 7 }.hash_one(k) & 0xff;
+        let low = |k: u64| FoldState::default().hash_one(k) & 0xff;
         let distinct: std::collections::HashSet<u64> = (0..1000u64).map(|k| low(k << 48)).collect();
         assert!(distinct.len() > 200);
     }
@@ -687,7 +628,7 @@ mod tests {
         // The same operations under different seeds hold the same table.
         let run = |seed: u64| {
             let mut m: TidyMap<u64, u32> =
-                TidyMap { slots: Vec::new(), len: 0, hasher: FoldedState { seed } };
+                TidyMap { slots: Vec::new(), len: 0, hasher: FoldState::with_key(seed) };
             let mut most = 0;
             for k in 0..50_000u64 {
                 m.insert(k, k as u32);

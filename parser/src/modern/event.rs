@@ -862,7 +862,7 @@ impl Event {
 #[derive(Debug, Default)]
 pub struct StackText {
     serial: u64,
-    spans: super::hash::FastMap<u64, (usize, usize)>,
+    spans: crate::hash::FastMap<u64, (usize, usize)>,
     text: Vec<u8>,
 }
 

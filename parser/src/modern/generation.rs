@@ -15,8 +15,8 @@ use gotrace_format::{Error, ErrorKind, Limit, Version};
 
 use crate::Limits;
 
-use super::hash::FastMap;
 use super::leak::leak_text;
+use crate::hash::FastMap;
 
 /// Bytes asked of the underlying reader at a time.
 const READ_CHUNK: usize = 64 * 1024;

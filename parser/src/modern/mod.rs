@@ -10,7 +10,7 @@
 mod event;
 pub(crate) use event::wire_status;
 mod generation;
-pub(crate) mod hash;
+pub(crate) mod ids;
 mod leak;
 mod order;
 mod raw;

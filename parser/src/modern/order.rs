@@ -10,8 +10,9 @@ use gotrace_format::modern::{go_status_name, proc_status_name, EventType, OrderF
 use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
-use super::hash::{FastMap, IdMap};
+use super::ids::IdMap;
 use super::leak::leak_text;
+use crate::hash::FastMap;
 
 const NONE: i64 = -1;
 
