@@ -69,7 +69,7 @@ pub fn parse(trace: &TraceFile, options: Options) -> Result<Trace, Failure> {
 /// Whether `dump --parsed` converts the whole parsed trace ([`parse`]; memory in proportion to
 /// the events) rather than in bounded memory, reading the input twice: on two cores, where the
 /// whole parse is faster, and for an input that can be read once ([`TraceFile::reads_once`]).
-pub fn parses_whole(trace: &TraceFile) -> bool {
+pub fn converts_whole(trace: &TraceFile) -> bool {
     trace.reads_once() || cores() > 1
 }
 

@@ -203,14 +203,14 @@ fn rewrite(input: &TraceFile, output: &Path) -> Result<(), Failure> {
 }
 
 /// `dump --parsed`: the high-level model. A legacy trace is converted to it from the whole
-/// parsed trace where `dump` parses it whole ([`dump::parses_whole`]), else in bounded memory
-/// (the file read twice: which syscalls block, then the events); both give the same events
-/// and errors.
+/// parsed trace where that is faster or the input reads once ([`dump::converts_whole`]), else in
+/// bounded memory (the file read twice: which syscalls block, then the events); both give the
+/// same events and errors.
 fn parsed(trace_file: &TraceFile) -> Result<(), Failure> {
     if trace_file.is_modern()? {
         return modern_order::dump(trace_file);
     }
-    if dump::parses_whole(trace_file) {
+    if dump::converts_whole(trace_file) {
         let trace = dump::parse(trace_file, Options::default())?;
         print_converted(Converter::new(&trace)?)?;
         // As in `dump`: the process ends, the kernel takes the memory back at once.
