@@ -111,9 +111,83 @@ impl Hasher for FoldHasher {
     }
 }
 
+/// Bytes the table of a hash map holds whose `capacity()` is `capacity`, entries (key and
+/// value) of `entry` bytes: std's table has a power of two of buckets, at most 7/8 of them used
+/// (all but one below 8), each an entry and a control byte, plus a group of 16 control bytes.
+/// (The capacity is the buckets' only while nothing was removed: removals spend it.)
+pub(crate) fn table_bytes(capacity: usize, entry: usize) -> usize {
+    let buckets = match capacity {
+        0 => return 0,
+        1..=7 => capacity + 1,
+        _ => capacity / 7 * 8,
+    };
+    (buckets * entry).next_multiple_of(16) + buckets + 16
+}
+
 #[cfg(test)]
+#[allow(unsafe_code)]
 mod tests {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
     use super::*;
+
+    /// The heap bytes this thread holds, counted by the test binary's allocator.
+    struct Counting;
+
+    thread_local! {
+        static HELD: Cell<isize> = const { Cell::new(0) };
+    }
+
+    // SAFETY: every call is passed on to `System` unchanged; the count is a thread-local cell
+    // with a const initialiser, which allocates nothing.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            HELD.with(|h| h.set(h.get() + layout.size() as isize));
+            // SAFETY: the caller's contract is System's.
+            unsafe { System.alloc(layout) }
+        }
+
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            HELD.with(|h| h.set(h.get() - layout.size() as isize));
+            // SAFETY: `ptr` came from `alloc` above, that is from System, with `layout`.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static COUNTING: Counting = Counting;
+
+    fn held() -> isize {
+        HELD.with(Cell::get)
+    }
+
+    /// The estimate is what std's map allocates, at every size a growing map takes.
+    #[test]
+    fn table_bytes_is_what_the_map_allocates() {
+        fn check<V: Default>(entries: u64) {
+            let before = held();
+            let mut m: FastMap<u64, V> = FastMap::default();
+            let mut sizes = 0;
+            for k in 0..entries {
+                m.insert(k * 977, V::default());
+                let real = (held() - before) as usize;
+                let estimate = table_bytes(m.capacity(), std::mem::size_of::<(u64, V)>());
+                assert_eq!(
+                    estimate,
+                    real,
+                    "{} entries of {} bytes",
+                    m.len(),
+                    std::mem::size_of::<(u64, V)>()
+                );
+                sizes += usize::from(m.len() == m.capacity());
+            }
+            assert!(sizes > 5);
+        }
+        check::<u8>(2000);
+        check::<u64>(2000);
+        check::<[u64; 3]>(300);
+    }
 
     #[test]
     fn map_works_with_spread_keys() {

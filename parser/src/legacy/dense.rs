@@ -4,7 +4,7 @@
 
 use std::hash::{BuildHasher, Hash};
 
-use crate::hash::{FastMap, FoldState};
+use crate::hash::{table_bytes, FastMap, FoldState};
 
 /// A hash map of the ordered parser for keys that come and go (open tasks, goroutines created
 /// but not started, lists waiting on a state): open addressing with linear probing, seeded
@@ -521,14 +521,14 @@ impl<T: Copy> IdMap<T> {
         pages.chain(self.far.iter().map(|(&id, &v)| (id, v)))
     }
 
-    /// Bytes held: the page table, the pages, and the hash map's entries (estimated as the
-    /// key, the value and one control byte per bucket, buckets at the map's capacity).
+    /// Bytes held: the page table, the pages, and the hash map's table (nothing is ever
+    /// removed from it, so its capacity tells its buckets).
     pub fn bytes_held(&self) -> usize {
         let record = std::mem::size_of::<T>();
         self.pages.capacity() * 8
             + self.spilled.capacity()
             + self.allocated as usize * PAGE * record
-            + self.far.capacity() * (8 + record + 1)
+            + table_bytes(self.far.capacity(), std::mem::size_of::<(u64, T)>())
     }
 }
 
