@@ -112,15 +112,16 @@ where
         // The first error here, if any: the census's or the raw reader's.
         let mut failed = None;
         let mut chunk = Chunk::new();
-        // Records handed over, and event chunks mapped for them.
-        let (mut records, mut mapped) = (0, 0);
-        let mut send = |chunk: &mut Chunk, raw: &mut RawReader<R>| {
+        // Event records handed over with a chunk (each becomes an event of a list; the other
+        // records, none: mapping for them would let a file of strings map memory for nothing),
+        // and event chunks mapped for them.
+        let (mut events, mut mapped) = (0, 0);
+        let send = |chunk: &mut Chunk, raw: &mut RawReader<R>, events: usize, mapped: &mut usize| {
             let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
             let mut full = std::mem::replace(chunk, next);
-            records += full.records.len();
-            while mapped < records * MAPPED_QUARTERS / 4 / CHUNK {
+            while *mapped < events * MAPPED_QUARTERS / 4 / CHUNK {
                 full.mapped.push(Pool::mapped_chunk());
-                mapped += 1;
+                *mapped += 1;
             }
             (full.bytes, full.base) = raw.take_block(std::mem::take(&mut chunk.bytes));
             // An error when the structure pass stopped: its error comes first in the file.
@@ -130,7 +131,7 @@ where
             let (shape, start) = match raw.next_in_block() {
                 Ok(InBlock::Record(shape, start)) => (shape, start),
                 Ok(InBlock::Full) => {
-                    if send(&mut chunk, &mut raw) {
+                    if send(&mut chunk, &mut raw, events, &mut mapped) {
                         continue;
                     }
                     break;
@@ -148,13 +149,14 @@ where
                 failed = Some(e);
                 break;
             }
+            events += usize::from(event.event_type().has_timestamp());
             chunk.records.push((shape, start));
-            if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw) {
+            if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw, events, &mut mapped) {
                 break;
             }
         }
         if !chunk.records.is_empty() {
-            send(&mut chunk, &mut raw);
+            send(&mut chunk, &mut raw, events, &mut mapped);
         }
         drop(chunks);
         if failed.is_none() {
@@ -256,6 +258,7 @@ fn validate_chunks(
 
 #[cfg(test)]
 mod tests {
+    use gotrace_format::legacy::EventType;
     use gotrace_format::ErrorKind;
 
     use super::super::raw::RawEvents;
@@ -278,6 +281,41 @@ mod tests {
             mapped.clear();
         };
         read_into(raw, census, 0u64, add, stock)
+    }
+
+    /// The event chunks mapped for `data`'s records.
+    fn mapped(data: &[u8]) -> usize {
+        let got = std::sync::atomic::AtomicUsize::new(0);
+        let raw = RawReader::new(data).unwrap();
+        let census = Census::new(raw.version());
+        let stock = |_: &mut u64, mapped: &mut Vec<Vec<Event>>| {
+            got.fetch_add(mapped.len(), std::sync::atomic::Ordering::Relaxed);
+            mapped.clear();
+        };
+        let _ = read_into(raw, census, 0u64, |_, _| Ok(()), stock);
+        got.into_inner()
+    }
+
+    /// Chunks are mapped for the event records (three quarters of what they fill), none for
+    /// the others: a file of 40,000 strings maps nothing.
+    #[test]
+    fn chunks_are_mapped_for_events_only() {
+        let data = trace();
+        let events =
+            RawEvents::new(&data).unwrap().filter(|e| e.as_ref().unwrap().event_type().has_timestamp());
+        let expected = events.count() * MAPPED_QUARTERS / 4 / CHUNK;
+        assert!(expected > 0);
+        assert_eq!(mapped(&data), expected);
+        // A batch (P 0, tick 1), then strings 1, 2, ... of one byte each.
+        let mut strings = Version::Go1_19.header().to_vec();
+        strings.extend([0x41, 0, 1]);
+        for id in 1..=40_000u32 {
+            strings.push(EventType::STRING.code());
+            gotrace_format::varint::write(&mut strings, u64::from(id));
+            strings.extend([1, b'x']);
+        }
+        assert!(RawEvents::new(&strings).unwrap().take(40_001).all(|e| e.is_ok()));
+        assert_eq!(mapped(&strings), 0);
     }
 
     #[test]
