@@ -37,8 +37,8 @@ struct ReadOnce {
 /// One read of a [`TraceFile`] from its first byte.
 #[derive(Debug)]
 pub enum Stream<'a> {
-    File(File),
-    Memory(Cursor<&'a [u8]>),
+    /// A regular file, or an input read once that was read whole before.
+    Seekable(Seekable<'a>),
     /// An input read once: the peeked header, then the rest.
     Once(io::Chain<&'a [u8], File>),
 }
@@ -46,8 +46,7 @@ pub enum Stream<'a> {
 impl Read for Stream<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
-            Stream::File(file) => file.read(buf),
-            Stream::Memory(data) => data.read(buf),
+            Stream::Seekable(data) => data.read(buf),
             Stream::Once(data) => data.read(buf),
         }
     }
@@ -115,13 +114,12 @@ impl TraceFile {
     /// A read from the first byte, streamed. An input that can be read once streams once
     /// (a second read fails) unless it was read whole before.
     pub fn open(&self) -> Result<Stream<'_>, Failure> {
-        let Some(once) = &self.once else {
-            return Ok(Stream::File(File::open(&self.path).map_err(self.failure())?));
-        };
-        if let Some(data) = once.whole.get() {
-            return Ok(Stream::Memory(Cursor::new(data)));
+        match &self.once {
+            Some(once) if once.whole.get().is_none() => {
+                Ok(Stream::Once(once.head.as_slice().chain(self.take_rest(once)?)))
+            }
+            _ => Ok(Stream::Seekable(self.open_seekable()?)),
         }
-        Ok(Stream::Once(once.head.as_slice().chain(self.take_rest(once)?)))
     }
 
     /// A read from the first byte that may seek: an input that can be read once is read into

@@ -112,16 +112,16 @@ where
         // The first error here, if any: the census's or the raw reader's.
         let mut failed = None;
         let mut chunk = Chunk::new();
-        // Event records handed over with a chunk (each becomes an event of a list; the other
-        // records, none: mapping for them would let a file of strings map memory for nothing),
-        // and event chunks mapped for them.
-        let (mut events, mut mapped) = (0, 0);
-        let send = |chunk: &mut Chunk, raw: &mut RawReader<R>, events: usize, mapped: &mut usize| {
+        // Event chunks mapped so far, for the event records the census took (each becomes an
+        // event of a list; the other records none: mapping for them would let a file of strings
+        // map memory for nothing).
+        let mut mapped = 0;
+        let mut send = |chunk: &mut Chunk, raw: &mut RawReader<R>, events: u64| {
             let next = returned.try_recv().unwrap_or_else(|_| Chunk::new());
             let mut full = std::mem::replace(chunk, next);
-            while *mapped < events * MAPPED_QUARTERS / 4 / CHUNK {
+            while mapped < events as usize * MAPPED_QUARTERS / 4 / CHUNK {
                 full.mapped.push(Pool::mapped_chunk());
-                *mapped += 1;
+                mapped += 1;
             }
             (full.bytes, full.base) = raw.take_block(std::mem::take(&mut chunk.bytes));
             // An error when the structure pass stopped: its error comes first in the file.
@@ -131,7 +131,7 @@ where
             let (shape, start) = match raw.next_in_block() {
                 Ok(InBlock::Record(shape, start)) => (shape, start),
                 Ok(InBlock::Full) => {
-                    if send(&mut chunk, &mut raw, events, &mut mapped) {
+                    if send(&mut chunk, &mut raw, census.events()) {
                         continue;
                     }
                     break;
@@ -149,14 +149,13 @@ where
                 failed = Some(e);
                 break;
             }
-            events += usize::from(event.event_type().has_timestamp());
             chunk.records.push((shape, start));
-            if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw, events, &mut mapped) {
+            if chunk.records.len() == CHUNK_RECORDS && !send(&mut chunk, &mut raw, census.events()) {
                 break;
             }
         }
         if !chunk.records.is_empty() {
-            send(&mut chunk, &mut raw, events, &mut mapped);
+            send(&mut chunk, &mut raw, census.events());
         }
         drop(chunks);
         if failed.is_none() {
