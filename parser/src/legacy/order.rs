@@ -60,9 +60,6 @@ struct Transition {
     next: GState,
 }
 
-/// The transition of a list whose head is not in the frontier (never read).
-const NO_TRANSITION: Transition = Transition { key: UNORDERED, init: st(0, DEAD), next: st(0, DEAD) };
-
 const fn st(seq: u64, status: u8) -> GState {
     GState { seq, status }
 }
@@ -136,13 +133,6 @@ impl EventSource for Cursor<Event> {
         Cursor::advance(self, pool);
         Ok(())
     }
-}
-
-/// One batch list in the merge.
-struct Source<S> {
-    cursor: S,
-    /// The transition of the head, while it is in the frontier.
-    selected: Transition,
 }
 
 /// The frontier: at most one event per list, keyed by (time, offset); the smallest comes next.
@@ -273,7 +263,8 @@ impl Frontier {
 
 /// The merge state of Go 1.7+ traces.
 struct Merge<S> {
-    sources: Vec<Source<S>>,
+    /// The batch lists.
+    sources: Vec<S>,
     frontier: Frontier,
     /// Lists whose head waits for a change of the state of a key.
     blocked: Blocked,
@@ -325,12 +316,10 @@ impl<S: EventSource> Merge<S> {
     /// Puts the head of list `i` into the frontier if it is ready; else it waits on its key.
     #[inline(always)]
     fn offer(&mut self, i: u32) {
-        let src = &mut self.sources[i as usize];
-        let Some(ev) = src.cursor.peek() else { return };
+        let Some(ev) = self.sources[i as usize].peek() else { return };
         let t = transition(ev);
         if t.key == UNORDERED || ready(&t, self.gs.get(t.key)) {
             self.frontier.push((ev.ts, ev.offset(), i));
-            src.selected = t;
         } else {
             self.blocked.push(&t, i);
         }
@@ -350,11 +339,8 @@ impl<S: EventSource> Merge<S> {
                 crate::steps::add(1);
                 let next = self.blocked.next[i as usize];
                 *self.blocked.on_key.get_mut(key) -= 1;
-                let src = &mut self.sources[i as usize];
-                if let Some(ev) = src.cursor.peek() {
-                    let t = transition(ev);
+                if let Some(ev) = self.sources[i as usize].peek() {
                     self.frontier.push((ev.ts, ev.offset(), i));
-                    src.selected = t;
                 }
                 i = next;
             }
@@ -418,7 +404,7 @@ impl<S: EventSource> Merger<S> {
         let mut m = Merge {
             frontier: Frontier::new(lists.len()),
             blocked: Blocked::new(lists.len()),
-            sources: lists.into_iter().map(|cursor| Source { cursor, selected: NO_TRANSITION }).collect(),
+            sources: lists,
             gs: IdMap::new(GState::default()),
         };
         for i in 0..m.sources.len() as u32 {
@@ -445,9 +431,10 @@ impl<S: EventSource> Merger<S> {
         let m = &mut self.m;
         let Some(i) = m.frontier.pop() else { return Ok(None) };
         let src = &mut m.sources[i as usize];
-        let t = src.selected;
         // Changed in place: the list lets it go once `sink` took it.
-        let Some(ev) = src.cursor.peek_mut() else { unreachable!("a frontier list has a head") };
+        let Some(ev) = src.peek_mut() else { unreachable!("a frontier list has a head") };
+        // Worked out again from the head, unchanged since the offer worked it out.
+        let t = transition(ev);
         if t.key != UNORDERED {
             let cur = m.gs.get_mut(t.key);
             if !ready(&t, *cur) {
@@ -489,7 +476,7 @@ impl<S: EventSource> Merger<S> {
             _ => {}
         }
         let out = sink(ev, ctx);
-        src.cursor.advance(ctx)?;
+        src.advance(ctx)?;
         m.offer(i);
         if t.key != UNORDERED {
             m.wake(t.key);
@@ -516,7 +503,7 @@ impl<S: EventSource> Merger<S> {
     /// them in the file is at fault), else events out of time order, else a failed fix-up.
     pub fn finish(&self) -> Result<(), Error> {
         // The first record, in the file, of the events that could not be merged.
-        if let Some(offset) = self.m.sources.iter().filter_map(|s| s.cursor.peek()).map(Event::offset).min() {
+        if let Some(offset) = self.m.sources.iter().filter_map(|s| s.peek()).map(Event::offset).min() {
             return Err(Error::new(offset, ErrorKind::NoConsistentOrdering));
         }
         if let Some(offset) = self.time_error {
@@ -530,7 +517,7 @@ impl<S: EventSource> Merger<S> {
 
     /// The lists, for the caller's accounting.
     pub fn sources(&self) -> impl Iterator<Item = &S> + '_ {
-        self.m.sources.iter().map(|s| &s.cursor)
+        self.m.sources.iter()
     }
 
     /// Bytes the merge state holds (goroutine sequences and blocks, waiting lists, frontier),
@@ -540,7 +527,7 @@ impl<S: EventSource> Merger<S> {
         m.gs.bytes_held()
             + self.last_block.bytes_held()
             + m.blocked.bytes_held()
-            + m.sources.capacity() * std::mem::size_of::<Source<S>>()
+            + m.sources.capacity() * std::mem::size_of::<S>()
             + m.frontier.bytes_held()
     }
 }
