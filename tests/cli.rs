@@ -576,8 +576,7 @@ mod json {
 
 /// `stats --ordered --json` against the whole-file parse of the library: the ordered events
 /// (per type too), the goroutines and Ps they name, the duration; the text form carries the
-/// same counts; a trace Go rejects fails with the whole-file mode's error; modern traces are
-/// refused.
+/// same counts; a trace Go rejects fails with the whole-file mode's error.
 #[test]
 fn stats_ordered_agrees_with_the_whole_parse() {
     use gotrace::parser::legacy::{Trace, TIMER_P};
@@ -644,9 +643,89 @@ fn stats_ordered_agrees_with_the_whole_parse() {
         assert!(text.contains(&format!("\nevents: {} (in the file: ", trace.len())), "{label}: {text}");
         assert!(text.contains(&format!("\ngoroutines: {}\n", gs.len())), "{label}: {text}");
     }
-    let modern = common::corpus_dir().join("recorded/go1.23/annotations.trace");
-    let out = run(&["stats".as_ref(), "--ordered".as_ref(), modern.as_os_str()]);
-    expect_exit(&out, 2, "modern trace: not supported yet");
+}
+
+/// `stats --ordered --json` of every modern corpus trace against what Go 1.27's `go tool trace
+/// -d=parsed` printed for it (the golden): the events and their count per kind, the goroutines
+/// and Ps they run on (`G=`, `P=`) or change the state of (`GoID=`, `ProcID=` of a
+/// `StateTransition`), the time from the first to the last, all counted in Go's text; the text
+/// form carries the same figures. A trace Go rejects fails as `validate` fails.
+#[test]
+fn stats_ordered_of_modern_traces_counts_what_go_prints() {
+    use std::collections::{BTreeMap, HashSet};
+    let mut traces = 0;
+    for release in ["go1.22", "go1.23", "go1.24", "go1.26", "go1.27"] {
+        for path in common::recorded(release) {
+            let label = name(&path);
+            let file = path.file_name().unwrap().to_str().unwrap();
+            let golden = common::corpus_dir().join(format!("golden/recorded/{release}/{file}.parsed.gz"));
+            let meta =
+                std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
+            assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{label}");
+            let go = String::from_utf8(common::gunzip(&golden)).expect("UTF-8 golden");
+            let (mut kinds, mut gs, mut ps) = (BTreeMap::<&str, u64>::new(), HashSet::new(), HashSet::new());
+            let mut times = Vec::new();
+            for line in go.lines().filter(|l| l.starts_with("M=")) {
+                let fields: Vec<&str> = line.splitn(7, ' ').collect();
+                let value = |i: usize, key: &str| -> i64 {
+                    let f = fields[i].strip_prefix(key).unwrap_or_else(|| panic!("{label}: {line}"));
+                    f.parse().unwrap_or_else(|_| panic!("{label}: {line}"))
+                };
+                ps.insert(value(1, "P="));
+                gs.insert(value(2, "G="));
+                *kinds.entry(fields[3]).or_default() += 1;
+                times.push(value(4, "Time="));
+                if fields[3] == "StateTransition" {
+                    let id = fields[5].split(' ').next().unwrap();
+                    if let Some(g) = id.strip_prefix("GoID=") {
+                        gs.insert(g.parse().unwrap());
+                    } else {
+                        ps.insert(id.strip_prefix("ProcID=").expect("GoID= or ProcID=").parse().unwrap());
+                    }
+                }
+            }
+            gs.remove(&-1);
+            ps.remove(&-1);
+            let out = run(&["stats".as_ref(), "--ordered".as_ref(), "--json".as_ref(), path.as_os_str()]);
+            expect_exit(&out, 0, &label);
+            let text = String::from_utf8(out.stdout).expect("UTF-8 JSON");
+            let json = json::parse(&text).unwrap_or_else(|e| panic!("{label}: invalid JSON ({e}): {text}"));
+            let field =
+                |k: &str| json.get(k).and_then(json::Value::as_u64).unwrap_or_else(|| panic!("{label}: {k}"));
+            assert_eq!(field("file_bytes"), read(&path).len() as u64, "{label}");
+            assert_eq!(field("events"), times.len() as u64, "{label}");
+            assert_eq!(field("goroutines"), gs.len() as u64, "{label}");
+            assert_eq!(field("procs"), ps.len() as u64, "{label}");
+            assert_eq!(field("duration_ns") as i64, times.last().unwrap() - times[0], "{label}");
+            let listed: BTreeMap<&str, u64> = json
+                .get("kinds")
+                .and_then(json::Value::as_array)
+                .expect("kinds")
+                .iter()
+                .map(|t| {
+                    let name = t.get("name").and_then(json::Value::as_str).unwrap();
+                    (name, t.get("count").and_then(json::Value::as_u64).unwrap())
+                })
+                .collect();
+            assert_eq!(listed, kinds, "{label}: counts per kind");
+            let out = run(&["stats".as_ref(), "--ordered".as_ref(), path.as_os_str()]);
+            expect_exit(&out, 0, &label);
+            let text = String::from_utf8(out.stdout).unwrap();
+            assert!(text.contains(&format!("\nevents: {}\n", times.len())), "{label}: {text}");
+            assert!(text.contains(&format!("\ngoroutines: {}\n", gs.len())), "{label}: {text}");
+            traces += 1;
+        }
+    }
+    assert!(traces >= 40, "{traces} modern traces");
+    // A damaged trace fails with the error `validate` recorded (Go 1.27's), a trace Go reads
+    // with an altered one is read.
+    for v in common::damaged_modern().iter().chain(&common::altered_modern()) {
+        let out = run(&["stats".as_ref(), "--ordered".as_ref(), v.path.as_os_str()]);
+        expect_exit(&out, if v.go_exit == 0 { 0 } else { 1 }, &v.name);
+        if v.go_exit != 0 {
+            assert_eq!(stderr(&out), v.recorded_stderr(false), "{}", v.name);
+        }
+    }
 }
 
 /// Runs gotrace with `args`, `data` written to its standard input through a pipe.

@@ -57,7 +57,7 @@ enum Command {
         #[arg(long)]
         json: bool,
         /// Order and validate the events (in bounded memory) and print figures of them: events,
-        /// goroutines, Ps, duration, per type the count.
+        /// goroutines, Ps, duration, per type (modern traces: per kind) the count.
         #[arg(long)]
         ordered: bool,
         /// The trace file.
@@ -104,8 +104,6 @@ enum Failure {
     Io(String),
     /// A text input is bad; the message says where (exit 1).
     Text(String),
-    /// The command does not apply to this input (exit 2).
-    Usage(String),
 }
 
 impl From<Error> for Failure {
@@ -137,10 +135,6 @@ fn main() -> ExitCode {
         Err(Failure::Text(msg)) => {
             eprintln!("{msg}");
             ExitCode::from(1)
-        }
-        Err(Failure::Usage(msg)) => {
-            eprintln!("gotrace: {msg}");
-            ExitCode::from(2)
         }
     }
 }

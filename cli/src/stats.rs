@@ -1,5 +1,6 @@
 //! `gotrace stats`: version, and per event type the count and the bytes occupied; with
-//! `--ordered`, figures of the ordered events (the bounded-memory reader).
+//! `--ordered`, figures of the ordered events (the bounded-memory reader; modern traces:
+//! [`modern_order::stats`](crate::modern_order::stats)).
 
 use std::collections::HashSet;
 use std::io::Write;
@@ -84,15 +85,20 @@ const DENSE_IDS: u64 = 1 << 24;
 
 /// Distinct ids: a bitmap for the dense ids the runtime hands out, a set for the rest.
 #[derive(Default)]
-struct IdSet {
+pub struct IdSet {
     bits: Vec<u64>,
     far: HashSet<u64>,
     count: u64,
 }
 
 impl IdSet {
+    /// Ids inserted, each once.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
     #[inline]
-    fn insert(&mut self, id: u64) {
+    pub fn insert(&mut self, id: u64) {
         if id < DENSE_IDS {
             let word = (id / 64) as usize;
             if word >= self.bits.len() {
@@ -110,10 +116,7 @@ impl IdSet {
 /// `stats --ordered`: one bounded-memory ordered read.
 pub fn ordered(trace: &TraceFile, json: bool) -> Result<(), Failure> {
     if trace.is_modern()? {
-        return Err(Failure::Usage(format!(
-            "{}: stats --ordered reads legacy traces (Go 1.5 - 1.21) only, for now",
-            trace.path().display()
-        )));
+        return crate::modern_order::stats(trace, json);
     }
     // Two passes (an index of the batches, then the events): a pipe is read whole first.
     let mut reader = OrderedReader::new(trace.open_seekable()?)?;
@@ -142,8 +145,8 @@ pub fn ordered(trace: &TraceFile, json: bool) -> Result<(), Failure> {
         file_bytes: trace.len()?,
         file_events: reader.total_events(),
         events,
-        goroutines: goroutines.count,
-        procs: procs.count,
+        goroutines: goroutines.count(),
+        procs: procs.count(),
         duration_ns: last_ts,
         frequency: reader.frequency(),
         peak_bytes: reader.peak_bytes(),

@@ -54,6 +54,31 @@ pub enum EventKind {
 }
 
 impl EventKind {
+    /// Every kind, in the order of Go's `trace.EventKind` values (without its `EventBad`).
+    ///
+    /// ```
+    /// use gotrace_parser::modern::EventKind;
+    /// assert_eq!(EventKind::ALL.len(), 14);
+    /// assert!(EventKind::ALL.iter().enumerate().all(|(i, &k)| k as usize == i));
+    /// assert_eq!(EventKind::ALL[13].name(), "Experimental");
+    /// ```
+    pub const ALL: [EventKind; 14] = [
+        EventKind::Sync,
+        EventKind::Metric,
+        EventKind::Label,
+        EventKind::StackSample,
+        EventKind::RangeBegin,
+        EventKind::RangeActive,
+        EventKind::RangeEnd,
+        EventKind::TaskBegin,
+        EventKind::TaskEnd,
+        EventKind::RegionBegin,
+        EventKind::RegionEnd,
+        EventKind::Log,
+        EventKind::StateTransition,
+        EventKind::Experimental,
+    ];
+
     /// Go's name of the kind.
     #[must_use]
     pub fn name(self) -> &'static str {

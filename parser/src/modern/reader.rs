@@ -507,6 +507,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// The next event, or `None` after the last `Sync`.
+    #[inline]
     pub fn next_event(&mut self) -> Result<Option<Event>, Error> {
         Ok(self.take()?.copied())
     }
