@@ -25,6 +25,7 @@
 
 pub mod convert;
 mod hash;
+mod leak;
 pub mod legacy;
 pub mod modern;
 

@@ -2,9 +2,6 @@
 //! P replayed over the ordered events, Go's errors in Go's words, the links between events,
 //! the pseudo-Ps `GCP` and `NetpollP`, and the start stack of each goroutine's first start.
 
-use std::collections::HashSet;
-use std::sync::Mutex;
-
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version, Violation};
 
@@ -13,6 +10,7 @@ use super::event::{Event, GC_P, NETPOLL_P, NONE, TIMER_P};
 use super::order::Normalise;
 use super::structure::{Messages, Stacks, Strings};
 use super::trace::write_line;
+use crate::leak::leak_text;
 
 const DEAD: u8 = 0;
 const RUNNABLE: u8 = 1;
@@ -525,36 +523,7 @@ fn quoted_line(ev: &Event, tables: &Tables<'_>) -> &'static str {
     write_line(&mut line, ev, tables.version, tables.strings, tables.messages);
     let mut quoted = String::with_capacity(line.len() + 2);
     go_quote(&mut quoted, &line);
-    intern(quoted)
-}
-
-/// Bytes of error texts kept by [`intern`] at most, over the life of the program.
-const INTERN_BUDGET: usize = 1 << 20;
-
-/// Keeps `text` for the life of the program, so that errors stay `Copy`: each distinct text
-/// once, and no more than [`INTERN_BUDGET`] bytes in all; beyond that, texts are cut (and
-/// marked with `…`). Only three rare errors (conflicting tasks and misused regions) use it.
-fn intern(text: String) -> &'static str {
-    static TABLE: Mutex<Option<(HashSet<&'static str>, usize)>> = Mutex::new(None);
-    let mut guard = TABLE.lock().unwrap_or_else(|e| e.into_inner());
-    let (set, used) = guard.get_or_insert_with(|| (HashSet::new(), 0));
-    if let Some(&s) = set.get(text.as_str()) {
-        return s;
-    }
-    let left = INTERN_BUDGET.saturating_sub(*used);
-    let text = if text.len() <= left {
-        text
-    } else {
-        let mut cut = left.saturating_sub(3).min(text.len());
-        while !text.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        format!("{}…", &text[..cut])
-    };
-    *used += text.len();
-    let s: &'static str = Box::leak(text.into_boxed_str());
-    set.insert(s);
-    s
+    leak_text(quoted)
 }
 
 /// Appends `bytes` as Go's `strconv.Quote` writes them: printable characters as they are,
@@ -618,14 +587,5 @@ mod tests {
         assert_eq!(q(b"0 UserTaskCreate p=0 name=a\"b\n"), r#""0 UserTaskCreate p=0 name=a\"b\n""#);
         assert_eq!(q(b"\xff\x00\x7f"), r#""\xff\x00\x7f""#);
         assert_eq!(q("日本 \u{200b}\u{10fffd}".as_bytes()), "\"日本 \\u200b\\U0010fffd\"");
-    }
-
-    #[test]
-    fn interned_texts_are_shared_and_bounded() {
-        let a = intern("\"some event\"".to_string());
-        let b = intern("\"some event\"".to_string());
-        assert!(std::ptr::eq(a, b));
-        let big = intern("x".repeat(INTERN_BUDGET + 10));
-        assert!(big.len() <= INTERN_BUDGET);
     }
 }

@@ -15,8 +15,8 @@ use gotrace_format::{Error, ErrorKind, Limit, Version};
 
 use crate::Limits;
 
-use super::leak::leak_text;
 use crate::hash::FastMap;
+use crate::leak::leak_text;
 
 /// Bytes asked of the underlying reader at a time.
 const READ_CHUNK: usize = 64 * 1024;

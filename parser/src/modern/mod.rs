@@ -11,7 +11,6 @@ mod event;
 pub(crate) use event::wire_status;
 mod generation;
 pub(crate) mod ids;
-mod leak;
 mod order;
 mod raw;
 mod reader;

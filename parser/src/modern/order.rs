@@ -11,8 +11,8 @@ use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
 use super::ids::IdMap;
-use super::leak::leak_text;
 use crate::hash::FastMap;
+use crate::leak::leak_text;
 
 const NONE: i64 = -1;
 

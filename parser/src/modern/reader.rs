@@ -9,9 +9,9 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
-use super::leak::leak_text;
 use super::order::{ev_type, BaseEvent, Ordering, Wait};
 use crate::hash::FastMap;
+use crate::leak::leak_text;
 use crate::Limits;
 
 fn modern(offset: u64, kind: ModernError) -> Error {
