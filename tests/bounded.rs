@@ -98,12 +98,14 @@ fn bounded<I: Input>(reader: Result<OrderedReader<I>, Error>) -> Result<Outcome,
     Ok(Outcome { events, links })
 }
 
-/// Both inputs of the bounded mode agree with the whole-file mode on `data`.
+/// Both inputs of the bounded mode, and the batches decoded on a second thread, agree with the whole-file mode on `data`.
 fn check(label: &str, data: &[u8]) -> Result<usize, String> {
     let want = whole(data);
     let from_slice = bounded(OrderedReader::from_slice(data));
     let from_seek = bounded(OrderedReader::new(Cursor::new(data)));
-    for (how, got) in [("slice", &from_slice), ("seek", &from_seek)] {
+    let ahead =
+        std::thread::scope(|s| bounded(OrderedReader::new(Cursor::new(data)).map(|r| r.decode_ahead(s))));
+    for (how, got) in [("slice", &from_slice), ("seek", &from_seek), ("decoded ahead", &ahead)] {
         if *got != want {
             let detail = match (&want, got) {
                 (Ok(w), Ok(g)) => {
@@ -176,16 +178,27 @@ fn memory_stays_bounded_on_a_large_trace() {
     // 4 Ps, 2000 goroutines, 1.2 M events: about 9 MB of trace, 67 MB of events held whole.
     let options = SynthOptions { procs: 4, goroutines: 2000, events: 1_200_000, ..SynthOptions::default() };
     let (data, _) = synth::run(Vec::new(), &options).expect("synth");
-    let mut reader = OrderedReader::new(Cursor::new(&data)).expect("a synthetic trace reads");
-    let total = reader.total_events();
-    let mut count = 0;
-    for ev in reader.by_ref() {
-        ev.expect("a synthetic trace orders and validates");
-        count += 1;
-    }
+    // Read twice: batches decoded in place, and on a second thread ahead of the merge.
+    let read = |ahead: bool| {
+        std::thread::scope(|s| {
+            let mut reader = OrderedReader::new(Cursor::new(&data)).expect("a synthetic trace reads");
+            if ahead {
+                reader = reader.decode_ahead(s);
+            }
+            let mut count = 0;
+            for ev in reader.by_ref() {
+                ev.expect("a synthetic trace orders and validates");
+                count += 1;
+            }
+            assert!(reader.bytes_held() <= reader.peak_bytes());
+            (reader.total_events(), count, reader.peak_bytes())
+        })
+    };
+    let (total, count, peak) = read(false);
+    let (_, count_ahead, peak_ahead) = read(true);
     assert!(count > 1_000_000 && count <= total);
+    assert_eq!(count_ahead, count);
     let whole_bytes = total * std::mem::size_of::<Event>();
-    let peak = reader.peak_bytes();
     // The bound the reader documents, for this trace: per list (4 Ps, P -1, the CPU samples)
     // one batch of at most 64 KiB, decoded (at least 2 bytes an event: 32 Ki events of 56
     // bytes) and read; the reorder window (72 bytes an event); about 100 bytes per goroutine
@@ -209,12 +222,18 @@ fn memory_stays_bounded_on_a_large_trace() {
     let window = 2 * 72 * window_events(&Trace::from_slice(&data).expect("parses"));
     let bound = lists * per_list + 100 * total / 10 + 8 * table_bytes as usize + window;
     assert!(peak <= bound, "peak {peak} bytes, bound {bound} (window {window})");
+    // Decoding ahead holds at most one more decoded batch per list, and a read buffer.
+    let bound_ahead = bound + lists * per_list;
+    assert!(peak_ahead <= bound_ahead, "decoded ahead: peak {peak_ahead} bytes, bound {bound_ahead}");
+    assert!(
+        peak_ahead > peak,
+        "decoded ahead: peak {peak_ahead} bytes, in place {peak}: the batches ahead are counted"
+    );
     // Beyond the window, a fraction of what the events take.
     assert!(
         peak.saturating_sub(window) * 2 < whole_bytes,
         "peak {peak} bytes (window {window}), whole mode holds {whole_bytes} in events alone"
     );
-    assert!(reader.bytes_held() <= peak);
 }
 
 /// Events a syscall exit of [`syscalls`] moves back past at least: more than the 2^18 events
@@ -374,4 +393,61 @@ fn long_syscalls_that_exit_soon_after_their_return_hold_nothing() {
     let bound = 3 * 32 * 1024 * 56 + 100 * 110 + 16 * 1024;
     assert!(reader.peak_bytes() <= bound, "peak {} bytes, bound {bound}", reader.peak_bytes());
     assert!(bound < CHURN as usize * 72 / 3);
+}
+
+/// A file that loses its second half once the first pass read it whole: `Read + Seek` over the
+/// first `len` bytes of `data`.
+struct Shrinking<'a> {
+    data: &'a [u8],
+    len: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    at: u64,
+}
+
+impl std::io::Read for Shrinking<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let len = self.len.load(std::sync::atomic::Ordering::Relaxed);
+        let left = self.data.get(self.at as usize..len).unwrap_or(&[]);
+        let n = left.len().min(buf.len());
+        buf[..n].copy_from_slice(&left[..n]);
+        self.at += n as u64;
+        Ok(n)
+    }
+}
+
+impl std::io::Seek for Shrinking<'_> {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        let std::io::SeekFrom::Start(at) = to else { unreachable!("the reader seeks from the start") };
+        self.at = at;
+        Ok(at)
+    }
+}
+
+#[test]
+fn a_file_cut_between_the_passes_ends_the_events_with_an_error() {
+    let data = read(&common::corpus_dir().join("go-testdata/http_1_19_good"));
+    let read_cut = |ahead: bool| {
+        let len = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(data.len()));
+        let file = Shrinking { data: &data, len: len.clone(), at: 0 };
+        std::thread::scope(|s| {
+            let mut reader = OrderedReader::new(file).expect("the first pass reads the whole file");
+            len.store(data.len() / 2, std::sync::atomic::Ordering::Relaxed);
+            if ahead {
+                reader = reader.decode_ahead(s);
+            }
+            let mut events = 0;
+            for ev in reader {
+                match ev {
+                    Ok(_) => events += 1,
+                    Err(e) => return (events, e),
+                }
+            }
+            panic!("{events} events and no error from a file cut in half");
+        })
+    };
+    let (events, err) = read_cut(false);
+    assert_eq!(err.kind(), gotrace::format::ErrorKind::Io { kind: std::io::ErrorKind::UnexpectedEof });
+    // The first batch past the cut fails: some events came out before it, and the error is at
+    // a batch of the second half.
+    assert!(events > 0 && err.offset() < data.len() as u64, "{events} events, then {err}");
+    assert_eq!(read_cut(true), (events, err), "decoded ahead");
 }

@@ -74,7 +74,7 @@ pub fn converts_whole(trace: &TraceFile) -> bool {
 }
 
 /// The cores the machine offers this process (1 when it cannot tell).
-fn cores() -> usize {
+pub fn cores() -> usize {
     std::thread::available_parallelism().map_or(1, |n| n.get())
 }
 

@@ -211,6 +211,7 @@ fn parsed(trace_file: &TraceFile) -> Result<(), Failure> {
         std::mem::forget(trace);
         return Ok(());
     }
+    // One core: the batches are decoded in place.
     let reader = || -> Result<_, Failure> { Ok(OrderedReader::new(trace_file.open_seekable()?)?) };
     print_converted(Converter::from_readers(reader()?, reader()?)?)
 }

@@ -7,7 +7,7 @@ use std::io::Write;
 
 use gotrace_format::legacy::EventType;
 use gotrace_format::HEADER_LEN;
-use gotrace_parser::legacy::{Census, OrderedReader, TIMER_P};
+use gotrace_parser::legacy::{Census, TIMER_P};
 use gotrace_parser::Options;
 
 use crate::trace_file::TraceFile;
@@ -118,40 +118,41 @@ pub fn ordered(trace: &TraceFile, json: bool) -> Result<(), Failure> {
     if trace.is_modern()? {
         return crate::modern_order::stats(trace, json);
     }
-    // Two passes (an index of the batches, then the events): a pipe is read whole first.
-    let mut reader = OrderedReader::new(trace.open_seekable()?)?;
-    let mut goroutines = IdSet::default();
-    let mut procs = IdSet::default();
-    let mut types = [0u64; 64];
-    let mut events = 0;
-    let mut last_ts = 0;
-    for ev in reader.by_ref() {
-        let ev = ev?;
-        events += 1;
-        last_ts = ev.ts();
-        types[usize::from(ev.event_type().code())] += 1;
-        if ev.g() != 0 {
-            goroutines.insert(ev.g());
+    let stats = std::thread::scope(|scope| -> Result<Ordered, Failure> {
+        let mut reader = trace.ordered_reader(scope)?;
+        let mut goroutines = IdSet::default();
+        let mut procs = IdSet::default();
+        let mut types = [0u64; 64];
+        let mut events = 0;
+        let mut last_ts = 0;
+        for ev in reader.by_ref() {
+            let ev = ev?;
+            events += 1;
+            last_ts = ev.ts();
+            types[usize::from(ev.event_type().code())] += 1;
+            if ev.g() != 0 {
+                goroutines.insert(ev.g());
+            }
+            if ev.event_type() == EventType::GO_CREATE {
+                goroutines.insert(ev.args()[0]);
+            }
+            if (0..TIMER_P).contains(&ev.p()) {
+                procs.insert(ev.p() as u64);
+            }
         }
-        if ev.event_type() == EventType::GO_CREATE {
-            goroutines.insert(ev.args()[0]);
-        }
-        if (0..TIMER_P).contains(&ev.p()) {
-            procs.insert(ev.p() as u64);
-        }
-    }
-    let stats = Ordered {
-        version: reader.version(),
-        file_bytes: trace.len()?,
-        file_events: reader.total_events(),
-        events,
-        goroutines: goroutines.count(),
-        procs: procs.count(),
-        duration_ns: last_ts,
-        frequency: reader.frequency(),
-        peak_bytes: reader.peak_bytes(),
-        types,
-    };
+        Ok(Ordered {
+            version: reader.version(),
+            file_bytes: trace.len()?,
+            file_events: reader.total_events(),
+            events,
+            goroutines: goroutines.count(),
+            procs: procs.count(),
+            duration_ns: last_ts,
+            frequency: reader.frequency(),
+            peak_bytes: reader.peak_bytes(),
+            types,
+        })
+    })?;
     with_stdout(|out| {
         let r = if json { write_ordered_json(out, &stats) } else { write_ordered_text(out, &stats) };
         r.map_err(|e| Failure::Io(format!("stdout: {e}")))

@@ -10,8 +10,10 @@ use std::cell::{OnceCell, RefCell};
 use std::fs::File;
 use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
+use std::thread::Scope;
 
 use gotrace_format::{parse_header, HEADER_LEN};
+use gotrace_parser::legacy::{OrderedReader, SeekInput};
 
 use crate::{io_failure, Failure};
 
@@ -129,6 +131,18 @@ impl TraceFile {
             Some(once) => Ok(Seekable::Memory(Cursor::new(self.whole(once)?))),
             None => Ok(Seekable::File(File::open(&self.path).map_err(self.failure())?)),
         }
+    }
+
+    /// The bounded-memory ordered reader of this (legacy) input, which reads it twice (an index
+    /// of the batches, then the events: an input that can be read once is read whole first).
+    /// With two cores or more, the second read decodes batches on a thread of `scope` while
+    /// the caller's merges and validates.
+    pub fn ordered_reader<'scope>(
+        &'scope self,
+        scope: &'scope Scope<'scope, '_>,
+    ) -> Result<OrderedReader<SeekInput<Seekable<'scope>>>, Failure> {
+        let reader = OrderedReader::new(self.open_seekable()?)?;
+        Ok(if crate::dump::cores() > 1 { reader.decode_ahead(scope) } else { reader })
     }
 
     /// True when the input starts with the header of a modern trace. An input whose header is

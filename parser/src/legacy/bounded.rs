@@ -12,11 +12,12 @@
 //! **Second pass** (the iterator): each list decodes its batches one at a time, as the merge
 //! reaches them; merged events go through a reorder window (Go sorts the merged list by time
 //! once syscall exits got their real times), the futile-wakeup filter and the validator, and
-//! come out one at a time. An event leaves the window as soon as no event still to merge sorts
-//! before it, which the first pass's notes tell exactly ([`Floors`]): the window holds only the
-//! events that a syscall exit still to merge must go before, whatever the syscall's length. A
-//! trace with `FutileWakeup` events takes one more merge pass in the constructor, which finds
-//! the events to remove (their offsets are kept).
+//! come out one at a time ([`OrderedReader::decode_ahead`] moves the decoding to a second
+//! thread, see [`ahead`](super::ahead)). An event leaves the window as soon as no event still
+//! to merge sorts before it, which the first pass's notes tell exactly ([`Floors`]): the window
+//! holds only the events that a syscall exit still to merge must go before, whatever the
+//! syscall's length. A trace with `FutileWakeup` events takes one more merge pass in the
+//! constructor, which finds the events to remove (their offsets are kept).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -26,15 +27,14 @@ use std::marker::PhantomData;
 use gotrace_format::legacy::EventType;
 use gotrace_format::{Error, ErrorKind, Version};
 
+use super::ahead::{decode, Ahead, Decoded, Decoding};
 use super::census::Census;
 use super::event::{Event, StackId, PROFILE_P};
 use super::floor::{early_key, EarlyKeys, Floors, Key, NO_KEY};
 use super::futile::Futile;
 use super::order::{seq_1005, sort_samples, EventSource, Frontier, Merger, Normalise};
 use super::raw::{RawEvents, RawReader};
-use super::structure::{
-    read_values, BatchRef, BatchState, Messages, Parts, Stacks, Strings, Structure, MAX_VALUES,
-};
+use super::structure::{BatchRef, BatchState, Messages, Parts, Stacks, Strings, Structure};
 use super::trace::{add, frames, string_args, write_line, Frame};
 use super::validate::{Links, Tables, Validator};
 use crate::Options;
@@ -139,10 +139,16 @@ impl sealed::Sealed for SliceInput<'_> {
 
 impl Input for SliceInput<'_> {}
 
-/// What the lists decode with: the input, the version, and the stack handles the first pass
-/// gave out.
+/// Where the lists' batches are decoded: in place, from the input, or on a second thread.
+enum Decoder<I> {
+    InPlace(I),
+    Ahead(Ahead),
+}
+
+/// What the lists decode with: the input (or the thread that reads it), the version, and the
+/// stack handles the first pass gave out.
 struct Loader<I> {
-    input: I,
+    decoder: Decoder<I>,
     version: Version,
     options: Options,
     stacks: Stacks,
@@ -150,6 +156,15 @@ struct Loader<I> {
     floors: Floors,
     /// Batches decoded so far (the accounting looks again after each).
     loads: u64,
+}
+
+impl<I: Input> Loader<I> {
+    fn bytes_held(&self) -> usize {
+        match &self.decoder {
+            Decoder::InPlace(input) => input.bytes_held(),
+            Decoder::Ahead(ahead) => ahead.bytes_away(),
+        }
+    }
 }
 
 /// A batch list decoded one batch at a time.
@@ -161,15 +176,13 @@ struct Lazy<I> {
     batches: Vec<BatchRef>,
     later: Vec<Key>,
     next: usize,
-    /// The decoded events of the current batch, and (Go 1.5/1.6) their sequence numbers.
-    events: Vec<Event>,
-    seqs: Vec<i64>,
+    /// The current batch's events; the marks of those with an early key hold the least early
+    /// key of the list from them on; `mark` is the first not consumed.
+    cur: Decoded,
     pos: usize,
-    /// The positions in `events` of the events with an early key, each with the least early
-    /// key of the list from it on; `mark` is the first not consumed.
-    marks: Vec<(u32, Key)>,
     mark: usize,
-    /// The running state, carried from batch to batch (the goroutine last running on the P).
+    /// The running state, carried from batch to batch (the goroutine last running on the P),
+    /// while the batches are decoded in place.
     state: BatchState,
     input: PhantomData<fn(&mut I)>,
 }
@@ -181,10 +194,8 @@ impl<I: Input> Lazy<I> {
             batches,
             later,
             next: 0,
-            events: Vec::new(),
-            seqs: Vec::new(),
+            cur: Decoded::default(),
             pos: 0,
-            marks: Vec::new(),
             mark: 0,
             state: BatchState::default(),
             input: PhantomData,
@@ -193,11 +204,14 @@ impl<I: Input> Lazy<I> {
 
     /// A list held whole (the CPU samples, `seqs` for Go 1.5/1.6), its keys marked.
     fn held(id: u32, events: Vec<Event>, seqs: Vec<i64>, ctx: &mut Loader<I>) -> Lazy<I> {
-        let mut lazy = Lazy { events, seqs, ..Lazy::new(id, Vec::new(), Vec::new()) };
+        let mut lazy = Lazy::new(id, Vec::new(), Vec::new());
+        lazy.cur.events = events;
+        lazy.cur.seqs = seqs;
         let old = ctx.version < Version::Go1_7;
-        for (i, ev) in lazy.events.iter().enumerate() {
-            if let Some(key) = early_key(ev, old.then(|| lazy.seqs[i])) {
-                lazy.marks.push((i as u32, key));
+        let Decoded { events, seqs, marks } = &mut lazy.cur;
+        for (i, ev) in events.iter().enumerate() {
+            if let Some(key) = early_key(ev, old.then(|| seqs[i])) {
+                marks.push((i as u32, key));
             }
         }
         lazy.close_marks(ctx);
@@ -207,15 +221,13 @@ impl<I: Input> Lazy<I> {
     fn bytes_held(&self) -> usize {
         self.batches.capacity() * std::mem::size_of::<BatchRef>()
             + self.later.capacity() * std::mem::size_of::<Key>()
-            + self.events.capacity() * std::mem::size_of::<Event>()
-            + self.seqs.capacity() * 8
-            + self.marks.capacity() * std::mem::size_of::<(u32, Key)>()
+            + self.cur.bytes_held()
     }
 
     /// The least early key of the list's events still to merge.
     #[inline]
     fn floor(&self) -> Key {
-        match self.marks.get(self.mark) {
+        match self.cur.marks.get(self.mark) {
             Some(&(_, key)) => key,
             None => self.later.get(self.next).copied().unwrap_or(NO_KEY),
         }
@@ -225,7 +237,7 @@ impl<I: Input> Lazy<I> {
     /// the batches after included; the list's floor is set.
     fn close_marks(&mut self, ctx: &mut Loader<I>) {
         let mut least = self.later.get(self.next).copied().unwrap_or(NO_KEY);
-        for (_, key) in self.marks.iter_mut().rev() {
+        for (_, key) in self.cur.marks.iter_mut().rev() {
             least = least.min(*key);
             *key = least;
         }
@@ -235,65 +247,50 @@ impl<I: Input> Lazy<I> {
 
     /// Go 1.5/1.6: the sequence number of the head.
     fn head_seq(&self) -> i64 {
-        self.seqs.get(self.pos).copied().unwrap_or(0)
+        self.cur.seqs.get(self.pos).copied().unwrap_or(0)
     }
 
     /// Decodes batches until one holds events of this list, or none is left.
     fn load(&mut self, ctx: &mut Loader<I>) -> Result<(), Error> {
-        self.events.clear();
-        self.seqs.clear();
-        self.marks.clear();
+        self.cur.clear();
         self.pos = 0;
-        while self.events.is_empty() {
+        while self.cur.events.is_empty() {
             let Some(&batch) = self.batches.get(self.next) else {
                 // Finished: let the memory go.
-                (self.events, self.seqs, self.batches) = (Vec::new(), Vec::new(), Vec::new());
-                (self.later, self.marks) = (Vec::new(), Vec::new());
+                (self.cur, self.batches, self.later) = (Decoded::default(), Vec::new(), Vec::new());
                 ctx.floors.set(self.id, NO_KEY);
                 return Ok(());
             };
             self.next += 1;
             ctx.loads += 1;
-            let Loader { input, version, options, stacks, .. } = ctx;
-            let (version, options, stacks) = (*version, *options, &*stacks);
-            let old = version < Version::Go1_7;
-            let Lazy { events, seqs, marks, state, .. } = self;
-            input.with_range(batch.start, batch.end, |bytes| {
-                let mut message = batch.messages;
-                for raw in RawEvents::resume(bytes, batch.start, version, options) {
-                    let raw = raw?;
-                    let t = raw.event_type();
-                    let mut v = [0u64; MAX_VALUES];
-                    let n = read_values(raw.value_bytes(), &mut v);
-                    if t.has_timestamp() {
-                        let next_message = |_: &[u8]| {
-                            message += 1;
-                            message - 1
-                        };
-                        let (key, mut ev, seq, stack) = state.event(&raw, t, &mut v, n, old, next_message)?;
-                        ev.stack = stacks.lookup(stack);
-                        if key == PROFILE_P {
-                            continue;
-                        }
-                        let mut old_seq = None;
-                        if old {
-                            let seq = seq_1005(&mut ev, seq);
-                            seqs.push(seq);
-                            old_seq = Some(seq);
-                        }
-                        if let Some(key) = early_key(&ev, old_seq) {
-                            marks.push((events.len() as u32, key));
-                        }
-                        events.push(ev);
-                    } else if t == EventType::BATCH {
-                        state.start(&v, old);
+            let Loader { decoder, version, options, stacks, .. } = ctx;
+            match decoder {
+                Decoder::InPlace(input) => {
+                    let with = Decoding { version: *version, options: *options, stacks: stacks.lookups() };
+                    let Lazy { cur, state, .. } = self;
+                    input.with_range(batch.start, batch.end, |bytes| {
+                        decode(bytes, &batch, with, state, cur)
+                    })?;
+                }
+                Decoder::Ahead(ahead) => {
+                    let decoded = ahead.take(self.id)?;
+                    let done = std::mem::replace(&mut self.cur, decoded);
+                    if let Some(&next) = self.batches.get(self.next) {
+                        ahead.ask(self.id, next, done);
                     }
                 }
-                Ok(())
-            })?;
+            }
         }
         self.close_marks(ctx);
         Ok(())
+    }
+
+    /// From now on the list's batches come from `ahead`, which goes on from the list's state:
+    /// the next batch is asked for.
+    fn hand_over(&mut self, ahead: &mut Ahead) {
+        if let Some(&next) = self.batches.get(self.next) {
+            ahead.ask(self.id, next, Decoded::default());
+        }
     }
 }
 
@@ -302,20 +299,20 @@ impl<I: Input> EventSource for Lazy<I> {
 
     #[inline]
     fn peek(&self) -> Option<&Event> {
-        self.events.get(self.pos)
+        self.cur.events.get(self.pos)
     }
 
     #[inline]
     fn peek_mut(&mut self) -> Option<&mut Event> {
-        self.events.get_mut(self.pos)
+        self.cur.events.get_mut(self.pos)
     }
 
     #[inline]
     fn advance(&mut self, ctx: &mut Loader<I>) -> Result<(), Error> {
         self.pos += 1;
-        if self.pos >= self.events.len() {
+        if self.pos >= self.cur.events.len() {
             self.load(ctx)?;
-        } else if self.marks.get(self.mark).is_some_and(|&(at, _)| (at as usize) < self.pos) {
+        } else if self.cur.marks.get(self.mark).is_some_and(|&(at, _)| (at as usize) < self.pos) {
             self.mark += 1;
             ctx.floors.set(self.id, self.floor());
         }
@@ -476,6 +473,13 @@ impl<I: Input> Orderer<I> {
         match &self.merging {
             Merging::Causal(m) => Box::new(m.sources()),
             Merging::Global(g) => Box::new(g.sources.iter()),
+        }
+    }
+
+    fn sources_mut(&mut self) -> Box<dyn Iterator<Item = &mut Lazy<I>> + '_> {
+        match &mut self.merging {
+            Merging::Causal(m) => Box::new(m.sources_mut()),
+            Merging::Global(g) => Box::new(g.sources.iter_mut()),
         }
     }
 
@@ -797,7 +801,14 @@ impl<I: Input> OrderedReader<I> {
             + parts.messages.bytes_held()
             + early.bytes_held();
         let floors = Floors::new(parts.lists.len());
-        let mut loader = Loader { input, version, options, stacks: parts.stacks, floors, loads: 0 };
+        let mut loader = Loader {
+            decoder: Decoder::InPlace(input),
+            version,
+            options,
+            stacks: parts.stacks,
+            floors,
+            loads: 0,
+        };
         let mut lists = Vec::with_capacity(parts.lists.len());
         for list in &parts.lists {
             if list.p == PROFILE_P {
@@ -880,6 +891,47 @@ impl<I: Input> OrderedReader<I> {
         reader.peak =
             (first_pass + index_bytes).max(futile_peak + reader.tables_bytes()).max(reader.bytes_held());
         Ok(reader)
+    }
+
+    /// Decodes the batches on a second thread, spawned in `scope`, ahead of the merge: the
+    /// same events in the same order, sooner where two cores are free. The memory held grows by
+    /// at most one decoded batch per list (the accounting of [`bytes_held`](Self::bytes_held)
+    /// counts it); the reader must be dropped before the scope ends, which joins the thread.
+    ///
+    /// ```
+    /// # let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../corpus/go-testdata/http_1_19_good");
+    /// use gotrace_parser::legacy::OrderedReader;
+    /// let in_place: Vec<_> = OrderedReader::new(std::fs::File::open(path)?)?.collect::<Result<_, _>>()?;
+    /// let file = std::fs::File::open(path)?;
+    /// let ahead = std::thread::scope(|scope| -> Result<Vec<_>, gotrace_format::Error> {
+    ///     OrderedReader::new(file)?.decode_ahead(scope).collect()
+    /// })?;
+    /// assert_eq!(ahead, in_place);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn decode_ahead<'scope>(mut self, scope: &'scope std::thread::Scope<'scope, '_>) -> OrderedReader<I>
+    where
+        I: Send + 'scope,
+    {
+        let input = match self.loader.decoder {
+            Decoder::InPlace(input) => input,
+            ahead @ Decoder::Ahead(_) => {
+                self.loader.decoder = ahead;
+                return self;
+            }
+        };
+        let mut states = vec![BatchState::default(); self.orderer.sources().count()];
+        for lazy in self.orderer.sources_mut() {
+            states[lazy.id as usize] = lazy.state;
+        }
+        let Loader { version, options, .. } = self.loader;
+        let lookups = self.loader.stacks.lookups().clone();
+        let mut ahead = Ahead::start(scope, input, version, options, lookups, states);
+        for lazy in self.orderer.sources_mut() {
+            lazy.hand_over(&mut ahead);
+        }
+        self.loader.decoder = Decoder::Ahead(ahead);
+        self
     }
 
     /// The string, message and stack tables (for the conversion to the modern model).
@@ -1043,7 +1095,7 @@ impl<I: Input> OrderedReader<I> {
     #[must_use]
     pub fn bytes_held(&self) -> usize {
         self.tables_bytes()
-            + self.loader.input.bytes_held()
+            + self.loader.bytes_held()
             + self.loader.floors.bytes_held()
             + self.orderer.bytes_held()
             + self.validator.bytes_held()

@@ -1,6 +1,7 @@
 //! Legacy traces (Go 1.5 – 1.21): raw records, the file-level checks of Go's reader, and the
 //! ordered, validated events, read whole ([`Trace`]) or in bounded memory ([`OrderedReader`]).
 
+mod ahead;
 mod bounded;
 mod census;
 mod dense;

@@ -520,6 +520,11 @@ impl<S: EventSource> Merger<S> {
         self.m.sources.iter()
     }
 
+    /// The lists, to change how they read (not what they hold: the merge has seen their heads).
+    pub fn sources_mut(&mut self) -> impl Iterator<Item = &mut S> + '_ {
+        self.m.sources.iter_mut()
+    }
+
     /// Bytes the merge state holds (goroutine sequences and blocks, waiting lists, frontier),
     /// lists not counted.
     pub fn bytes_held(&self) -> usize {

@@ -277,14 +277,18 @@ pub(crate) struct StackEntry {
 /// the end of the file, after the events that use them).
 #[derive(Clone, Debug)]
 pub(crate) struct Stacks {
-    handles: IdMap<u32>,
+    handles: StackLookup,
     pub entries: Vec<StackEntry>,
     pub frames: Vec<RawFrame>,
 }
 
 impl Stacks {
     fn new() -> Stacks {
-        Stacks { handles: IdMap::new(0), entries: vec![StackEntry::default()], frames: Vec::new() }
+        Stacks {
+            handles: StackLookup(IdMap::new(0)),
+            entries: vec![StackEntry::default()],
+            frames: Vec::new(),
+        }
     }
 
     /// The handle of Go's stack id `id` (0 for id 0).
@@ -293,7 +297,7 @@ impl Stacks {
         if id == 0 {
             return 0;
         }
-        match *self.handles.get_mut(id) {
+        match *self.handles.0.get_mut(id) {
             0 => self.new_handle(id),
             h => h,
         }
@@ -303,19 +307,17 @@ impl Stacks {
     #[cold]
     fn new_handle(&mut self, id: u64) -> u32 {
         let h = self.entries.len() as u32;
-        self.handles.set(id, h);
+        self.handles.0.set(id, h);
         self.entries.push(StackEntry { id, start: 0, len: 0 });
         h
     }
 
-    /// The handle already given to Go's stack id `id` (0 for none).
-    #[inline]
-    pub fn lookup(&self, id: u64) -> u32 {
-        if id == 0 {
-            0
-        } else {
-            self.handles.get(id)
-        }
+    /// The handles given out so far. After the first pass these (or a copy, on another thread)
+    /// answer every id an event's stack field holds: that pass gave each its handle, and the
+    /// handles given out after it (to the start stacks of goroutines, which are arguments)
+    /// leave those as they are.
+    pub fn lookups(&self) -> &StackLookup {
+        &self.handles
     }
 
     /// Bytes held.
@@ -343,6 +345,27 @@ impl Stacks {
             Some(e) => &self.frames[e.start as usize..e.start as usize + e.len as usize],
             None => &[],
         }
+    }
+}
+
+/// Go's stack ids with the handles given out to them (see [`Stacks::lookups`]).
+#[derive(Clone, Debug)]
+pub(crate) struct StackLookup(IdMap<u32>);
+
+impl StackLookup {
+    /// The handle of Go's stack id `id` (0 for none and for id 0).
+    #[inline]
+    pub fn lookup(&self, id: u64) -> u32 {
+        if id == 0 {
+            0
+        } else {
+            self.0.get(id)
+        }
+    }
+
+    /// Bytes held.
+    pub fn bytes_held(&self) -> usize {
+        self.0.bytes_held()
     }
 }
 
