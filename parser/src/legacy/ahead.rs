@@ -5,7 +5,8 @@
 //! merge takes a list's batch, the list's next one is asked for, so that the thread decodes it
 //! while the merge works through the one taken. A list's batches are decoded in order (each
 //! goes on from the state its predecessor left), the lists in the order they are asked for.
-//! The memory held stays within one more decoded batch per list than decoding in place holds.
+//! The memory held stays within one more decoded batch per list than decoding in place holds,
+//! and the thread's read buffer and copy of the stack handles.
 
 use std::sync::mpsc::{channel, Receiver, Sender};
 use std::thread::Scope;
@@ -112,14 +113,22 @@ struct Answer {
     read_buffer: usize,
 }
 
+/// Where a list's batch ahead is.
+enum Slot {
+    /// None is asked for.
+    Idle,
+    /// Asked for and not received: the bytes of the buffers given with the ask.
+    Asked(usize),
+    /// Received and not taken.
+    Ready(Result<Decoded, Error>),
+}
+
 /// The merge's end of the decoding thread.
 pub(super) struct Ahead {
     asks: Sender<Ask>,
     answers: Receiver<Answer>,
-    /// Per list: the answer received and not taken yet; the bytes of the buffers given with
-    /// the batch asked for and not received (`None`: none is).
-    ready: Vec<Option<Result<Decoded, Error>>>,
-    asked: Vec<Option<usize>>,
+    /// Per list: where its batch ahead is.
+    slots: Vec<Slot>,
     /// The bytes of the buffers away from the lists (asked for, or received and not taken),
     /// of the thread's read buffer, and of its copy of the stack handles, as this end learns
     /// them: a buffer is counted at the bytes it had when asked until its answer is received.
@@ -162,8 +171,7 @@ impl Ahead {
         Ahead {
             asks,
             answers,
-            ready: (0..lists).map(|_| None).collect(),
-            asked: vec![None; lists],
+            slots: (0..lists).map(|_| Slot::Idle).collect(),
             away: 0,
             read_buffer: 0,
             lookups,
@@ -174,7 +182,7 @@ impl Ahead {
     pub fn ask(&mut self, list: u32, batch: BatchRef, mut into: Decoded) {
         into.clear();
         let bytes = into.bytes_held();
-        self.asked[list as usize] = Some(bytes);
+        self.slots[list as usize] = Slot::Asked(bytes);
         self.away += bytes;
         // The thread ends only when this end is dropped, or after a panic, which the scope
         // raises again on its way out; `take` reports it.
@@ -184,22 +192,25 @@ impl Ahead {
     /// The batch last asked for list `list`, waiting for it if need be.
     pub fn take(&mut self, list: u32) -> Result<Decoded, Error> {
         loop {
-            if let Some(decoded) = self.ready[list as usize].take() {
-                self.away -= decoded.as_ref().map_or(0, Decoded::bytes_held);
-                return decoded;
-            }
-            // Waiting for a batch not asked for would never end.
-            assert!(self.asked[list as usize].is_some(), "batch {list} taken before it was asked for");
-            match self.answers.recv() {
-                Ok(Answer { list, decoded, read_buffer }) => {
-                    self.away -= self.asked[list as usize].take().unwrap_or(0);
-                    self.away += decoded.as_ref().map_or(0, Decoded::bytes_held);
-                    self.read_buffer = read_buffer;
-                    self.ready[list as usize] = Some(decoded);
+            match std::mem::replace(&mut self.slots[list as usize], Slot::Idle) {
+                Slot::Ready(decoded) => {
+                    self.away -= decoded.as_ref().map_or(0, Decoded::bytes_held);
+                    return decoded;
                 }
-                // Only a panic of the thread ends it while this end is alive.
-                Err(_) => panic!("the thread decoding batches ahead stopped"),
+                asked @ Slot::Asked(_) => self.slots[list as usize] = asked,
+                // Waiting for a batch not asked for would never end.
+                Slot::Idle => panic!("batch {list} taken before it was asked for"),
             }
+            let Ok(Answer { list, decoded, read_buffer }) = self.answers.recv() else {
+                // Only a panic of the thread ends it while this end is alive.
+                panic!("the thread decoding batches ahead stopped");
+            };
+            if let Slot::Asked(bytes) = self.slots[list as usize] {
+                self.away -= bytes;
+            }
+            self.away += decoded.as_ref().map_or(0, Decoded::bytes_held);
+            self.read_buffer = read_buffer;
+            self.slots[list as usize] = Slot::Ready(decoded);
         }
     }
 
