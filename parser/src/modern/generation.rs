@@ -624,6 +624,15 @@ impl<R: Read> GenerationReader<R> {
         self.batches.offset()
     }
 
+    /// Batch records counted against [`Limits::max_batches`] so far, and the limits.
+    pub fn batches_read(&self) -> u64 {
+        self.batches_read
+    }
+
+    pub fn limits(&self) -> Limits {
+        self.limits
+    }
+
     /// Takes back the batch buffer of a generation whose events are all ordered.
     pub fn recycle(&mut self, mut data: Vec<u8>) {
         data.clear();

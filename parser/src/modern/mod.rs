@@ -14,6 +14,7 @@ pub(crate) mod ids;
 mod order;
 mod raw;
 mod reader;
+mod split;
 mod strict;
 mod text;
 

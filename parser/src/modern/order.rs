@@ -11,6 +11,7 @@ use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
 use super::ids::IdMap;
+use super::split::{GoSnapshot, Ids, Log, ProcSnapshot, Snapshot, Tracked};
 use crate::hash::FastMap;
 use crate::leak::leak_text;
 
@@ -73,7 +74,7 @@ impl Seq {
 
 /// A range in flight: its begin type and description (an STW's kind: its string id in the
 /// generation of the begin, as Go keeps it).
-type RangeKey = (u8, u64);
+pub(super) type RangeKey = (u8, u64);
 
 #[derive(Debug, Default)]
 struct Ranges(Vec<RangeKey>);
@@ -224,6 +225,8 @@ struct Threads {
     /// Per slot: the thread's id and state (`None`: not met by the ordering yet).
     slots: Vec<(i64, Option<MState>)>,
     index: FastMap<i64, u32>,
+    /// The threads looked up by id and missing, once logging is on.
+    misses: Option<Ids>,
 }
 
 impl Threads {
@@ -237,14 +240,21 @@ impl Threads {
         slot
     }
 
-    fn get(&self, m: i64) -> Option<&MState> {
-        let &slot = self.index.get(&m)?;
-        self.slots[slot as usize].1.as_ref()
+    fn get(&mut self, m: i64) -> Option<&MState> {
+        self.get_mut(m).map(|s| &*s)
     }
 
     fn get_mut(&mut self, m: i64) -> Option<&mut MState> {
-        let &slot = self.index.get(&m)?;
-        self.slots[slot as usize].1.as_mut()
+        let state = match self.index.get(&m) {
+            Some(&slot) => self.slots[slot as usize].1.as_mut(),
+            None => None,
+        };
+        if state.is_none() {
+            if let Some(misses) = &mut self.misses {
+                misses.insert(m);
+            }
+        }
+        state
     }
 
     fn insert(&mut self, m: i64, state: MState) {
@@ -275,12 +285,12 @@ const PROC_IDLE_STATE: u64 = 3;
 /// The ordering state of a whole trace.
 #[derive(Debug)]
 pub(crate) struct Ordering {
-    g: IdMap<GState>,
-    p: IdMap<PState>,
+    g: Tracked<GState>,
+    p: Tracked<PState>,
     m: Threads,
     /// The slot of the thread whose event `advance` is deciding on.
     slot: usize,
-    tasks: IdMap<(u32, u64)>,
+    tasks: Tracked<(u32, u64)>,
     names: Names,
     gc_seq: u64,
     gc: Gc,
@@ -289,6 +299,9 @@ pub(crate) struct Ordering {
     queue: [Event; QUEUE],
     len: usize,
     head: usize,
+    /// What a second half of a split read missed after its warm-up (see [`super::split`]):
+    /// the parts the maps do not log themselves.
+    log: Option<Box<Log>>,
 }
 
 /// The most events one step queues: the reader refills the queue only when it is empty, and a
@@ -299,11 +312,11 @@ const QUEUE: usize = 3;
 impl Default for Ordering {
     fn default() -> Self {
         Ordering {
-            g: IdMap::default(),
-            p: IdMap::default(),
+            g: Tracked::default(),
+            p: Tracked::default(),
             m: Threads::default(),
             slot: 0,
-            tasks: IdMap::default(),
+            tasks: Tracked::default(),
             names: Names::default(),
             gc_seq: 0,
             gc: Gc::Undetermined,
@@ -311,6 +324,7 @@ impl Default for Ordering {
             queue: [Event::EMPTY; QUEUE],
             len: 0,
             head: 0,
+            log: None,
         }
     }
 }
@@ -476,10 +490,55 @@ impl Ordering {
     /// The sequence number of `r` now (none for a thread or a state not known).
     pub(crate) fn seq_of(&self, r: Resource) -> Option<u64> {
         match r {
-            Resource::G(id) => self.g.get(id).map(|s| s.seq.seq),
-            Resource::P(id) => self.p.get(id).map(|s| s.seq.seq),
+            Resource::G(id) => self.g.peek(id).map(|s| s.seq.seq),
+            Resource::P(id) => self.p.peek(id).map(|s| s.seq.seq),
             Resource::Gc => Some(self.gc_seq),
             Resource::M(_) => None,
+        }
+    }
+
+    /// Starts logging what the state is asked and does not know (see [`super::split`]).
+    pub(crate) fn log_misses(&mut self) {
+        self.g.log_misses();
+        self.p.log_misses();
+        self.tasks.log_misses();
+        self.m.misses.get_or_insert_with(Ids::default);
+        self.log.get_or_insert_with(Box::default);
+    }
+
+    /// What was logged since [`Ordering::log_misses`].
+    pub(crate) fn take_log(&mut self) -> Log {
+        let mut log = self.log.take().map(|l| *l).unwrap_or_default();
+        log.g = self.g.take_misses();
+        log.p = self.p.take_misses();
+        log.tasks = self.tasks.take_misses();
+        log.m = self.m.misses.take().unwrap_or_default();
+        log
+    }
+
+    /// The state as a [`Snapshot`]: entries sorted by id, names by content.
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        fn sorted<T>(mut all: Vec<(i64, T)>) -> Vec<(i64, T)> {
+            all.sort_unstable_by_key(|e| e.0);
+            all
+        }
+        let names = &self.names;
+        let g = self.g.iter().map(|(id, s)| {
+            let regions = s.regions.iter().map(|&(task, name)| (task, names.get(name).into())).collect();
+            let seq = (s.seq.gen, s.seq.seq);
+            (id, GoSnapshot { status: s.status, seq, regions, ranges: s.ranges.0.clone() })
+        });
+        let p = self.p.iter().map(|(id, s)| {
+            (id, ProcSnapshot { status: s.status, seq: (s.seq.gen, s.seq.seq), ranges: s.ranges.0.clone() })
+        });
+        let m = self.m.iter().map(|(id, s)| (id, (s.g, s.p)));
+        let tasks = self.tasks.iter().map(|(id, &(name, parent))| (id, (names.get(name).into(), parent)));
+        Snapshot {
+            g: sorted(g.collect()),
+            p: sorted(p.collect()),
+            m: sorted(m.collect()),
+            tasks: sorted(tasks.collect()),
+            gc: (self.gc as u8, self.gc_seq),
         }
     }
 
@@ -508,6 +567,11 @@ impl Ordering {
         } else {
             self.slot = slot;
             let state = &mut self.m.slots[slot].1;
+            if state.is_none() {
+                if let Some(log) = &mut self.log {
+                    log.m_own.insert(m);
+                }
+            }
             let ms = state.get_or_insert(MState { g: NONE, p: NONE });
             Ctx { g: ms.g, p: ms.p, m }
         };
@@ -585,6 +649,9 @@ impl Ordering {
             // The P is being stolen from a thread in a syscall: the event is that thread's. Should
             // several threads claim the P, the lowest thread id wins (Go takes whichever its map
             // iteration meets last), so that the result does not depend on hash order.
+            if let Some(log) = &mut self.log {
+                log.steals.push(pid);
+            }
             let Some((mid, ms)) = self.m.iter().filter(|(_, ms)| ms.p == pid).min_by_key(|&(mid, _)| mid)
             else {
                 return Err(OrderFault::NoStolenContext { p: ev.args[0] });
@@ -948,7 +1015,9 @@ impl Ordering {
     #[inline(always)]
     fn task_end(&mut self, ev: &mut BaseEvent, cur: Ctx, tables: &mut Tables) -> Step {
         let id = ev.args[0];
-        match self.tasks.take(id as i64) {
+        // A task not known (begun before the trace, or before a split read's warm-up) only
+        // changes what the event says of it, never whether it is accepted: not a logged miss.
+        match self.tasks.take_unlogged(id as i64) {
             Some((name, parent)) => {
                 ev.args[2] = parent;
                 ev.args[3] = self.names.extra_id(tables, name);
@@ -990,6 +1059,8 @@ impl Ordering {
                 return Err(OrderFault::RegionMisuse { text: leak_text(text) });
             }
             s.regions.pop();
+        } else if let Some(log) = &mut self.log {
+            log.underflows.push((cur.g, task, self.names.get(name).into()));
         }
         self.push(cur, ev);
         self.accept(cur)

@@ -10,6 +10,7 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
 use super::order::{ev_type, BaseEvent, Ordering, Wait};
+use super::split::{Log, Pause};
 use crate::hash::FastMap;
 use crate::leak::leak_text;
 use crate::Limits;
@@ -420,6 +421,12 @@ pub struct Reader<R> {
     /// [`Reader::park`]); and how many do.
     is_parked: Vec<bool>,
     parked: usize,
+    /// A split read's stop: the reader stops at the end of this generation (`u64::MAX`: none)
+    /// and `paused` tells it did.
+    pause_after: u64,
+    paused: bool,
+    /// Events returned so far by `read_to_pause` and `read_on`.
+    counted: u64,
 }
 
 impl<R: Read> Reader<R> {
@@ -465,9 +472,15 @@ impl<R: Read> Reader<R> {
         if version.is_legacy() {
             return Err(Error::new(0, ErrorKind::UnsupportedVersion { number: version.number() }));
         }
-        Ok(Reader {
+        Ok(Reader::at_generation(reader, version, HEADER_LEN as u64, limits))
+    }
+
+    /// A reader of a trace of `version` whose next byte, at file offset `offset`, starts a
+    /// generation (the second half of a split read).
+    pub(super) fn at_generation(reader: R, version: Version, offset: u64, limits: Limits) -> Reader<R> {
+        Reader {
             version,
-            gens: GenerationReader::new(reader, version, HEADER_LEN as u64, limits),
+            gens: GenerationReader::new(reader, version, offset, limits),
             gen: Generation::default(),
             have_gen: false,
             frontier: Vec::new(),
@@ -486,7 +499,10 @@ impl<R: Read> Reader<R> {
             waiting: FastMap::default(),
             is_parked: Vec::new(),
             parked: 0,
-        })
+            pause_after: u64::MAX,
+            paused: false,
+            counted: 0,
+        }
     }
 
     /// The trace's version.
@@ -533,6 +549,51 @@ impl<R: Read> Reader<R> {
             events += 1;
         }
         Ok(events)
+    }
+
+    /// Reads on until the end of generation `gen`: where it stopped, or `None` when the trace
+    /// ended first.
+    pub(super) fn read_to_pause(&mut self, gen: u64) -> Result<Option<Pause>, Error> {
+        self.pause_after = gen;
+        while self.take()?.is_some() {
+            self.counted += 1;
+        }
+        if !self.paused || self.late.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(Pause {
+            events: self.counted,
+            offset: self.gens.offset(),
+            batches: self.gens.batches_read(),
+            ordering: self.order.snapshot(),
+        }))
+    }
+
+    /// After [`Reader::read_to_pause`] stopped: reads on to the end; the events read since the
+    /// reader's first.
+    pub(super) fn read_on(&mut self) -> Result<u64, Error> {
+        self.pause_after = u64::MAX;
+        if std::mem::take(&mut self.paused) {
+            self.done = false;
+        }
+        while self.take()?.is_some() {
+            self.counted += 1;
+        }
+        Ok(self.counted)
+    }
+
+    /// Logs what the ordering misses from now on (see [`super::split`]).
+    pub(super) fn log_misses(&mut self) {
+        self.order.log_misses();
+    }
+
+    /// Batch records read, and what the ordering missed since [`Reader::log_misses`].
+    pub(super) fn finish_log(&mut self) -> (u64, Log) {
+        (self.gens.batches_read(), self.order.take_log())
+    }
+
+    pub(super) fn limits(&self) -> Limits {
+        self.gens.limits()
     }
 
     /// Takes the next event from the ordering's queue (refilled when empty), checked against the
@@ -755,6 +816,10 @@ impl<R: Read> Reader<R> {
     }
 
     fn next_generation(&mut self) -> Result<bool, Error> {
+        if self.have_gen && self.gen.gen == self.pause_after {
+            self.paused = true;
+            return Ok(false);
+        }
         // Every event of the current generation is out: its batches' bytes can go (its tables
         // stay until the next generation's are installed).
         self.gen.threads.clear();
