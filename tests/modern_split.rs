@@ -158,3 +158,22 @@ fn a_task_begun_again_after_the_split_fails_alike() {
         "task ID conflict: 1",
     );
 }
+
+/// Like `read_to_end`, the split read counts the events not returned yet.
+#[test]
+fn a_split_read_after_some_events_counts_the_rest() {
+    let data = read(&modern_common::corpus_dir().join("recorded/go1.23/generations.trace"));
+    for taken in [1, 1000, 30_000] {
+        let mut reader = Reader::new(&data[..]).unwrap();
+        for _ in 0..taken {
+            reader.next_event().unwrap().expect("an event");
+        }
+        let rest = reader.read_to_end().unwrap();
+        let mut reader = Reader::new(&data[..]).unwrap();
+        for _ in 0..taken {
+            reader.next_event().unwrap().expect("an event");
+        }
+        let (split, _) = reader.read_to_end_split_at(Cursor::new(&data[..]), None);
+        assert_eq!(split.unwrap(), rest, "after {taken} events");
+    }
+}

@@ -394,8 +394,8 @@ impl<R: Read> Reader<R> {
     /// second thread: `second` is another reader of the same bytes (the file opened again, a
     /// cursor over the same slice). The result is always `read_to_end`'s (the same count, or
     /// the same error at the same offset); it comes sooner when the trace has three
-    /// generations or more and the second half's start holds (see the module's text). The
-    /// reader must not have returned an event yet.
+    /// generations or more and the second half's start holds (see the module's text). Like
+    /// `read_to_end`, it counts the events not returned yet.
     ///
     /// ```
     /// use gotrace_parser::modern::Reader;
