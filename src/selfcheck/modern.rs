@@ -241,34 +241,40 @@ pub fn modern_raw(data: &[u8], chunks: &[usize]) {
 /// Any bytes through the ordered modern reader: no panic, and the reader over a stream fed in
 /// pieces of the `chunks` sizes gives the events of the reader over the whole slice, line for
 /// line in Go's `Event.String` form, and then the same error (offset and message) or none.
+/// The split read (`Reader::read_to_end_split`) gives the same count or the same error.
 /// Returns the number of events, or the error.
 pub fn modern_parse(data: &[u8], chunks: &[usize]) -> Result<usize, Error> {
     let whole = parsed_lines(data);
     let streamed = parsed_lines(Trickle::new(data, chunks));
     assert!(whole.0 == streamed.0, "streamed events differ from the in-memory ones");
-    assert_eq!(whole.1, streamed.1, "streamed read fails differently");
-    match whole.1 {
+    assert_eq!(whole.2, streamed.2, "streamed read fails differently");
+    let split = Reader::new(data).and_then(|mut r| r.read_to_end_split(std::io::Cursor::new(data)));
+    let result = match whole.2 {
         Some(e) => Err(e),
-        None => Ok(whole.0.iter().filter(|&&b| b == b'\n').count()),
-    }
+        None => Ok(whole.1),
+    };
+    assert_eq!(split.map(|n| n as usize), result, "the split read differs from the ordinary one");
+    result
 }
-/// The events of the ordered reader over `input`, as Go prints them, and the error that ended
-/// the read (none: the trace is good).
-fn parsed_lines<R: Read>(input: R) -> (Vec<u8>, Option<Error>) {
+/// The events of the ordered reader over `input`, as Go prints them, their number, and the
+/// error that ended the read (none: the trace is good).
+fn parsed_lines<R: Read>(input: R) -> (Vec<u8>, usize, Option<Error>) {
     let mut reader = match Reader::new(input) {
         Ok(reader) => reader,
-        Err(e) => return (Vec::new(), Some(e)),
+        Err(e) => return (Vec::new(), 0, Some(e)),
     };
     let mut lines = Vec::new();
     let mut stacks = StackText::default();
+    let mut events = 0;
     loop {
         match reader.next_event() {
             Ok(Some(event)) => {
                 event.write_go_with(reader.tables(), &mut stacks, &mut lines);
                 lines.push(b'\n');
+                events += 1;
             }
-            Ok(None) => return (lines, None),
-            Err(e) => return (lines, Some(e)),
+            Ok(None) => return (lines, events, None),
+            Err(e) => return (lines, events, Some(e)),
         }
     }
 }
