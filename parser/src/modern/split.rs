@@ -15,7 +15,7 @@
 //! warm-up's own doing), the first half simply reads on: the result is always the ordinary
 //! read's, only sooner when the check holds.
 
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{BufReader, Read, Seek, SeekFrom};
 
 use gotrace_format::modern::EventType;
 use gotrace_format::{Error, Version, HEADER_LEN};
@@ -298,20 +298,32 @@ pub(super) fn continues(real: &Snapshot, warm: &Snapshot, log: &mut Log) -> bool
     true
 }
 
+/// Most generation starts, and batch headers, [`generation_starts`] reads: a hostile file of
+/// tiny batches costs no more (a split among the first ones still gives the ordinary read's
+/// result).
+const MAX_STARTS: usize = 1 << 16;
+const MAX_HEADERS: usize = 1 << 20;
+
 /// The file offsets at which generations start (their first batch), with their numbers, found
-/// by reading the batch headers alone; the list stops at the first header it cannot read
-/// (where the ordinary read will fail, or at the end).
+/// by reading the batch headers alone; the list stops at the first header it cannot read or
+/// whose generation number goes down (where the ordinary read fails), or at the end.
 pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version) -> Vec<(u64, u64)> {
     let mut starts: Vec<(u64, u64)> = Vec::new();
-    let Ok(mut at) = input.seek(SeekFrom::Start(HEADER_LEN as u64)) else { return starts };
+    if input.seek(SeekFrom::Start(HEADER_LEN as u64)).is_err() {
+        return starts;
+    }
+    // Small batches are skipped inside the buffer, large ones by a seek.
+    let mut input = BufReader::with_capacity(4096, input);
+    let mut at = HEADER_LEN as u64;
     let mut header = [0u8; 64];
-    while let Ok(n) = read_some(input, &mut header) {
+    for _ in 0..MAX_HEADERS {
+        let Ok(n) = read_some(&mut input, &mut header) else { break };
         let head = &header[..n];
         let Some(&code) = head.first() else { break };
-        let mut pos = 1;
-        if code == EventType::END_OF_GENERATION.code() && version >= Version::Go1_26 {
-            at += 1;
+        let len = if code == EventType::END_OF_GENERATION.code() && version >= Version::Go1_26 {
+            1
         } else {
+            let mut pos = 1;
             if code == EventType::EXPERIMENTAL_BATCH.code() {
                 pos += 1;
             } else if code != EventType::EVENT_BATCH.code() {
@@ -327,16 +339,22 @@ pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version)
                 pos += used as usize;
             }
             let [gen, _, _, size] = fields;
-            if starts.last().is_none_or(|&(_, g)| g != gen) {
-                starts.push((at, gen));
+            match starts.last() {
+                Some(&(_, last)) if gen < last => break,
+                Some(&(_, last)) if gen == last => {}
+                _ if starts.len() == MAX_STARTS => break,
+                _ => starts.push((at, gen)),
             }
             // A size no batch has ends the list (the ordinary read fails there).
-            let Some(next) = at.checked_add(pos as u64).and_then(|a| a.checked_add(size)) else { break };
-            at = next;
-        }
-        if input.seek(SeekFrom::Start(at)).is_err() {
+            let Some(len) = size.checked_add(pos as u64) else { break };
+            len
+        };
+        let Some(next) = at.checked_add(len) else { break };
+        let Ok(skip) = i64::try_from(i128::from(len) - n as i128) else { break };
+        if input.seek_relative(skip).is_err() {
             break;
         }
+        at = next;
     }
     starts
 }
@@ -505,6 +523,29 @@ mod tests {
         batch(&mut data, 4, u64::MAX - 4);
         let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
         assert_eq!(starts, [(16, 1), (second - 5, 2), (second, 3), (second + 6, 4)]);
+        // A generation number that goes down ends the list.
+        data.truncate(second as usize + 6);
+        batch(&mut data, 2, 0);
+        batch(&mut data, 5, 0);
+        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
+        assert_eq!(starts, [(16, 1), (second - 5, 2), (second, 3)]);
+    }
+
+    #[test]
+    fn generation_starts_are_bounded_on_a_file_of_tiny_generations() {
+        let mut data = b"go 1.23 trace\0\0\0".to_vec();
+        for gen in 1..=MAX_STARTS as u64 + 1000 {
+            data.push(EventType::EVENT_BATCH.code());
+            let mut v = gen;
+            while v >= 0x80 {
+                data.push(v as u8 | 0x80);
+                v >>= 7;
+            }
+            data.extend([v as u8, 0, 0, 0]);
+        }
+        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
+        assert_eq!(starts.len(), MAX_STARTS);
+        assert_eq!(starts.last().map(|s| s.1), Some(MAX_STARTS as u64));
     }
 
     #[test]
