@@ -11,7 +11,7 @@ use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
 use super::ids::IdMap;
-use super::split::{GoSnapshot, Ids, Log, ProcSnapshot, Snapshot, Tracked};
+use super::split::{GoSnapshot, Ids, Misses, ProcSnapshot, Snapshot, Tracked};
 use crate::hash::FastMap;
 use crate::leak::leak_text;
 
@@ -301,7 +301,7 @@ pub(crate) struct Ordering {
     head: usize,
     /// What a second half of a split read missed after its warm-up (see [`super::split`]):
     /// the parts the maps do not log themselves.
-    log: Option<Box<Log>>,
+    log: Option<Box<Misses>>,
 }
 
 /// The most events one step queues: the reader refills the queue only when it is empty, and a
@@ -507,7 +507,7 @@ impl Ordering {
     }
 
     /// What was logged since [`Ordering::log_misses`].
-    pub(crate) fn take_log(&mut self) -> Log {
+    pub(crate) fn take_log(&mut self) -> Misses {
         let mut log = self.log.take().map(|l| *l).unwrap_or_default();
         log.g = self.g.take_misses();
         log.p = self.p.take_misses();

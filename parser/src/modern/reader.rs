@@ -10,7 +10,7 @@ use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 use super::event::{Event, SYNC};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
 use super::order::{ev_type, BaseEvent, Ordering, Wait};
-use super::split::{Log, Pause};
+use super::split::{Misses, Pause};
 use crate::hash::FastMap;
 use crate::leak::leak_text;
 use crate::Limits;
@@ -588,7 +588,7 @@ impl<R: Read> Reader<R> {
     }
 
     /// Batch records read, and what the ordering missed since [`Reader::log_misses`].
-    pub(super) fn finish_log(&mut self) -> (u64, Log) {
+    pub(super) fn finish_log(&mut self) -> (u64, Misses) {
         (self.gens.batches_read(), self.order.take_log())
     }
 

@@ -198,7 +198,7 @@ pub(super) struct Snapshot {
 
 /// What the second half looked up and did not know, after its warm-up.
 #[derive(Debug, Default)]
-pub(super) struct Log {
+pub(super) struct Misses {
     pub g: Ids,
     pub p: Ids,
     pub tasks: Ids,
@@ -234,7 +234,7 @@ fn same_ranges(a: &[RangeKey], b: &[RangeKey]) -> bool {
 /// Whether the second half's events after the generation both halves ended are those the
 /// first half would have read on: `real` is the first half's state at the end of that
 /// generation, `warm` the second half's (after its warm-up), `log` what it missed afterwards.
-pub(super) fn continues(real: &Snapshot, warm: &Snapshot, log: &mut Log) -> bool {
+pub(super) fn continues(real: &Snapshot, warm: &Snapshot, log: &mut Misses) -> bool {
     // Every entry of the warm-up is the real one (a goroutine may have regions open that
     // began before the warm-up: the warm-up's are the innermost of the real ones).
     let mut outer: Vec<(i64, &[RegionKey])> = Vec::new();
@@ -404,7 +404,7 @@ pub(super) struct SecondHalf {
     pub pause: Pause,
     pub events: u64,
     pub batches: u64,
-    pub log: Log,
+    pub log: Misses,
 }
 
 impl<R: Read> Reader<R> {
