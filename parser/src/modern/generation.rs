@@ -624,11 +624,12 @@ impl<R: Read> GenerationReader<R> {
         self.batches.offset()
     }
 
-    /// Batch records counted against [`Limits::max_batches`] so far, and the limits.
+    /// Batch records counted against [`Limits::max_batches`] so far.
     pub fn batches_read(&self) -> u64 {
         self.batches_read
     }
 
+    /// The limits the reader reads within.
     pub fn limits(&self) -> Limits {
         self.limits
     }

@@ -250,9 +250,7 @@ impl Threads {
             None => None,
         };
         if state.is_none() {
-            if let Some(misses) = &mut self.misses {
-                misses.insert(m);
-            }
+            Ids::log(&mut self.misses, m);
         }
         state
     }

@@ -15,6 +15,21 @@ use crate::hash::FastMap;
 use crate::leak::leak_text;
 use crate::Limits;
 
+/// Reads into `buf` until it is full or the input ends: the bytes read, and the error that
+/// stopped the reading first, if one did.
+pub(super) fn read_up_to(reader: &mut impl Read, buf: &mut [u8]) -> (usize, Option<std::io::Error>) {
+    let mut read = 0;
+    while read < buf.len() {
+        match reader.read(&mut buf[read..]) {
+            Ok(0) => break,
+            Ok(n) => read += n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return (read, Some(e)),
+        }
+    }
+    (read, None)
+}
+
 fn modern(offset: u64, kind: ModernError) -> Error {
     Error::new(offset, ErrorKind::Modern(kind))
 }
@@ -425,8 +440,6 @@ pub struct Reader<R> {
     /// and `paused` tells it did.
     pause_after: u64,
     paused: bool,
-    /// Events returned so far by `read_to_pause` and `read_on`.
-    counted: u64,
 }
 
 impl<R: Read> Reader<R> {
@@ -456,14 +469,9 @@ impl<R: Read> Reader<R> {
     /// ```
     pub fn with_limits(mut reader: R, limits: Limits) -> Result<Reader<R>, Error> {
         let mut header = [0u8; HEADER_LEN];
-        let mut read = 0;
-        while read < HEADER_LEN {
-            match reader.read(&mut header[read..]) {
-                Ok(0) => break,
-                Ok(n) => read += n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(Error::new(read as u64, ErrorKind::Io { kind: e.kind() })),
-            }
+        let (read, failed) = read_up_to(&mut reader, &mut header);
+        if let Some(e) = failed {
+            return Err(Error::new(read as u64, ErrorKind::Io { kind: e.kind() }));
         }
         if read < HEADER_LEN {
             return Err(Error::new(read as u64, ErrorKind::HeaderTruncated { read: read as u8 }));
@@ -501,7 +509,6 @@ impl<R: Read> Reader<R> {
             parked: 0,
             pause_after: u64::MAX,
             paused: false,
-            counted: 0,
         }
     }
 
@@ -551,35 +558,29 @@ impl<R: Read> Reader<R> {
         Ok(events)
     }
 
-    /// Reads on until the end of generation `gen`: where it stopped, or `None` when the trace
-    /// ended first.
-    pub(super) fn read_to_pause(&mut self, gen: u64) -> Result<Option<Pause>, Error> {
+    /// Reads on until the end of generation `gen`: the events read, and where the reader
+    /// stopped (`None` when the trace ended first, or an error follows the generation's end).
+    pub(super) fn read_to_pause(&mut self, gen: u64) -> Result<(u64, Option<Pause>), Error> {
         self.pause_after = gen;
-        while self.take()?.is_some() {
-            self.counted += 1;
-        }
+        let events = self.read_to_end()?;
         if !self.paused || self.late.is_some() {
-            return Ok(None);
+            return Ok((events, None));
         }
-        Ok(Some(Pause {
-            events: self.counted,
+        let pause = Pause {
             offset: self.gens.offset(),
             batches: self.gens.batches_read(),
             ordering: self.order.snapshot(),
-        }))
+        };
+        Ok((events, Some(pause)))
     }
 
-    /// After [`Reader::read_to_pause`] stopped: reads on to the end; the events read since the
-    /// reader's first.
+    /// After [`Reader::read_to_pause`]: reads on to the end; the events read.
     pub(super) fn read_on(&mut self) -> Result<u64, Error> {
         self.pause_after = u64::MAX;
         if std::mem::take(&mut self.paused) {
             self.done = false;
         }
-        while self.take()?.is_some() {
-            self.counted += 1;
-        }
-        Ok(self.counted)
+        self.read_to_end()
     }
 
     /// Logs what the ordering misses from now on (see [`super::split`]).
@@ -592,6 +593,7 @@ impl<R: Read> Reader<R> {
         (self.gens.batches_read(), self.order.take_log())
     }
 
+    /// The limits the reader reads within.
     pub(super) fn limits(&self) -> Limits {
         self.gens.limits()
     }

@@ -23,7 +23,7 @@ use gotrace_format::{Error, Version, HEADER_LEN};
 use super::generation::uvarint;
 use super::ids::IdMap;
 use super::order::RangeKey;
-use super::reader::Reader;
+use super::reader::{read_up_to, Reader};
 
 /// A set of ids as sorted, disjoint ranges: what a read misses is mostly new goroutines and
 /// tasks, whose ids climb, so that a few ranges hold hundreds of thousands of them.
@@ -64,6 +64,14 @@ impl Ids {
         self.pending.clear();
     }
 
+    /// Adds `id` to `misses` if a log is kept (a look-up found nothing).
+    #[cold]
+    pub fn log(misses: &mut Option<Ids>, id: i64) {
+        if let Some(m) = misses {
+            m.insert(id);
+        }
+    }
+
     /// The ranges of the set.
     pub fn ranges(&mut self) -> &[(i64, i64)] {
         self.merge();
@@ -86,13 +94,6 @@ impl<T> Default for Tracked<T> {
 }
 
 impl<T> Tracked<T> {
-    #[cold]
-    fn missed(misses: &mut Option<Ids>, id: i64) {
-        if let Some(m) = misses {
-            m.insert(id);
-        }
-    }
-
     /// Starts logging misses.
     pub fn log_misses(&mut self) {
         self.misses.get_or_insert_with(Ids::default);
@@ -108,7 +109,7 @@ impl<T> Tracked<T> {
         match self.map.get(id) {
             Some(v) => Some(v),
             None => {
-                Self::missed(&mut self.misses, id);
+                Ids::log(&mut self.misses, id);
                 None
             }
         }
@@ -119,7 +120,7 @@ impl<T> Tracked<T> {
         match self.map.get_mut(id) {
             Some(v) => Some(v),
             None => {
-                Self::missed(&mut self.misses, id);
+                Ids::log(&mut self.misses, id);
                 None
             }
         }
@@ -317,7 +318,7 @@ pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version)
     let mut at = HEADER_LEN as u64;
     let mut header = [0u8; 64];
     for _ in 0..MAX_HEADERS {
-        let Ok(n) = read_some(&mut input, &mut header) else { break };
+        let (n, None) = read_up_to(&mut input, &mut header) else { break };
         let head = &header[..n];
         let Some(&code) = head.first() else { break };
         let len = if code == EventType::END_OF_GENERATION.code() && version >= Version::Go1_26 {
@@ -359,46 +360,28 @@ pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version)
     starts
 }
 
-/// Fills `buf` as far as the input goes.
-fn read_some<S: Read>(input: &mut S, buf: &mut [u8]) -> std::io::Result<usize> {
-    let mut n = 0;
-    while n < buf.len() {
-        match input.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// The generation whose end the first half stops at: the one whose start and end balance the
-/// two halves' bytes best (the second half reads it too, as its warm-up); `None` with fewer
-/// than three generations.
-pub(super) fn split_generation(starts: &[(u64, u64)], len: u64) -> Option<u64> {
+/// The index in `starts` of the generation whose end the first half stops at: the one whose
+/// start and end balance the two halves' bytes best (the second half reads it too, as its
+/// warm-up); `None` with fewer than three generations.
+pub(super) fn split_generation(starts: &[(u64, u64)], len: u64) -> Option<usize> {
     if starts.len() < 3 {
         return None;
     }
     // Generation i runs from starts[i] to starts[i + 1]; the last one cannot be the warm-up.
-    (1..starts.len() - 1)
-        .min_by_key(|&i| starts[i + 1].0.max(len.saturating_sub(starts[i].0)))
-        .map(|i| starts[i].1)
+    (1..starts.len() - 1).min_by_key(|&i| starts[i + 1].0.max(len.saturating_sub(starts[i].0)))
 }
 
 /// Where a read stopped at the end of a generation: what the halves must agree on.
 #[derive(Debug)]
 pub(super) struct Pause {
-    /// Events returned before the stop.
-    pub events: u64,
     /// File offset of the next byte the reader reads, and batch records read.
     pub offset: u64,
     pub batches: u64,
     pub ordering: Snapshot,
 }
 
-/// The second half's read: its stop after the warm-up, then its whole count and what it
-/// missed; `None` where it did not get that far or failed.
+/// The second half's read: its stop after the warm-up, then the events after it, the batch
+/// records read in all, and what it missed.
 #[derive(Debug)]
 pub(super) struct SecondHalf {
     pub pause: Pause,
@@ -417,7 +400,8 @@ impl<R: Read> Reader<R> {
     ///
     /// ```
     /// use gotrace_parser::modern::Reader;
-    /// let data = std::fs::read("../corpus/recorded/go1.23/timers.trace")?;
+    /// // Five generations: the second half is read on a second thread.
+    /// let data = std::fs::read("../corpus/recorded/go1.23/generations.trace")?;
     /// let whole = Reader::new(&data[..])?.read_to_end()?;
     /// let split = Reader::new(&data[..])?.read_to_end_split(std::io::Cursor::new(&data[..]))?;
     /// assert_eq!(split, whole);
@@ -439,38 +423,39 @@ impl<R: Read> Reader<R> {
         let version = self.version();
         let starts = generation_starts(&mut second, version);
         let len = second.seek(SeekFrom::End(0)).unwrap_or(0);
-        let gen = match at {
-            Some(g) => starts.iter().position(|&(_, s)| s == g).filter(|&i| i + 1 < starts.len()).map(|_| g),
+        let warm_up = match at {
+            Some(g) => starts.iter().position(|&(_, s)| s == g).filter(|&i| i + 1 < starts.len()),
             None => split_generation(&starts, len),
         };
-        let Some(gen) = gen else { return (self.read_to_end(), false) };
-        let start = starts.iter().find(|&&(_, g)| g == gen).map_or(0, |&(o, _)| o);
+        let Some((start, gen)) = warm_up.map(|i| starts[i]) else { return (self.read_to_end(), false) };
         let limits = self.limits();
         std::thread::scope(|scope| {
             let other = scope.spawn(move || second_half(second, version, start, gen, limits));
             let first = self.read_to_pause(gen);
             let second = other.join().unwrap_or(None);
-            let pause = match first {
-                Ok(Some(p)) => p,
-                // The trace ended first, or the generation's end is followed by an error.
-                Ok(None) => return (self.read_on(), false),
+            let (events, pause) = match first {
+                Ok(first) => first,
                 Err(e) => return (Err(e), false),
             };
+            let read_on = |reader: &mut Self| reader.read_on().map(|rest| events + rest);
+            // None: the trace ended first, or the generation's end is followed by an error.
+            let Some(pause) = pause else { return (read_on(self), false) };
             if let Some(mut s) = second {
                 let batches = pause.batches + (s.batches - s.pause.batches);
                 if s.pause.offset == pause.offset
                     && batches <= limits.get_max_batches()
                     && continues(&pause.ordering, &s.pause.ordering, &mut s.log)
                 {
-                    return (Ok(pause.events + (s.events - s.pause.events)), true);
+                    return (Ok(events + s.events), true);
                 }
             }
-            (self.read_on(), false)
+            (read_on(self), false)
         })
     }
 }
 
-/// The second half: from `start`, generation `gen` as the warm-up, then on to the end.
+/// The second half: from `start`, generation `gen` as the warm-up, then on to the end; `None`
+/// where it did not get that far or failed.
 fn second_half<S: Read + Seek>(
     mut input: S,
     version: Version,
@@ -480,7 +465,8 @@ fn second_half<S: Read + Seek>(
 ) -> Option<SecondHalf> {
     input.seek(SeekFrom::Start(start)).ok()?;
     let mut reader = Reader::at_generation(input, version, start, limits);
-    let pause = reader.read_to_pause(gen).ok()??;
+    let (_, pause) = reader.read_to_pause(gen).ok()?;
+    let pause = pause?;
     reader.log_misses();
     let events = reader.read_on().ok()?;
     let (batches, log) = reader.finish_log();
@@ -495,8 +481,8 @@ mod tests {
     fn the_split_balances_the_halves() {
         // Generations 1 to 4 of 100 bytes each from offset 16 (the last one ends at 416).
         let starts = [(16, 1), (116, 2), (216, 3), (316, 4)];
-        // Warm-up 2: halves 216 - 16 and 416 - 116; warm-up 3: 316 and 200. 2 is better.
-        assert_eq!(split_generation(&starts, 416), Some(2));
+        // Warm-up 2 (index 1): halves 216 - 16 and 416 - 116; warm-up 3: 316 and 200. 2 is better.
+        assert_eq!(split_generation(&starts, 416), Some(1));
         assert_eq!(split_generation(&starts[..2], 216), None);
     }
 
