@@ -31,13 +31,20 @@ use super::reader::{read_up_to, Reader};
 pub(super) struct Ids {
     /// Inclusive ranges, sorted, neither overlapping nor adjacent.
     ranges: Vec<(i64, i64)>,
-    /// Ids added since the last merge into `ranges`.
-    pending: Vec<i64>,
+    /// Ranges added since the last merge into `ranges`, in the order added (an id next to the
+    /// last one's end extends it: climbing ids take one entry).
+    pending: Vec<(i64, i64)>,
 }
 
 impl Ids {
     pub fn insert(&mut self, id: i64) {
-        self.pending.push(id);
+        if let Some((start, end)) = self.pending.last_mut() {
+            if (*start..=end.saturating_add(1)).contains(&id) {
+                *end = (*end).max(id);
+                return;
+            }
+        }
+        self.pending.push((id, id));
         if self.pending.len() >= 4096 {
             self.merge();
         }
@@ -53,12 +60,12 @@ impl Ids {
         let (mut r, mut p) = (self.ranges.iter().peekable(), self.pending.iter().peekable());
         loop {
             let next = match (r.peek(), p.peek()) {
-                (Some(&&x), Some(&&id)) if x.0 <= id => r.next().copied(),
-                (_, Some(_)) => p.next().map(|&id| (id, id)),
-                (Some(_), None) => r.next().copied(),
+                (Some(&&x), Some(&&y)) if x.0 <= y.0 => r.next(),
+                (_, Some(_)) => p.next(),
+                (Some(_), None) => r.next(),
                 (None, None) => break,
             };
-            add(next.expect("peeked"));
+            add(*next.expect("peeked"));
         }
         self.ranges = all;
         self.pending.clear();
@@ -532,6 +539,38 @@ mod tests {
         let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
         assert_eq!(starts.len(), MAX_STARTS);
         assert_eq!(starts.last().map(|s| s.1), Some(MAX_STARTS as u64));
+    }
+
+    #[test]
+    fn ids_hold_the_ids_inserted_as_ranges() {
+        // Climbing runs, repeats, ids inside and next to earlier ranges, negative ids, and
+        // enough of them for several merges: the ranges are those of the set, worked out from
+        // a sorted list of the distinct ids.
+        let mut ids = Ids::default();
+        let mut all = Vec::new();
+        let mut x: i64 = 7;
+        for k in 0..20_000i64 {
+            x = (x * 1_103_515_245 + 12_345) % 2_147_483_648;
+            let id = match k % 5 {
+                0 | 1 => k,
+                2 => k - 2,
+                3 => x % 30_000 - 100,
+                _ => k / 3,
+            };
+            ids.insert(id);
+            all.push(id);
+        }
+        all.sort_unstable();
+        all.dedup();
+        let mut want: Vec<(i64, i64)> = Vec::new();
+        for id in all {
+            match want.last_mut() {
+                Some((_, end)) if *end + 1 == id => *end = id,
+                _ => want.push((id, id)),
+            }
+        }
+        assert!(want.len() > 1000);
+        assert_eq!(ids.ranges(), &want[..]);
     }
 
     #[test]
