@@ -105,7 +105,9 @@ fn alter_last(text: &str, event: &str, from: &str, to: &str) -> String {
 
 /// Alters `corpus/recorded/VERSION/generations.trace` (in text form) with `alter`: the
 /// ordinary read must fail with `expect` in the last generation, and so must the split read
-/// wherever it splits, its second half never kept.
+/// wherever it splits, its second half never kept. The two messages the tests expect are those
+/// Go 1.27 gives on the altered files (`go tool trace -d=parsed`, and its `trace.Reader`, on
+/// both versions' files: checked by hand).
 fn altered_fails_alike(alter: impl Fn(&str) -> String, expect: &str) {
     for version in ["go1.23", "go1.27"] {
         let path = modern_common::corpus_dir().join(format!("recorded/{version}/generations.trace"));

@@ -352,6 +352,13 @@ pub(crate) fn ev_type(code: u8) -> EventType {
 /// What `advance` decided for one event: accepted (the thread's context updated) or not yet.
 type Step = Result<bool, OrderFault>;
 
+/// The entries of a map of the state, by increasing id.
+fn by_id<T>(all: impl Iterator<Item = (i64, T)>) -> Vec<(i64, T)> {
+    let mut all: Vec<(i64, T)> = all.collect();
+    all.sort_unstable_by_key(|e| e.0);
+    all
+}
+
 impl Ordering {
     /// Accepts the event: its thread (`new.m`, the event's own) is left in context `new`.
     #[inline]
@@ -370,21 +377,16 @@ impl Ordering {
     #[cold]
     pub(crate) fn write_state(&self, out: &mut String) {
         use std::fmt::Write;
-        fn sorted<'a, T: 'a>(all: impl Iterator<Item = (i64, &'a T)>) -> Vec<(i64, &'a T)> {
-            let mut all: Vec<(i64, &T)> = all.collect();
-            all.sort_unstable_by_key(|&(id, _)| id);
-            all
-        }
         let seq = |s: Seq| FormatSeq { gen: s.gen, seq: s.seq };
-        for (id, g) in sorted(self.g.iter()) {
+        for (id, g) in by_id(self.g.iter()) {
             let _ = writeln!(out, "G {id} [status={} seq={}]", go_status_name(g.status), seq(g.seq));
         }
         out.push('\n');
-        for (id, p) in sorted(self.p.iter()) {
+        for (id, p) in by_id(self.p.iter()) {
             let _ = writeln!(out, "P {id} [status={} seq={}]", proc_status_name(p.status), seq(p.seq));
         }
         out.push('\n');
-        for (id, m) in sorted(self.m.iter()) {
+        for (id, m) in by_id(self.m.iter()) {
             let _ = writeln!(out, "M {id} [g={} p={}]", m.g, m.p);
         }
         let gc = match self.gc {
@@ -516,10 +518,6 @@ impl Ordering {
 
     /// The state as a [`Snapshot`]: entries sorted by id, names by content.
     pub(crate) fn snapshot(&self) -> Snapshot {
-        fn sorted<T>(mut all: Vec<(i64, T)>) -> Vec<(i64, T)> {
-            all.sort_unstable_by_key(|e| e.0);
-            all
-        }
         let names = &self.names;
         let g = self.g.iter().map(|(id, s)| {
             let regions = s.regions.iter().map(|&(task, name)| (task, names.get(name).into())).collect();
@@ -532,10 +530,10 @@ impl Ordering {
         let m = self.m.iter().map(|(id, s)| (id, (s.g, s.p)));
         let tasks = self.tasks.iter().map(|(id, &(name, parent))| (id, (names.get(name).into(), parent)));
         Snapshot {
-            g: sorted(g.collect()),
-            p: sorted(p.collect()),
-            m: sorted(m.collect()),
-            tasks: sorted(tasks.collect()),
+            g: by_id(g),
+            p: by_id(p),
+            m: by_id(m),
+            tasks: by_id(tasks),
             gc: (self.gc as u8, self.gc_seq),
         }
     }

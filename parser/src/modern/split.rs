@@ -229,14 +229,16 @@ fn find<T>(all: &[(i64, T)], id: i64) -> Option<&T> {
 /// Ranges as a set, unless a begin type is there twice (its order then decides which one an
 /// end closes).
 fn same_ranges(a: &[RangeKey], b: &[RangeKey]) -> bool {
-    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    if a == b {
+        return true;
+    }
     if a.len() != b.len() {
         return false;
     }
-    let exact = a == b;
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
     a.sort_unstable();
     b.sort_unstable();
-    exact || (a == b && a.windows(2).all(|w| w[0].0 != w[1].0))
+    a == b && a.windows(2).all(|w| w[0].0 != w[1].0)
 }
 
 /// Whether the second half's events after the generation both halves ended are those the
@@ -270,8 +272,7 @@ pub(super) fn continues(real: &Snapshot, warm: &Snapshot, log: &mut Misses) -> b
         return false;
     }
     // Every miss is one in the real state too (or is of an entry the warm-up has: both states
-    // agree on it since).
-    // The real entries with an id in `ids` that pass `known`.
+    // agree on it since). `within`: the real entries whose id is in `ids`.
     fn within<'a, T>(real: &'a [(i64, T)], ids: &'a mut Ids) -> impl Iterator<Item = &'a (i64, T)> + 'a {
         ids.ranges().iter().flat_map(move |&(a, b)| {
             let from = real.partition_point(|e| e.0 < a);
