@@ -8,6 +8,7 @@
 //! Go 1.27's reader does and returns them in Go's high-level model ([`Event`]).
 
 mod event;
+mod frontier;
 pub(crate) use event::wire_status;
 mod generation;
 pub(crate) mod ids;

@@ -8,6 +8,7 @@ use gotrace_format::modern::{ErrorKind as ModernError, EventType, OrderFault};
 use gotrace_format::{Error, ErrorKind, Version, HEADER_LEN};
 
 use super::event::{Event, SYNC};
+use super::frontier::{Front, Frontier};
 use super::generation::{uvarint, Generation, GenerationReader, Tables};
 use super::order::{ev_type, BaseEvent, Ordering, Wait};
 use super::split::{Misses, Pause};
@@ -55,13 +56,6 @@ struct Cursor {
     ev: BaseEvent,
     /// File offset of `ev`.
     offset: u64,
-}
-
-/// A cursor in the frontier heap: the time of its event, and its index in the reader's cursors.
-#[derive(Clone, Copy, Debug)]
-struct Front {
-    time: i64,
-    cursor: usize,
 }
 
 /// For each type byte, the arguments of a timed event after its timestamp; [`UNTIMED`] for
@@ -320,62 +314,6 @@ fn undefined(t: &Tables, ev: &Event, offset: u64) -> Error {
     modern(offset, kind)
 }
 
-/// Go's frontier heap: a binary min-heap on the time of each cursor's event, with Go's exact
-/// sift rules, so that ties between threads break as Go breaks them.
-fn sift_up(h: &mut [Front], mut i: usize) -> usize {
-    while i > 0 && h[(i - 1) / 2].time > h[i].time {
-        h.swap((i - 1) / 2, i);
-        i = (i - 1) / 2;
-    }
-    i
-}
-
-fn sift_down(h: &mut [Front], mut i: usize) {
-    let n = h.len();
-    loop {
-        let l = 2 * i + 1;
-        if l >= n {
-            return;
-        }
-        let (mut m, mut min_t) = (i, h[i].time);
-        if h[l].time < min_t {
-            (m, min_t) = (l, h[l].time);
-        }
-        if l + 1 < n && h[l + 1].time < min_t {
-            m = l + 1;
-        }
-        if m == i {
-            return;
-        }
-        h.swap(i, m);
-        i = m;
-    }
-}
-
-#[inline]
-fn heap_update(h: &mut [Front], i: usize) {
-    if i == 0 {
-        // The common case: the head moved on (nothing to sift up to).
-        sift_down(h, 0);
-        return;
-    }
-    if sift_up(h, i) != i {
-        return;
-    }
-    sift_down(h, i);
-}
-
-fn heap_remove(h: &mut Vec<Front>, mut i: usize) {
-    while i > 0 {
-        h.swap((i - 1) / 2, i);
-        i = (i - 1) / 2;
-    }
-    let last = h.len() - 1;
-    h.swap(0, last);
-    h.pop();
-    sift_down(h, 0);
-}
-
 /// The ordered events of a modern trace (Go 1.22 – 1.27), read from any [`Read`] one
 /// generation at a time.
 ///
@@ -411,7 +349,7 @@ pub struct Reader<R> {
     gens: GenerationReader<R>,
     gen: Generation,
     have_gen: bool,
-    frontier: Vec<Front>,
+    frontier: Frontier,
     /// The cursors of the generation's threads, those in `frontier` and those done.
     cursors: Vec<Cursor>,
     cpu_next: usize,
@@ -491,7 +429,7 @@ impl<R: Read> Reader<R> {
             gens: GenerationReader::new(reader, version, offset, limits),
             gen: Generation::default(),
             have_gen: false,
-            frontier: Vec::new(),
+            frontier: Frontier::default(),
             cursors: Vec::new(),
             cpu_next: 0,
             cpu_time: i64::MAX,
@@ -670,7 +608,7 @@ impl<R: Read> Reader<R> {
         }
         if cpu_left {
             let s = self.gen.cpu_samples[self.cpu_next];
-            if self.frontier.is_empty() || s.time < self.frontier[0].time {
+            if self.frontier.first().is_none_or(|head| s.time < head.time) {
                 self.cpu_next += 1;
                 self.cpu_time = self.gen.cpu_samples.get(self.cpu_next).map_or(i64::MAX, |s| s.time);
                 let ev = Event { time: s.time, g: s.g, p: s.p, m: s.m, args: [s.stack, 0, 0, 0], code: 7 };
@@ -679,7 +617,7 @@ impl<R: Read> Reader<R> {
                 return Ok(true);
             }
         }
-        let head_parked = self.parked > 0 && self.is_parked[self.frontier[0].cursor];
+        let head_parked = self.parked > 0 && self.is_parked[self.frontier.cursor(0)];
         self.offer_frontier::<true>(head_parked)
     }
 
@@ -713,11 +651,11 @@ impl<R: Read> Reader<R> {
     #[inline(never)]
     fn advance_other(&mut self, head_parked: bool) -> Result<(), Error> {
         if !head_parked {
-            self.park(self.frontier[0].cursor);
+            self.park(self.frontier.cursor(0));
         }
-        self.frontier.sort_by_key(|f| f.time);
+        self.frontier.sort();
         for i in 1..self.frontier.len() {
-            let ci = self.frontier[i].cursor;
+            let ci = self.frontier.cursor(i);
             if self.parked > 0 && self.is_parked[ci] {
                 continue;
             }
@@ -726,7 +664,7 @@ impl<R: Read> Reader<R> {
             }
             self.park(ci);
         }
-        Err(self.failed_to_advance(self.cursors[self.frontier[0].cursor].offset))
+        Err(self.failed_to_advance(self.cursors[self.frontier.cursor(0)].offset))
     }
 
     /// Go's "failed to advance" error, with its dump of the state: each thread's next event (the
@@ -735,7 +673,7 @@ impl<R: Read> Reader<R> {
     fn failed_to_advance(&self, offset: u64) -> Error {
         use std::fmt::Write;
         let mut state = String::new();
-        for f in &self.frontier {
+        for f in self.frontier.iter() {
             let c = &self.cursors[f.cursor];
             let t = ev_type(c.ev.code);
             let _ = write!(state, "M {} [{} time={}", c.m, t.name(), c.ev.time);
@@ -754,7 +692,7 @@ impl<R: Read> Reader<R> {
     #[inline(always)]
     fn try_advance(&mut self, i: usize) -> Result<bool, Error> {
         crate::steps::add(1);
-        let c = &mut self.cursors[self.frontier[i].cursor];
+        let c = &mut self.cursors[self.frontier.cursor(i)];
         let offset = c.offset;
         let accepted = self
             .order
@@ -765,10 +703,9 @@ impl<R: Read> Reader<R> {
         }
         self.queued_offset = offset;
         if c.next(&self.gen)? {
-            self.frontier[i].time = c.ev.time;
-            heap_update(&mut self.frontier, i);
+            self.frontier.update(i, c.ev.time);
         } else {
-            heap_remove(&mut self.frontier, i);
+            self.frontier.remove(i);
         }
         Ok(true)
     }
@@ -888,8 +825,6 @@ impl<R: Read> Reader<R> {
             }
             self.frontier.push(Front { time: c.ev.time, cursor: self.cursors.len() });
             self.cursors.push(c);
-            let last = self.frontier.len() - 1;
-            sift_up(&mut self.frontier, last);
         }
         let time = self.gen.tables.ticks_to_ns(self.gen.min_ts);
         self.sync(time, true)
