@@ -532,8 +532,8 @@ impl Event {
     /// [`Event::table_refs`] as bits: bit `i` for a stack id in `args[i]`, bit `4 + i` for a
     /// string id.
     #[inline]
-    pub(crate) fn table_mask(code: u8) -> u8 {
-        TABLE_MASKS[usize::from(code)]
+    pub(crate) const fn table_mask(code: u8) -> u8 {
+        TABLE_MASKS[code as usize]
     }
     /// The metric of a `Metric` event.
     #[must_use]
