@@ -198,8 +198,9 @@ pub struct Tables {
     /// Nanoseconds per clock tick.
     freq: f64,
     /// `k` when `freq` is `2^k` (`k < 8`, as Go's 64-ns ticks give), for a conversion without
-    /// floating point where it is exact.
-    freq_shift: Option<u32>,
+    /// floating point where it is exact: below `exact_below` ticks (`2^53` then, else 0).
+    freq_shift: u32,
+    exact_below: u64,
     has_freq: bool,
     clock: Option<(u64, u64, u64, u64)>,
 }
@@ -276,10 +277,11 @@ impl Tables {
     /// Nanoseconds of a tick count, as Go converts them (through a `float64`).
     #[inline]
     pub(crate) fn ticks_to_ns(&self, ticks: u64) -> i64 {
-        match self.freq_shift {
-            // Below 2^53 ticks the float is the integer, and scaling by 2^k is exact.
-            Some(k) if ticks < 1 << 53 => (ticks << k) as i64,
-            _ => (ticks as f64 * self.freq) as i64,
+        // Below 2^53 ticks the float is the integer, and scaling by 2^k is exact.
+        if ticks < self.exact_below {
+            (ticks << self.freq_shift) as i64
+        } else {
+            (ticks as f64 * self.freq) as i64
         }
     }
 
@@ -912,7 +914,9 @@ impl Generation {
                 let f = r.value(at)?;
                 self.tables.freq = 1.0 / (f as f64 / 1e9);
                 self.tables.has_freq = self.tables.freq != 0.0;
-                self.tables.freq_shift = (0..8).find(|&k| self.tables.freq == f64::from(1u32 << k));
+                let shift = (0..8).find(|&k| self.tables.freq == f64::from(1u32 << k));
+                self.tables.freq_shift = shift.unwrap_or(0);
+                self.tables.exact_below = if shift.is_some() { 1 << 53 } else { 0 };
             } else if code == EventType::CLOCK_SNAPSHOT.code() && version >= Version::Go1_25 {
                 if self.has_clock {
                     return Err(modern(at, ModernError::MultipleClockSnapshot));

@@ -608,9 +608,10 @@ impl<R: Read> Reader<R> {
     #[inline(always)]
     fn step(&mut self) -> Result<bool, Error> {
         // The common case first: the head of the frontier comes before the next CPU sample and
-        // no cursor is parked (as `step_other` would decide, with fewer checks).
+        // no cursor is parked (as `step_other` would decide, with fewer checks). A finished
+        // reader has no frontier: it finishes once the frontier and the samples are exhausted.
         if let Some(head) = self.frontier.first() {
-            if head.time <= self.cpu_time && self.parked == 0 && !self.finished {
+            if head.time <= self.cpu_time && self.parked == 0 {
                 return self.offer_frontier::<false>(false);
             }
         }
