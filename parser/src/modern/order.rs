@@ -538,6 +538,14 @@ impl Ordering {
         }
     }
 
+    /// Generation `gen` has events to offer: the first such is the trace's initial generation
+    /// (as Go takes the generation of the first event offered).
+    pub fn begin_generation(&mut self, gen: u64) {
+        if self.initial_gen == 0 {
+            self.initial_gen = gen;
+        }
+    }
+
     /// The slot of thread `m` (not `-1`), to give [`Ordering::advance`] with each of its events.
     pub fn thread_slot(&mut self, m: i64) -> usize {
         self.m.slot(m)
@@ -555,9 +563,6 @@ impl Ordering {
         slot: usize,
         gen: u64,
     ) -> Result<bool, OrderFault> {
-        if self.initial_gen == 0 {
-            self.initial_gen = gen;
-        }
         let cur = if m == NONE {
             Ctx { g: NONE, p: NONE, m }
         } else {

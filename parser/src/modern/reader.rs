@@ -227,8 +227,9 @@ fn varint8(window: &[u8; WINDOW], at: &mut usize) -> Option<u64> {
         return None;
     }
     let x = w & (stops ^ (stops - 1)) & !HIGH;
-    // Pack the 7-bit groups: pairs into 14 bits, then 28, then 56.
-    let x = (x & 0x007f_007f_007f_007f) | ((x >> 1) & 0x3f80_3f80_3f80_3f80);
+    // Pack the 7-bit groups: pairs into 14 bits (the high byte `h` of each pair moves down a bit
+    // as `l + (h << 8) - (h << 7)`), then 28, then 56.
+    let x = x - ((x & 0x7f00_7f00_7f00_7f00) >> 1);
     let x = (x & 0x0000_3fff_0000_3fff) | ((x >> 2) & 0x0fff_c000_0fff_c000);
     let x = (x & 0x0000_0000_0fff_ffff) | ((x >> 4) & 0x00ff_ffff_f000_0000);
     *at += (stops.trailing_zeros() as usize + 1) / 8;
@@ -847,6 +848,9 @@ impl<R: Read> Reader<R> {
             }
             self.frontier.push(Front { time: c.ev.time, cursor: self.cursors.len() });
             self.cursors.push(c);
+        }
+        if !self.frontier.is_empty() {
+            self.order.begin_generation(self.gen.gen);
         }
         let time = self.gen.tables.ticks_to_ns(self.gen.min_ts);
         self.sync(time, true)
