@@ -303,6 +303,13 @@ static CHECKED_MASKS: [u8; 256] = {
 #[inline(always)]
 fn check_tables(t: &Tables, ev: &Event, offset: u64) -> Result<(), Error> {
     let mask = CHECKED_MASKS[usize::from(ev.code)];
+    if mask & mask.wrapping_sub(1) == 0 && mask < 0x10 {
+        // The common case: no id, or one stack.
+        if mask == 0 || t.has_stack(ev.args[mask.trailing_zeros() as usize & 3]) {
+            return Ok(());
+        }
+        return Err(undefined(t, ev, offset));
+    }
     let (mut stack_bits, mut string_bits) = (mask & 0xf, mask >> 4);
     let mut defined = true;
     while stack_bits != 0 {
