@@ -18,8 +18,9 @@ use crate::Limits;
 use crate::hash::FastMap;
 use crate::leak::leak_text;
 
-/// Bytes asked of the underlying reader at a time.
-const READ_CHUNK: usize = 64 * 1024;
+/// Bytes asked of the underlying reader at a time: a batch body is at most 64 KiB, and the
+/// part of one left in the buffer moves to its front before each read.
+const READ_CHUNK: usize = 256 * 1024;
 
 fn modern(offset: u64, kind: ModernError) -> Error {
     Error::new(offset, ErrorKind::Modern(kind))

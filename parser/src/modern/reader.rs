@@ -353,8 +353,9 @@ fn undefined(t: &Tables, ev: &Event, offset: u64) -> Error {
 ///
 /// Memory contract: the reader holds one generation's event batches (one buffer, reused from
 /// generation to generation), its tables and those of the next while that is read, before
-/// version 26 the first batch of the next generation, and a 64 KiB read buffer; the ordering
-/// state grows with the live goroutines, Ps and threads.
+/// version 26 the first batch of the next generation, and a read buffer (256 KiB, and at most a
+/// batch left over from the last read); the ordering state grows with the live goroutines, Ps
+/// and threads.
 ///
 /// The strings and stacks of the events returned since the last `Sync` are those of
 /// [`Reader::tables`].
