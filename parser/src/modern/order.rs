@@ -403,15 +403,14 @@ impl Ordering {
         self.head == self.len
     }
 
-    /// Takes the next queued event (its slot stays until [`Ordering::reset_queue`]).
+    /// Takes the next queued event, the queue not [`is_empty`](Ordering::is_empty) (its slot
+    /// stays until [`Ordering::reset_queue`]).
     #[inline]
-    pub fn pop(&mut self) -> Option<&mut Event> {
-        if self.head == self.len {
-            return None;
-        }
-        let ev = &mut self.queue[self.head];
+    pub fn pop(&mut self) -> &mut Event {
+        debug_assert!(self.head < self.len, "no event queued");
+        let at = self.head;
         self.head += 1;
-        Some(ev)
+        &mut self.queue[at]
     }
 
     /// Forgets the taken events (all of them: the queue [`is_empty`](Ordering::is_empty)).

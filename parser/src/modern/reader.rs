@@ -587,10 +587,8 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
-        let Some(ev) = self.order.pop() else {
-            self.done = true;
-            return Ok(None);
-        };
+        // A step that returns true queued an event.
+        let ev = self.order.pop();
         // `Sync`s and CPU samples name no table entry (their mask is 0).
         if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
             self.done = true;
@@ -613,7 +611,8 @@ impl<R: Read> Reader<R> {
         Ok(true)
     }
 
-    /// Queues the next events (the ordering's queue is empty): false at the end.
+    /// Queues the next events (the ordering's queue is empty; true: at least one queued): false
+    /// at the end.
     #[inline(always)]
     fn step(&mut self) -> Result<bool, Error> {
         // The common case first: the head of the frontier comes before the next CPU sample and
