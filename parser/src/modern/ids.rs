@@ -172,19 +172,6 @@ impl<T> IdMap<T> {
         });
         near.chain(self.far.iter().map(|(&id, v)| (id, v)))
     }
-
-    /// Removes every entry (keeping the pages for reuse).
-    pub fn clear(&mut self) {
-        for p in self.pages.drain(..).flatten() {
-            let mut p = p;
-            p.values.iter_mut().for_each(|v| *v = None);
-            p.len = 0;
-            self.free.push(p);
-        }
-        self.len = 0;
-        self.inserts = 0;
-        self.far.clear();
-    }
 }
 
 #[cfg(test)]
@@ -248,7 +235,5 @@ mod id_map_tests {
         assert_eq!(m.iter().filter(|&(id, _)| id == 64 * 39).count(), 1);
         assert_eq!(m.take(64 * 39), Some(39));
         assert_eq!((m.get(64 * 39), m.len), (None, 39));
-        m.clear();
-        assert_eq!((m.get(64), m.iter().count()), (None, 0));
     }
 }

@@ -10,7 +10,6 @@ use gotrace_format::modern::{go_status_name, proc_status_name, EventType, OrderF
 use super::event::wire_status::*;
 use super::event::{go_state_of_status, proc_state_of_status, Event};
 use super::generation::Tables;
-use super::ids::IdMap;
 use super::split::{GoSnapshot, Ids, Misses, ProcSnapshot, Snapshot, Tracked};
 use crate::hash::FastMap;
 use crate::leak::leak_text;
@@ -112,6 +111,21 @@ impl Ranges {
     }
 }
 
+/// Ids below this are cached by [`Names`] in vectors indexed by id (others are looked up each
+/// time: a hostile trace's huge ids cost no memory).
+const CACHED: u64 = 1 << 16;
+
+/// Sets `cache[key]` to `value` if `key` is below [`CACHED`], the vector grown with `none`.
+fn cache<T: Copy>(cache: &mut Vec<T>, key: u64, value: T, none: T) {
+    if key < CACHED {
+        let at = key as usize;
+        if cache.len() <= at {
+            cache.resize(at + 1, none);
+        }
+        cache[at] = value;
+    }
+}
+
 /// Strings kept across generations (task and region names), interned by content, with the
 /// interned id of each string id of the current generation cached.
 #[derive(Debug, Default)]
@@ -120,10 +134,12 @@ pub(crate) struct Names {
     all: Vec<Box<[u8]>>,
     /// The serial of the tables the two caches below are for.
     serial: u64,
-    /// The name of each string id of those tables met so far.
-    by_string_id: IdMap<u32>,
-    /// The extra string id (in those tables) of each name added to them.
-    extra_ids: IdMap<u64>,
+    /// The name of each string id of those tables met so far (by id; 0: not met), for the ids
+    /// below [`CACHED`] (the runtime numbers a generation's strings from 1).
+    by_string_id: Vec<u32>,
+    /// The extra string id (in those tables) of each name added to them (by name), for the
+    /// names below [`CACHED`].
+    extra_ids: Vec<Option<u64>>,
 }
 
 impl Names {
@@ -141,8 +157,9 @@ impl Names {
     #[inline]
     fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
         if self.serial == tables.serial() {
-            if let Some(&name) = self.by_string_id.get(id as i64) {
-                return Some(name);
+            match self.by_string_id.get(id as usize) {
+                Some(&name) if name != 0 => return Some(name),
+                _ => {}
             }
         }
         self.of_string_first(tables, id)
@@ -153,7 +170,7 @@ impl Names {
     fn of_string_first(&mut self, tables: &Tables, id: u64) -> Option<u32> {
         self.caches_for(tables);
         let name = self.intern(tables.string(id)?);
-        self.by_string_id.insert(id as i64, name);
+        cache(&mut self.by_string_id, id, name, 0);
         Some(name)
     }
 
@@ -161,7 +178,7 @@ impl Names {
     #[inline]
     fn extra_id(&mut self, tables: &mut Tables, name: u32) -> u64 {
         if self.serial == tables.serial() {
-            if let Some(&id) = self.extra_ids.get(i64::from(name)) {
+            if let Some(&Some(id)) = self.extra_ids.get(name as usize) {
                 return id;
             }
         }
@@ -173,7 +190,7 @@ impl Names {
     fn extra_id_first(&mut self, tables: &mut Tables, name: u32) -> u64 {
         self.caches_for(tables);
         let id = tables.add_extra(self.get(name));
-        self.extra_ids.insert(i64::from(name), id);
+        cache(&mut self.extra_ids, u64::from(name), Some(id), None);
         id
     }
 
@@ -1218,5 +1235,25 @@ impl Ordering {
         validate(cur, (Need::Must, Need::May, Need::May))?;
         self.push(cur, ev);
         self.accept(cur)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_cache_ids_below_the_bound_only() {
+        let mut v: Vec<Option<u64>> = Vec::new();
+        cache(&mut v, 3, Some(7), None);
+        assert_eq!(v, [None, None, None, Some(7)]);
+        cache(&mut v, 1, Some(0), None);
+        assert_eq!(v, [None, Some(0), None, Some(7)]);
+        // A hostile id past the bound takes no memory: it is looked up each time instead.
+        cache(&mut v, CACHED, Some(1), None);
+        cache(&mut v, u64::MAX, Some(1), None);
+        assert_eq!(v.len(), 4);
+        cache(&mut v, CACHED - 1, Some(2), None);
+        assert_eq!((v.len() as u64, v[v.len() - 1]), (CACHED, Some(2)));
     }
 }
