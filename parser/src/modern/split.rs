@@ -315,8 +315,13 @@ const MAX_HEADERS: usize = 1 << 20;
 
 /// The file offsets at which generations start (their first batch), with their numbers, found
 /// by reading the batch headers alone; the list stops at the first header it cannot read or
-/// whose generation number goes down (where the ordinary read fails), or at the end.
-pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version) -> Vec<(u64, u64)> {
+/// whose generation number goes down (where the ordinary read fails), at the end, or at the
+/// second start past offset `enough` (`u64::MAX`: never).
+pub(super) fn generation_starts<S: Read + Seek>(
+    input: &mut S,
+    version: Version,
+    enough: u64,
+) -> Vec<(u64, u64)> {
     let mut starts: Vec<(u64, u64)> = Vec::new();
     if input.seek(SeekFrom::Start(HEADER_LEN as u64)).is_err() {
         return starts;
@@ -352,6 +357,10 @@ pub(super) fn generation_starts<S: Read + Seek>(input: &mut S, version: Version)
                 Some(&(_, last)) if gen < last => break,
                 Some(&(_, last)) if gen == last => {}
                 _ if starts.len() == MAX_STARTS => break,
+                Some(&(last, _)) if last >= enough => {
+                    starts.push((at, gen));
+                    break;
+                }
                 _ => starts.push((at, gen)),
             }
             // A size no batch has ends the list (the ordinary read fails there).
@@ -429,8 +438,12 @@ impl<R: Read> Reader<R> {
         at: Option<u64>,
     ) -> (Result<u64, Error>, bool) {
         let version = self.version();
-        let starts = generation_starts(&mut second, version);
         let len = second.seek(SeekFrom::End(0)).unwrap_or(0);
+        // The balanced split is among the generations that start before the middle and the
+        // first one after it (one that starts later gives a longer first half): the scan stops
+        // once that one's end is known.
+        let enough = if at.is_some() { u64::MAX } else { len / 2 };
+        let starts = generation_starts(&mut second, version, enough);
         let warm_up = match at {
             Some(g) => starts.iter().position(|&(_, s)| s == g).filter(|&i| i + 1 < starts.len()),
             None => split_generation(&starts, len),
@@ -515,14 +528,47 @@ mod tests {
         batch(&mut data, 3, 1);
         // A size past the end of any file, then one past u64's range with the offset.
         batch(&mut data, 4, u64::MAX - 4);
-        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
+        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23, u64::MAX);
         assert_eq!(starts, [(16, 1), (second - 5, 2), (second, 3), (second + 6, 4)]);
         // A generation number that goes down ends the list.
         data.truncate(second as usize + 6);
         batch(&mut data, 2, 0);
         batch(&mut data, 5, 0);
-        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
+        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23, u64::MAX);
         assert_eq!(starts, [(16, 1), (second - 5, 2), (second, 3)]);
+    }
+
+    #[test]
+    fn a_scan_that_stops_past_the_middle_finds_the_same_split() {
+        // Files of 3 to 40 generations of 1 to 4 batches of random sizes: the split chosen from
+        // the starts up to the second one past the middle is the one chosen from all of them.
+        let mut x = 12_345u64;
+        let mut random = |n: u64| {
+            x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            (x >> 33) % n
+        };
+        for _ in 0..500 {
+            let mut data = b"go 1.23 trace\0\0\0".to_vec();
+            for gen in 1..=3 + random(38) {
+                for _ in 0..1 + random(4) {
+                    let size = random(3000);
+                    data.push(EventType::EVENT_BATCH.code());
+                    for mut v in [gen, 7, 100, size] {
+                        while v >= 0x80 {
+                            data.push(v as u8 | 0x80);
+                            v >>= 7;
+                        }
+                        data.push(v as u8);
+                    }
+                    data.resize(data.len() + size as usize, 0);
+                }
+            }
+            let len = data.len() as u64;
+            let all = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23, u64::MAX);
+            let some = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23, len / 2);
+            assert_eq!(some[..], all[..some.len()]);
+            assert_eq!(split_generation(&some, len), split_generation(&all, len), "{all:?}");
+        }
     }
 
     #[test]
@@ -537,7 +583,7 @@ mod tests {
             }
             data.extend([v as u8, 0, 0, 0]);
         }
-        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23);
+        let starts = generation_starts(&mut std::io::Cursor::new(&data), Version::Go1_23, u64::MAX);
         assert_eq!(starts.len(), MAX_STARTS);
         assert_eq!(starts.last().map(|s| s.1), Some(MAX_STARTS as u64));
     }
