@@ -377,7 +377,9 @@ fn by_id<T>(all: impl Iterator<Item = (i64, T)>) -> Vec<(i64, T)> {
 }
 
 impl Ordering {
-    /// Accepts the event: its thread (`new.m`, the event's own) is left in context `new`.
+    /// Accepts the event: its thread (`new.m`, the event's own) is left in context `new`. An
+    /// event that leaves its thread's context as [`Ordering::advance`] found it is accepted with
+    /// a plain `Ok(true)` (no handler changes its own thread's state but through this).
     #[inline]
     fn accept(&mut self, new: Ctx) -> Step {
         if new.m != NONE {
@@ -727,7 +729,7 @@ impl Ordering {
         ev.args[3] = old;
         if old == PROC_SYSCALL_ABANDONED {
             self.push(cur, ev);
-            return self.accept(cur);
+            return Ok(true);
         }
         let mid = ev.args[2] as i64;
         if mid == cur.m {
@@ -745,7 +747,7 @@ impl Ordering {
         }
         ms.p = NONE;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_status(&mut self, ev: &mut BaseEvent, mut cur: Ctx, gen: u64) -> Step {
@@ -822,7 +824,7 @@ impl Ordering {
         let status = if ev.code == EventType::GO_CREATE_BLOCKED.code() { GO_WAITING } else { GO_RUNNABLE };
         self.g.insert(new_g, GState { status, seq: Seq { gen, seq: 0 }, ..GState::default() });
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     /// The running goroutine's state, which must be `Running`.
@@ -887,7 +889,7 @@ impl Ordering {
             _ => return Ok(false),
         }
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_switch(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
@@ -936,7 +938,7 @@ impl Ordering {
         }
         p.seq = seq;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline]
@@ -952,7 +954,7 @@ impl Ordering {
         }
         p.status = PROC_RUNNING;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_syscall_end_blocked(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -1026,7 +1028,7 @@ impl Ordering {
         self.tasks.insert(id as i64, (name, parent));
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline(always)]
@@ -1046,7 +1048,7 @@ impl Ordering {
         }
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline(always)]
@@ -1080,7 +1082,7 @@ impl Ordering {
             log.underflows.push((cur.g, task, self.names.get(name).into()));
         }
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn gc_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
@@ -1092,7 +1094,7 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc = Gc::Running;
             self.push(cur, ev);
-            return self.accept(cur);
+            return Ok(true);
         }
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(false);
@@ -1103,7 +1105,7 @@ impl Ordering {
         self.gc_seq = seq;
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn gc_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -1112,7 +1114,7 @@ impl Ordering {
             self.gc_seq = seq;
             self.gc = Gc::Running;
             self.push(cur, ev);
-            return self.accept(cur);
+            return Ok(true);
         }
         if seq != self.gc_seq.wrapping_add(1) {
             return Ok(false);
@@ -1124,7 +1126,7 @@ impl Ordering {
         self.gc = Gc::Running;
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn gc_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -1141,21 +1143,21 @@ impl Ordering {
         self.gc = Gc::NotRunning;
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline]
     fn annotation(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, USER)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline]
     fn heap_metric(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::Must, Need::May))?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline]
@@ -1165,7 +1167,7 @@ impl Ordering {
             p.ranges.begin((EventType::GC_SWEEP_BEGIN.code(), 0))?;
         }
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn sweep_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
@@ -1176,7 +1178,7 @@ impl Ordering {
         };
         p.ranges.active((EventType::GC_SWEEP_BEGIN.code(), 0), first)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     #[inline]
@@ -1186,7 +1188,7 @@ impl Ordering {
             p.ranges.end(EventType::GC_SWEEP_BEGIN.code())?;
         }
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_range_begin(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -1198,7 +1200,7 @@ impl Ordering {
         };
         s.ranges.begin((ev.code, desc))?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_range_active(&mut self, ev: &mut BaseEvent, cur: Ctx, gen: u64) -> Step {
@@ -1209,7 +1211,7 @@ impl Ordering {
         };
         s.ranges.active((EventType::GC_MARK_ASSIST_BEGIN.code(), 0), first)?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn go_range_end(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
@@ -1228,13 +1230,13 @@ impl Ordering {
             ev.args[0] = desc;
         }
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 
     fn alloc_free(&mut self, ev: &mut BaseEvent, cur: Ctx) -> Step {
         validate(cur, (Need::Must, Need::May, Need::May))?;
         self.push(cur, ev);
-        self.accept(cur)
+        Ok(true)
     }
 }
 
