@@ -143,8 +143,8 @@ pub(crate) struct Names {
 }
 
 impl Names {
-    /// Empties the caches when `tables` are not those they were filled for.
-    #[inline]
+    /// Empties the caches when `tables` are not those they were filled for (the reader calls
+    /// it, through [`Ordering::use_tables`], whenever it installs a generation's tables).
     fn caches_for(&mut self, tables: &Tables) {
         if self.serial != tables.serial() {
             self.serial = tables.serial();
@@ -156,19 +156,16 @@ impl Names {
     /// The name of string `id` of `tables`, `None` if they define none.
     #[inline]
     fn of_string(&mut self, tables: &Tables, id: u64) -> Option<u32> {
-        if self.serial == tables.serial() {
-            match self.by_string_id.get(id as usize) {
-                Some(&name) if name != 0 => return Some(name),
-                _ => {}
-            }
+        debug_assert_eq!(self.serial, tables.serial(), "caches of other tables");
+        match self.by_string_id.get(id as usize) {
+            Some(&name) if name != 0 => Some(name),
+            _ => self.of_string_first(tables, id),
         }
-        self.of_string_first(tables, id)
     }
 
     /// [`Names::of_string`] on a string id not met yet in `tables`.
     #[cold]
     fn of_string_first(&mut self, tables: &Tables, id: u64) -> Option<u32> {
-        self.caches_for(tables);
         let name = self.intern(tables.string(id)?);
         cache(&mut self.by_string_id, id, name, 0);
         Some(name)
@@ -177,18 +174,16 @@ impl Names {
     /// The id of name `name` among the extra strings of `tables` (added on first use).
     #[inline]
     fn extra_id(&mut self, tables: &mut Tables, name: u32) -> u64 {
-        if self.serial == tables.serial() {
-            if let Some(&Some(id)) = self.extra_ids.get(name as usize) {
-                return id;
-            }
+        debug_assert_eq!(self.serial, tables.serial(), "caches of other tables");
+        match self.extra_ids.get(name as usize) {
+            Some(&Some(id)) => id,
+            _ => self.extra_id_first(tables, name),
         }
-        self.extra_id_first(tables, name)
     }
 
     /// [`Names::extra_id`] on a name not given an id in `tables` yet.
     #[cold]
     fn extra_id_first(&mut self, tables: &mut Tables, name: u32) -> u64 {
-        self.caches_for(tables);
         let id = tables.add_extra(self.get(name));
         cache(&mut self.extra_ids, u64::from(name), Some(id), None);
         id
@@ -554,6 +549,11 @@ impl Ordering {
             tasks: by_id(tasks),
             gc: (self.gc as u8, self.gc_seq),
         }
+    }
+
+    /// The tables of the events offered from now on (a new generation's).
+    pub fn use_tables(&mut self, tables: &Tables) {
+        self.names.caches_for(tables);
     }
 
     /// Generation `gen` has events to offer: the first such is the trace's initial generation

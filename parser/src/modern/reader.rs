@@ -844,6 +844,7 @@ impl<R: Read> Reader<R> {
     fn install(&mut self, g: Generation) -> Result<bool, Error> {
         self.gen = g;
         self.have_gen = true;
+        self.order.use_tables(&self.gen.tables);
         self.cpu_next = 0;
         self.cpu_time = self.gen.cpu_samples.first().map_or(i64::MAX, |s| s.time);
         for thread in 0..self.gen.threads.len() {
