@@ -43,16 +43,14 @@ struct Cursor {
     m: i64,
     /// The ordering's slot of the thread (unused for thread `-1`).
     slot: usize,
-    last_ts: i64,
     /// The batch being read (`usize::MAX` before the first).
     batch: usize,
     /// The next event's first byte and the end of its batch, in the generation's buffer.
     pos: usize,
     end: usize,
-    /// The batch's base time, in ticks.
-    batch_time: u64,
     /// File offset minus buffer position within the batch (wrapping).
     to_file: u64,
+    /// The thread's next event; its time is the base of the following event's delta.
     ev: BaseEvent,
     /// File offset of `ev`.
     offset: u64,
@@ -105,11 +103,9 @@ impl Cursor {
             thread,
             m: gen.threads[thread].m,
             slot,
-            last_ts: 0,
             batch: usize::MAX,
             pos: 0,
             end: 0,
-            batch_time: 0,
             to_file: 0,
             ev: BaseEvent::default(),
             offset: 0,
@@ -127,9 +123,9 @@ impl Cursor {
                 self.batch = i;
                 self.pos = b.start;
                 self.end = b.end;
-                self.batch_time = b.time;
                 self.to_file = b.offset.wrapping_sub(b.start as u64);
-                self.last_ts = 0;
+                // The first event's time is the batch's plus its delta.
+                self.ev.time = gen.tables.ticks_to_ns(b.time);
                 return true;
             }
             i += 1;
@@ -145,9 +141,6 @@ impl Cursor {
             return Ok(false);
         }
         let t = &gen.tables;
-        if self.last_ts == 0 {
-            self.last_ts = t.ticks_to_ns(self.batch_time);
-        }
         let offset = self.to_file.wrapping_add(self.pos as u64);
         let code = gen.data[self.pos];
         let count = ARG_COUNTS[usize::from(code)];
@@ -166,10 +159,10 @@ impl Cursor {
                 (self.pos + len, dt, args)
             }
         };
-        let time = t.ticks_to_ns(dt).wrapping_add(self.last_ts);
+        // The time of the thread's last event (never changed by the ordering), or the batch's.
+        let time = t.ticks_to_ns(dt).wrapping_add(self.ev.time);
         self.ev = BaseEvent { code, time, args };
         self.offset = offset;
-        self.last_ts = time;
         self.pos = at;
         Ok(true)
     }
