@@ -50,7 +50,11 @@ struct Cursor {
     end: usize,
     /// File offset minus buffer position within the batch (wrapping).
     to_file: u64,
-    /// The thread's next event; its time is the base of the following event's delta.
+    /// The batch's time, in nanoseconds.
+    batch_time: i64,
+    /// The thread's next event. Its time is the base of the next event's delta, or, where it is
+    /// 0 (before a batch's first event, or where a time came to 0), the batch's time is, as
+    /// Go's batch cursor rebases on its `lastTs` of 0.
     ev: BaseEvent,
     /// File offset of `ev`.
     offset: u64,
@@ -107,6 +111,7 @@ impl Cursor {
             pos: 0,
             end: 0,
             to_file: 0,
+            batch_time: 0,
             ev: BaseEvent::default(),
             offset: 0,
         }
@@ -124,8 +129,8 @@ impl Cursor {
                 self.pos = b.start;
                 self.end = b.end;
                 self.to_file = b.offset.wrapping_sub(b.start as u64);
-                // The first event's time is the batch's plus its delta.
-                self.ev.time = gen.tables.ticks_to_ns(b.time);
+                self.batch_time = gen.tables.ticks_to_ns(b.time);
+                self.ev.time = 0;
                 return true;
             }
             i += 1;
@@ -159,8 +164,9 @@ impl Cursor {
                 (self.pos + len, dt, args)
             }
         };
-        // The time of the thread's last event (never changed by the ordering), or the batch's.
-        let time = t.ticks_to_ns(dt).wrapping_add(self.ev.time);
+        // The time of the thread's last event (the ordering never changes it), or the batch's.
+        let base = if self.ev.time == 0 { self.batch_time } else { self.ev.time };
+        let time = t.ticks_to_ns(dt).wrapping_add(base);
         self.ev = BaseEvent { code, time, args };
         self.offset = offset;
         self.pos = at;
