@@ -30,7 +30,8 @@
 # wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta; the
 # same -d=parsed goldens are written for the legacy 1.11 - 1.21 traces of
 # corpus/go-testdata/ and corpus/recorded/go1.19, go1.21 (Go 1.27 converts
-# them to its event model).
+# them to its event model), and for the hand-written traces of
+# corpus/hand-modern/ (each NAME.trace is `gotrace text --to-binary NAME.txt`).
 # The format is described in corpus/README.md.
 set -euo pipefail
 
@@ -286,7 +287,7 @@ goldens() {
 	fi
 	if [ "$only_wire" -eq 0 ]; then
 		echo "== goldens (go tool trace -d=parsed, Go 1.27)"
-		for f in "$corpus"/recorded/go1.2[2-9]/*.trace; do
+		for f in "$corpus"/recorded/go1.2[2-9]/*.trace "$corpus"/hand-modern/*.trace; do
 			[ -e "$f" ] || continue
 			wire_golden "$f" parsed
 		done

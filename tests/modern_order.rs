@@ -13,7 +13,7 @@ mod modern_common;
 
 use gotrace::parser::modern::{EventKind, Reader};
 use gotrace::selfcheck::from_text;
-use modern_common::{corpus_dir, go_tests, modern_corpus, name, read, txtar};
+use modern_common::{corpus_dir, go_tests, hand_modern, modern_corpus, name, read, txtar};
 
 /// Reads every event; the count, or the error.
 fn read_all(data: &[u8]) -> Result<usize, gotrace::format::Error> {
@@ -123,6 +123,33 @@ fn dump_matches_go_1_27_parsed_on_every_modern_trace() {
                 panic!("{}: {args:?} differs from Go 1.27's -d=parsed at line {line:?}", name(&path));
             }
         }
+    }
+}
+
+/// corpus/hand-modern/: traces written by hand in Go's text form to reach times no runtime
+/// writes: tick counts whose nanoseconds leave i64's range (Go's float conversion gives
+/// i64::MIN on amd64), and times that wrap past i64::MAX before Go forces them to increase.
+/// Each NAME.trace is its text's binary, and `gotrace dump` prints what Go 1.27's
+/// `-d=parsed` printed for it.
+#[test]
+fn hand_written_traces_match_go_1_27_parsed() {
+    for text in hand_modern() {
+        let trace = text.with_extension("trace");
+        let binary = from_text(&String::from_utf8(read(&text)).unwrap());
+        assert_eq!(binary, read(&trace), "{}: not the binary of its text", name(&trace));
+        let rel = trace.strip_prefix(corpus_dir()).unwrap();
+        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
+        let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
+        assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(&trace));
+        assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(&trace));
+        let out = run_gotrace(&["dump", trace.to_str().unwrap()]);
+        assert!(out.status.success(), "{}: {}", name(&trace), String::from_utf8_lossy(&out.stderr));
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&gunzip(&golden)),
+            "{}",
+            name(&trace)
+        );
     }
 }
 

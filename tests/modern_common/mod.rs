@@ -42,6 +42,13 @@ pub fn modern_corpus() -> Vec<PathBuf> {
     all
 }
 
+/// The hand-written traces (`corpus/hand-modern/NAME.txt`, each with its binary `NAME.trace`).
+pub fn hand_modern() -> Vec<PathBuf> {
+    let all = sorted_files(&corpus_dir().join("hand-modern"), ".txt");
+    assert!(all.len() >= 2, "{} hand-written traces, expected at least 2", all.len());
+    all
+}
+
 /// Go's text test traces (`corpus/go-testdata/tests/*.test`).
 pub fn go_tests() -> Vec<PathBuf> {
     let all = sorted_files(&corpus_dir().join("go-testdata").join("tests"), ".test");

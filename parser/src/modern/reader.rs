@@ -594,7 +594,7 @@ impl<R: Read> Reader<R> {
             return Err(e);
         }
         if ev.time <= self.last_ts {
-            ev.time = self.last_ts + 1;
+            ev.time = self.last_ts.wrapping_add(1);
         }
         self.last_ts = ev.time;
         Ok(Some(ev))
