@@ -10,6 +10,7 @@
 # RUNS        runs of each command (default 3; Go's `-d=parsed` takes minutes on 100 MB)
 # GO_VERSION  the Go toolchain whose `go tool trace` to time (default 1.27)
 # BASELINE    (environment) another gotrace binary, timed as well (`before` rows)
+# PARSE_RUNS  (environment) rounds of the ordered parse alone at the end (default 31; 0: none)
 #
 # Make a trace first with `bash scripts/make-big-trace.sh 1.27 120 OUT`. The machine is
 # shared: read the medians, never one run.
@@ -103,6 +104,36 @@ report validate "gotrace validate"
 [ -z "$baseline" ] || report validate_before "gotrace validate (before)"
 report go_reader "Go's trace.Reader alone"
 ratio validate go_reader
+
+# The ordered parse again, alone: PARSE_RUNS rounds of `gotrace validate` then Go's reader, timed
+# to the nanosecond (/usr/bin/time's 10 ms steps are 4% of ours). A busy moment of the shared
+# machine slows both runs of a round, so the ratio of each round is reported too: its median,
+# quartiles (nearest rank) and the rounds at 10x or more.
+parse_runs=${PARSE_RUNS:-31}
+wall_ns() {
+	local t0 t1
+	t0=$(date +%s%N)
+	"$@" >/dev/null 2>&1 || return 1
+	t1=$(date +%s%N)
+	echo $((t1 - t0))
+}
+# quartiles: "Q1/median/Q3" of the numbers on stdin.
+quartiles() {
+	sort -g | awk '{ a[NR] = $1 } END {
+		printf "%s/%s/%s", a[int((NR + 3) / 4)], a[int((NR + 1) / 2)], a[int((3 * NR + 3) / 4)] }'
+}
+if [ "$parse_runs" -gt 0 ]; then
+	for _ in $(seq "$parse_runs"); do
+		a=$(wall_ns "$ours" validate "$file") || { echo "bench-modern: validate failed" >&2; exit 1; }
+		b=$(wall_ns "$work/go-reader" "$file") || { echo "bench-modern: Go's reader failed" >&2; exit 1; }
+		awk -v a="$a" -v b="$b" 'BEGIN { printf "%.1f %.1f %.3f\n", a / 1e6, b / 1e6, b / a }' >>"$work/rounds"
+	done
+	echo "ordered parse, $parse_runs rounds (ms, Q1/median/Q3):" \
+		"gotrace validate $(cut -d' ' -f1 "$work/rounds" | quartiles)," \
+		"Go's reader $(cut -d' ' -f2 "$work/rounds" | quartiles)"
+	echo "  Go's over ours per round: $(cut -d' ' -f3 "$work/rounds" | quartiles)," \
+		"$(awk '$3 >= 10 { n++ } END { print n + 0 }' "$work/rounds") of $parse_runs rounds at 10x or more"
+fi
 if [ -n "$baseline" ]; then
 	ratio dump dump_before
 	ratio wire wire_before
