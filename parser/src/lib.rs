@@ -24,6 +24,7 @@
 #![warn(missing_docs)]
 
 pub mod convert;
+mod go_float;
 mod hash;
 mod leak;
 pub mod legacy;

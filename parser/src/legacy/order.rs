@@ -683,16 +683,10 @@ impl Normalise {
     }
 }
 
-/// `int64(float64(ticks) * factor)` with Go's amd64 conversion: out of range gives i64::MIN.
+/// `int64(float64(ticks) * factor)`, converted as Go does on amd64 (out of range: i64::MIN).
 #[inline]
 fn ns(ticks: i64, factor: f64) -> i64 {
-    let x = ticks as f64 * factor;
-    // NaN fails both comparisons.
-    if (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
-        x as i64
-    } else {
-        i64::MIN
-    }
+    crate::go_float::go_int64(ticks as f64 * factor)
 }
 
 #[cfg(test)]

@@ -275,23 +275,15 @@ impl Tables {
         })
     }
 
-    /// Nanoseconds of a tick count, as Go converts them (through a `float64`). A product out of
-    /// `i64`'s range is `i64::MIN`, as Go's conversion gives it on amd64 (the instruction's
-    /// "indefinite integer"; Rust's `as` would saturate, as Go's does on arm64).
+    /// Nanoseconds of a tick count, as Go converts them (through a `float64`, and back as Go
+    /// does on amd64: a product out of `i64`'s range is `i64::MIN`).
     #[inline]
     pub(crate) fn ticks_to_ns(&self, ticks: u64) -> i64 {
         // Below 2^53 ticks the float is the integer, and scaling by 2^k is exact.
         if ticks < self.exact_below {
             (ticks << self.freq_shift) as i64
         } else {
-            let ns = ticks as f64 * self.freq;
-            // 2^63: the first value past i64's range (and below -2^63, none is: the product is
-            // not negative). A NaN fails the test too.
-            if ns < 9_223_372_036_854_775_808.0 {
-                ns as i64
-            } else {
-                i64::MIN
-            }
+            crate::go_float::go_int64(ticks as f64 * self.freq)
         }
     }
 
