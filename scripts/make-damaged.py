@@ -2,6 +2,7 @@
 """Makes corpus/damaged/: legacy corpus traces damaged in known ways, each with Go's verdict.
 
     python3 scripts/make-damaged.py            # needs Go 1.19, 1.21 and 1.27 (scripts/install-go-toolchains.sh)
+    python3 scripts/make-damaged.py --hand-legacy   # corpus/hand-legacy/ alone (needs nothing)
 
 Record boundaries and values come from `gotrace dump --raw` (built first, or $GOTRACE). Every file is written
 to corpus/damaged/NAME; corpus/damaged/verdicts.tsv gets one line per file:
@@ -18,6 +19,10 @@ A few alterations leave a well-formed trace a runtime could have written (a bit 
 name or a timestamp delta, a record a program may write twice): no reader can see them. Those go
 to corpus/altered/ instead (ALTERED below says why each is well-formed), with a verdicts.tsv of the
 same form, so that every file of corpus/damaged/ is damage `gotrace validate --strict` must reject.
+
+corpus/hand-legacy/ gets well-formed legacy traces built here to reach what no runtime writes (times
+at the top of i64's range); scripts/record-corpus.sh records Go's goldens for them as for any legacy
+trace of the corpus.
 """
 import os
 import random
@@ -54,6 +59,7 @@ def find_go(version):
 GO = {1019: find_go("1.19"), 1021: find_go("1.21"), 1027: find_go("1.27")}
 OUT_MODERN = os.path.join(ROOT, "corpus", "damaged-modern")
 OUT_MODERN_ALTERED = os.path.join(ROOT, "corpus", "altered-modern")
+OUT_HAND_LEGACY = os.path.join(ROOT, "corpus", "hand-legacy")
 
 
 def uv(v, width=None):
@@ -132,21 +138,22 @@ def ev_bytes(t, vals, old):
 
 
 # Event type codes (Go's runtime/trace.go).
-EV = {"Batch": 1, "Frequency": 2, "ProcStart": 5, "ProcStop": 6, "GCStart": 7, "GoCreate": 13,
+EV = {"Batch": 1, "Frequency": 2, "ProcStart": 5, "ProcStop": 6, "GCStart": 7, "GCDone": 8, "GoCreate": 13,
       "GoStart": 14, "GoSched": 17, "GoBlock": 20, "GoUnblock": 21, "GoSysCall": 28, "GoSysExit": 29,
       "GoWaiting": 31, "GoInSyscall": 32, "GoStartLocal": 38, "CPUSample": 49}
 
 
-def build(ver, batches):
+def build(ver, batches, freq=1000000):
     """A hand-built trace of version 1005 or 1019: batches of (p, seq, ticks, events), each event
-    (name, seq delta, time delta, args); Go 1.19 batches ignore seq and events their seq delta."""
+    (name, seq delta, time delta, args); Go 1.19 batches ignore seq and events their seq delta.
+    The clock runs at freq ticks per second."""
     old = ver == 1005
     out = bytearray((b"go 1.5 trace" if old else b"go 1.19 trace").ljust(16, b"\0"))
     for p, seq, ticks, events in batches:
         out += ev_bytes(EV["Batch"], [p, seq, ticks] if old else [p, ticks], old)
         for name, ds, dt, args in events:
             out += ev_bytes(EV[name], ([ds] if old else []) + [dt] + args, old)
-    out += ev_bytes(EV["Frequency"], [1000000, 0] if old else [1000000], old)
+    out += ev_bytes(EV["Frequency"], [freq, 0] if old else [freq], old)
     return bytes(out)
 
 
@@ -209,6 +216,36 @@ def hand_built():
         (0, 0, 100, [ps, ("CPUSample", 0, 1, [101, 0, 5, 0]), ("GoCreate", 0, 1, [5, 0, 0])]),
     ]), "1.19, hand-built: a CPU sample names g 5, then g 5 is created"))
     return cases
+
+
+def hand_legacy():
+    """Well-formed Go 1.19 traces whose times reach i64's top: (name, bytes). Each is one batch:
+    P 0 starts, runs GC cycles and stops, with the clock at 10 ns a tick. The first cycle ends at 2^63 - 1024 ns, the largest
+    float64 below 2^63; the events after it are 1 tick apart, so their nanoseconds round to that
+    same float or to 2^63 (out of range: i64::MIN for Go on amd64), and the conversion to Go 1.22's
+    event model forces each to 1 ns after the one before it. "sync-wraps" has 1023 of them, so that
+    the last event is at i64::MAX and the closing Sync wraps; "time-wraps" has 1031, so that the
+    forced times themselves wrap."""
+    top = 2**63 - 1024
+    first_end = next(d for d in range(top // 10 - 200, top // 10 + 200) if float(d) * 10.0 == top)
+
+    def gc_cycles(forced):
+        # P 0 starts, runs the cycles and stops: the stop is the last forced event.
+        events = [("ProcStart", 0, 1, [1]), ("GCStart", 0, 1, [0, 0]), ("GCDone", 0, first_end - 1, [])]
+        for seq in range(1, forced // 2 + 1):
+            events += [("GCStart", 0, 1, [seq, 0]), ("GCDone", 0, 1, [])]
+        events += [("ProcStop", 0, 1, [])]
+        return build(1019, [(0, 0, 0, events)], freq=100_000_000)
+
+    return [("sync-wraps.trace", gc_cycles(1022)), ("time-wraps.trace", gc_cycles(1030))]
+
+
+def write_hand_legacy():
+    os.makedirs(OUT_HAND_LEGACY, exist_ok=True)
+    for name, data in hand_legacy():
+        with open(os.path.join(OUT_HAND_LEGACY, name), "wb") as f:
+            f.write(data)
+        print(f"{name:32} {len(data)} bytes")
 
 
 HEADER = "name\tbase\tgo\tgo_exit\tgo_message\tdescription\tgotrace\tgotrace_strict"
@@ -275,6 +312,9 @@ def go_verdict(ver, path, binary=None):
 
 
 def main():
+    write_hand_legacy()
+    if sys.argv[1:] == ["--hand-legacy"]:
+        return 0
     tool = gotrace()
     write_modern(tool)
     bases = {

@@ -17,7 +17,8 @@
 # skipped; its existing recordings are left alone.
 #
 # Goldens: for every legacy trace (header "go 1.5 trace" … "go 1.21 trace") in
-# corpus/go-testdata/ and corpus/recorded/, the stdout of `go tool trace -d`
+# corpus/go-testdata/, corpus/recorded/ and corpus/hand-legacy/ (built by
+# `python3 scripts/make-damaged.py --hand-legacy`), the stdout of `go tool trace -d`
 # is stored gzip-compressed as corpus/golden/<path below corpus>.d.gz and the
 # tool version, exit status and stderr (wall-clock log lines removed) as
 # corpus/golden/<path below corpus>.d.meta. Go 1.19's tool reads headers up to
@@ -29,7 +30,7 @@
 # likewise the stdout of `go tool trace -d=parsed` (run with TZ=UTC: Go prints
 # wall clocks in local time) to <path>.parsed.gz and <path>.parsed.meta; the
 # same -d=parsed goldens are written for the legacy 1.11 - 1.21 traces of
-# corpus/go-testdata/ and corpus/recorded/go1.19, go1.21 (Go 1.27 converts
+# corpus/go-testdata/, corpus/recorded/go1.19, go1.21 and corpus/hand-legacy/ (Go 1.27 converts
 # them to its event model), and for the hand-written traces of
 # corpus/hand-modern/ (each NAME.trace is `gotrace text --to-binary NAME.txt`).
 # The format is described in corpus/README.md.
@@ -273,7 +274,7 @@ goldens() {
 		golden "$f"
 	done
 	if [ "$only_wire" -eq 0 ] && [ "$only_parsed" -eq 0 ]; then
-		for f in "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+		for f in "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace "$corpus"/hand-legacy/*.trace; do
 			[ -e "$f" ] || continue
 			golden "$f"
 		done
@@ -292,7 +293,7 @@ goldens() {
 			wire_golden "$f" parsed
 		done
 		echo "== goldens (go tool trace -d=parsed of legacy 1.11 - 1.21 traces, Go 1.27)"
-		for f in "$corpus"/go-testdata/* "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace; do
+		for f in "$corpus"/go-testdata/* "$corpus"/recorded/go1.19/*.trace "$corpus"/recorded/go1.21/*.trace "$corpus"/hand-legacy/*.trace; do
 			[ -f "$f" ] || continue
 			case "$(header_text "$f")" in
 			"go 1.1"[1-9]" trace" | "go 1.2"[01]" trace") wire_golden "$f" parsed ;;

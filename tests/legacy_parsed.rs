@@ -16,7 +16,7 @@ mod dump_compare;
 use std::path::Path;
 use std::process::Output;
 
-use common::{corpus_dir, legacy_corpus, name, read};
+use common::{corpus_dir, hand_legacy, legacy_corpus, name, read};
 use dump_compare::compare_parsed;
 use gotrace::parser::convert::Converter;
 use gotrace::parser::legacy::Trace;
@@ -56,8 +56,29 @@ fn dump_parsed_matches_go_1_27_on_every_legacy_trace() {
         }
         compared += 1;
     }
-    // Go's 12 canned 1.11 - 1.21 traces and the 22 recordings of Go 1.19 and 1.21.
-    assert!(compared >= 34, "{compared} traces compared");
+    // Go's 12 canned 1.11 - 1.21 traces, the 22 recordings of Go 1.19 and 1.21, the 2 hand-built.
+    assert!(compared >= 36, "{compared} traces compared");
+}
+
+/// corpus/hand-legacy/: GC cycles on one P whose times reach i64::MAX, where the conversion
+/// forces each time past the one before it; the closing Sync (sync-wraps) or the forced times
+/// themselves (time-wraps) wrap to i64::MIN as Go's do. With one P and no two events at one
+/// tick, Go's order is fixed, so the output must be Go 1.27's line for line.
+#[test]
+fn times_at_the_top_of_i64_wrap_as_go_1_27_wraps_them() {
+    for path in hand_legacy() {
+        let rel = path.strip_prefix(corpus_dir()).unwrap();
+        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
+        let out = parsed(&path);
+        assert!(out.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&out.stderr));
+        let want = gunzip(&golden);
+        assert!(
+            String::from_utf8_lossy(&want).contains("Time=-9223372036854775"),
+            "{}: no wrapped time",
+            name(&path)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&want), "{}", name(&path));
+    }
 }
 
 #[test]

@@ -60,10 +60,19 @@ pub fn recorded(release: &str) -> Vec<PathBuf> {
     sorted_files(&corpus_dir().join("recorded").join(release), |n| n.ends_with(".trace"))
 }
 
-/// Every legacy trace of the corpus: go-testdata, then the recordings.
+/// The legacy traces built by `scripts/make-damaged.py --hand-legacy` to reach times no runtime
+/// writes (`corpus/hand-legacy/*.trace`).
+pub fn hand_legacy() -> Vec<PathBuf> {
+    let files = sorted_files(&corpus_dir().join("hand-legacy"), |n| n.ends_with(".trace"));
+    assert!(files.len() >= 2, "corpus/hand-legacy holds {} traces, expected 2", files.len());
+    files
+}
+
+/// Every legacy trace of the corpus: go-testdata, the recordings, then the hand-built ones.
 pub fn legacy_corpus() -> Vec<PathBuf> {
     let mut all = go_testdata();
     all.extend(recorded_legacy());
+    all.extend(hand_legacy());
     all
 }
 

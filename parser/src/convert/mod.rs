@@ -322,7 +322,7 @@ impl<S: Source> Converter<S> {
             if let Some(first) = self.source.next_legacy()? {
                 self.syncs = 1;
                 self.pending = Some(first);
-                return Ok(Some(sync_event(first.ts() - 1, 1)));
+                return Ok(Some(sync_event(first.ts().wrapping_sub(1), 1)));
             }
         }
         loop {
@@ -336,7 +336,7 @@ impl<S: Source> Converter<S> {
                     let Some(legacy) = next else {
                         self.done = true;
                         self.syncs += 1;
-                        return Ok(Some(sync_event(self.last_time + 1, self.syncs)));
+                        return Ok(Some(sync_event(self.last_time.wrapping_add(1), self.syncs)));
                     };
                     let index = self.next;
                     self.next += 1;
@@ -346,8 +346,9 @@ impl<S: Source> Converter<S> {
                     }
                 }
             };
+            // Times increase strictly; one forced past i64::MAX wraps, as Go's does.
             if event.time <= self.last_time {
-                event.time = self.last_time + 1;
+                event.time = self.last_time.wrapping_add(1);
             }
             self.last_time = event.time;
             return Ok(Some(event));
@@ -505,7 +506,8 @@ impl<S: Source> Converter<S> {
                     // A syscall that did not block: 1 ns long.
                     let m = self.proc_thread.get(p).copied().unwrap_or(0);
                     let begin = at(e.ts(), m, p, g as i64, Modern::GO_SYSCALL_BEGIN, args);
-                    self.queue.push_back(at(e.ts() + 1, m, p, g as i64, Modern::GO_SYSCALL_END, [0; 4]));
+                    let end = e.ts().wrapping_add(1);
+                    self.queue.push_back(at(end, m, p, g as i64, Modern::GO_SYSCALL_END, [0; 4]));
                     return Ok(Some(begin));
                 }
                 Modern::GO_SYSCALL_BEGIN
