@@ -19,7 +19,8 @@ seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: 
   local t=$1 dir=corpus/$1
   mkdir -p "$dir"
   local sources=(../corpus/go-testdata/*_good ../corpus/go-testdata/*_unordered
-                 ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace ../corpus/damaged/* ../corpus/altered/*)
+                 ../corpus/recorded/go1.19/*.trace ../corpus/recorded/go1.21/*.trace ../corpus/hand-legacy/*
+                 ../corpus/damaged/* ../corpus/altered/*)
   if [ "$t" = modern_raw ] || [ "$t" = modern_parse ]; then  # modern traces (Go 1.22+): the recorded ones
     sources=(../corpus/recorded/go1.2[2-9]/*.trace ../corpus/damaged-modern/* ../corpus/altered-modern/*)
   elif [ "$t" = write_read ]; then  # not a trace: calls of the writers (fuzz/seeds/write_read)

@@ -15,7 +15,9 @@ use std::io::{self, Read};
 
 use gotrace_format::legacy::RawEvent;
 use gotrace_format::{Error, Version};
+use gotrace_parser::convert::{Converter, Source};
 use gotrace_parser::legacy::{Census, Chunk, OrderedReader, RawEvents, RawParser, RawReader, Trace};
+use gotrace_parser::modern::Event as ModernEvent;
 use gotrace_parser::Options;
 use gotrace_writer::RawWriter;
 
@@ -279,6 +281,60 @@ pub fn legacy_parse(data: &[u8], chunks: &[usize]) {
                 (Err(a), Err(b)) => assert_eq!(*a, b, "{how} parse fails differently"),
                 (a, b) => panic!("in memory: {:?}, {how}: {:?}", a.as_ref().err(), b.err()),
             }
+        }
+    }
+}
+
+/// Any bytes through the conversion of a legacy trace to the modern event model: no panic; the
+/// conversion of the bounded-memory readers ([`Converter::from_readers`], what `gotrace dump
+/// --parsed` runs on a pipe) gives the events of the conversion of the parsed trace
+/// ([`Converter::new`]), each with the line Go prints for it, and ends in the same error (or none).
+/// True when the input converted to the end.
+///
+/// ```
+/// let trace = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/corpus/go-testdata/user_task_region_1_21_good"))?;
+/// assert!(gotrace::selfcheck::legacy_convert(&trace));
+/// assert!(!gotrace::selfcheck::legacy_convert(&trace[..trace.len() / 2]));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn legacy_convert(data: &[u8]) -> bool {
+    let whole = match Trace::from_slice(data) {
+        Ok(trace) => converted(Converter::new(&trace)),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let stream = || OrderedReader::new(io::Cursor::new(data));
+    let readers = stream().and_then(|scan| Ok((scan, stream()?)));
+    let bounded = match readers {
+        Ok((scan, events)) => converted(Converter::from_readers(scan, events)),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let ((want, want_err), (got, got_err)) = (whole, bounded);
+    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
+        assert!(g == w, "event {i}: {} / {}", String::from_utf8_lossy(&g.1), String::from_utf8_lossy(&w.1));
+    }
+    assert_eq!(got.len(), want.len(), "event count (errors {got_err:?} / {want_err:?})");
+    assert_eq!(got_err, want_err, "error");
+    got_err.is_none()
+}
+
+/// Every event a conversion gives, with its line as Go prints it, up to the error that ends it.
+fn converted<S: Source>(
+    converter: Result<Converter<S>, Error>,
+) -> (Vec<(ModernEvent, Vec<u8>)>, Option<Error>) {
+    let mut converter = match converter {
+        Ok(c) => c,
+        Err(e) => return (Vec::new(), Some(e)),
+    };
+    let mut events = Vec::new();
+    loop {
+        match converter.next_event() {
+            Ok(Some(event)) => {
+                let mut line = Vec::new();
+                event.write_go(converter.tables(), &mut line);
+                events.push((event, line));
+            }
+            Ok(None) => return (events, None),
+            Err(e) => return (events, Some(e)),
         }
     }
 }

@@ -10,68 +10,20 @@ mod common;
 use std::io::Cursor;
 
 use common::{alloc_track, altered, damaged, legacy_corpus, name, read};
-use gotrace::format::Error;
 use gotrace::parser::convert::{Converter, Source};
 use gotrace::parser::legacy::{OrderedReader, Trace};
-use gotrace::parser::modern::Event;
+use gotrace::selfcheck;
 use gotrace::writer::synth::{self, SynthOptions};
 
 #[global_allocator]
 static ALLOC: alloc_track::Tracking = alloc_track::Tracking;
 
-/// Every converted event with its line as Go prints it (stacks and strings resolved), up to
-/// the first error.
-fn drain<S: Source>(converter: Result<Converter<S>, Error>) -> (Vec<(Event, Vec<u8>)>, Option<Error>) {
-    let mut converter = match converter {
-        Ok(c) => c,
-        Err(e) => return (Vec::new(), Some(e)),
-    };
-    let mut events = Vec::new();
-    loop {
-        match converter.next_event() {
-            Ok(Some(event)) => {
-                let mut line = Vec::new();
-                event.write_go(converter.tables(), &mut line);
-                events.push((event, line));
-            }
-            Ok(None) => return (events, None),
-            Err(e) => return (events, Some(e)),
-        }
-    }
-}
-
-fn whole(data: &[u8]) -> (Vec<(Event, Vec<u8>)>, Option<Error>) {
-    match Trace::from_slice(data) {
-        Ok(trace) => drain(Converter::new(&trace)),
-        Err(e) => (Vec::new(), Some(e)),
-    }
-}
-
-fn bounded(data: &[u8]) -> (Vec<(Event, Vec<u8>)>, Option<Error>) {
-    let readers = OrderedReader::new(Cursor::new(data))
-        .and_then(|scan| Ok((scan, OrderedReader::new(Cursor::new(data))?)));
-    match readers {
-        Ok((scan, events)) => drain(Converter::from_readers(scan, events)),
-        Err(e) => (Vec::new(), Some(e)),
-    }
-}
-
-/// Compares both conversions of `data`; returns whether it converted to the end.
+/// Both conversions of `data` agree ([`selfcheck::legacy_convert`]); whether it converted to
+/// the end.
 fn same(label: &str, data: &[u8]) -> bool {
-    let (want, want_err) = whole(data);
-    let (got, got_err) = bounded(data);
-    assert_eq!(got.len(), want.len(), "{label}: event count (errors {got_err:?} / {want_err:?})");
-    for (i, (g, w)) in got.iter().zip(&want).enumerate() {
-        assert_eq!(
-            g,
-            w,
-            "{label}: event {i}: {} / {}",
-            String::from_utf8_lossy(&g.1),
-            String::from_utf8_lossy(&w.1)
-        );
-    }
-    assert_eq!(got_err, want_err, "{label}: error");
-    got_err.is_none()
+    // Shown with the panic's message when the check fails.
+    eprintln!("{label}");
+    selfcheck::legacy_convert(data)
 }
 
 #[test]

@@ -21,6 +21,7 @@ fn corpus() -> Vec<PathBuf> {
     for v in ["go1.19", "go1.21"] {
         all.extend(files(&root.join("recorded").join(v)));
     }
+    all.extend(files(&root.join("hand-legacy")));
     assert!(all.len() >= 25, "the legacy corpus is missing");
     all
 }
@@ -78,6 +79,24 @@ fn legacy_parse_on_corpus_damaged_and_regressions() {
         let (size, data) = input.split_at(input.len().min(1));
         let chunks: Vec<usize> = size.iter().map(|&b| usize::from(b)).collect();
         selfcheck::legacy_parse(data, &chunks);
+    }
+}
+
+/// The whole traces and the damaged files are tests/convert_bounded.rs's; here, cuts of the
+/// smaller traces (a conversion that ends in an error partway) and the regressions.
+#[test]
+fn legacy_convert_on_cuts_and_regressions() {
+    for path in corpus() {
+        let data = std::fs::read(&path).unwrap();
+        if data.len() > 64 * 1024 {
+            continue;
+        }
+        for k in 1..16 {
+            selfcheck::legacy_convert(&data[..data.len() * k / 16]);
+        }
+    }
+    for data in regressions("legacy_convert") {
+        selfcheck::legacy_convert(&data);
     }
 }
 
