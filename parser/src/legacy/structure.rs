@@ -613,6 +613,12 @@ impl Structure {
     /// again.
     #[inline]
     fn count_event(&mut self, raw: &RawEvent<'_>, t: EventType) -> Result<(), Error> {
+        // An event before any batch opens one of P 0 at the header's end (before its message
+        // is counted: the batch's first message is the event's).
+        if self.open.is_none() {
+            let p0 = self.list(0);
+            self.open_batch(p0, HEADER_LEN as u64);
+        }
         if t.has_stack() {
             let lead = if self.old { 2 } else { 1 };
             let (n, stack) = last_value(raw.value_bytes());
@@ -628,12 +634,7 @@ impl Structure {
             EventType::FUTILE_WAKEUP => self.futile += 1,
             _ => {}
         }
-        self.count(raw.offset())?;
-        if self.open.is_none() {
-            let p0 = self.list(0);
-            self.open_batch(p0, HEADER_LEN as u64);
-        }
-        Ok(())
+        self.count(raw.offset())
     }
 
     /// Counts the event at `offset`, within the event limit.
