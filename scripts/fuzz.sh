@@ -7,6 +7,7 @@
 #   bash scripts/fuzz.sh [SECONDS] [TARGET...]
 #
 # cargo-fuzz needs nightly features; RUSTC_BOOTSTRAP=1 enables them on the stable toolchain.
+# Optimised, with debug assertions (-a): an arithmetic overflow panics as in `cargo test`.
 set -euo pipefail
 cd "$(dirname "$0")/../fuzz"
 secs=${1:-30}
@@ -41,13 +42,13 @@ seed() { # target -> seed directory (prefix for raw_incremental and modern_raw: 
   echo "$dir"
 }
 
-cargo fuzz build -O
+cargo fuzz build -O -a
 for t in "${targets[@]}"; do
   dir=$(seed "$t")
   echo "-- $t: $(ls "$dir" | wc -l) seeds, $secs s"
   log=$(mktemp)
   status=0
-  cargo fuzz run -O "$t" "$dir" -- -max_len=16384 -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1 || status=$?
+  cargo fuzz run -O -a "$t" "$dir" -- -max_len=16384 -max_total_time="$secs" -print_final_stats=1 >"$log" 2>&1 || status=$?
   grep -E "^(stat::number_of_executed_units|stat::peak_rss_mb)|^#[0-9]+.*DONE|ERROR|panicked|Test unit written" "$log" || true
   if [ "$status" -ne 0 ]; then
     tail -40 "$log"
