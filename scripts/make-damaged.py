@@ -220,8 +220,8 @@ def hand_built():
 
 def hand_legacy():
     """Well-formed Go 1.19 traces whose times reach i64's top: (name, bytes). Each is one batch:
-    P 0 starts, runs GC cycles and stops, with the clock at 10 ns a tick. The first cycle ends at 2^63 - 1024 ns, the largest
-    float64 below 2^63; the events after it are 1 tick apart, so their nanoseconds round to that
+    P 0 starts, runs GC cycles and stops, with the clock at 10 ns a tick. The first cycle ends at
+    2^63 - 1024 ns, the largest float64 below 2^63; the events after it are 1 tick apart, so their nanoseconds round to that
     same float or to 2^63 (out of range: i64::MIN for Go on amd64), and the conversion to Go 1.22's
     event model forces each to 1 ns after the one before it. "sync-wraps" has 1023 of them, so that
     the last event is at i64::MAX and the closing Sync wraps; "time-wraps" has 1031, so that the

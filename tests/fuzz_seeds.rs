@@ -6,24 +6,15 @@ use std::path::{Path, PathBuf};
 
 use gotrace::selfcheck;
 
+mod common;
+use common::legacy_corpus as corpus;
+
 fn files(dir: &Path) -> Vec<PathBuf> {
     let mut out: Vec<PathBuf> = std::fs::read_dir(dir)
         .map(|d| d.map(|e| e.unwrap().path()).filter(|p| p.is_file()).collect())
         .unwrap_or_default();
     out.sort();
     out
-}
-
-fn corpus() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("corpus");
-    let mut all: Vec<PathBuf> =
-        files(&root.join("go-testdata")).into_iter().filter(|p| !p.ends_with("LICENSE")).collect();
-    for v in ["go1.19", "go1.21"] {
-        all.extend(files(&root.join("recorded").join(v)));
-    }
-    all.extend(files(&root.join("hand-legacy")));
-    assert!(all.len() >= 25, "the legacy corpus is missing");
-    all
 }
 
 fn regressions(target: &str) -> Vec<Vec<u8>> {

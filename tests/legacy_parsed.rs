@@ -16,7 +16,7 @@ mod dump_compare;
 use std::path::Path;
 use std::process::Output;
 
-use common::{corpus_dir, hand_legacy, legacy_corpus, name, read};
+use common::{corpus_dir, golden, hand_legacy, legacy_corpus, name, read};
 use dump_compare::compare_parsed;
 use gotrace::parser::convert::Converter;
 use gotrace::parser::legacy::Trace;
@@ -44,8 +44,7 @@ fn dump_parsed_matches_go_1_27_on_every_legacy_trace() {
         if !(11..=21).contains(&minor(&read(&path))) {
             continue;
         }
-        let rel = path.strip_prefix(corpus_dir()).unwrap();
-        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
+        let golden = golden(&path, "parsed.gz");
         let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
         assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(&path));
         assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(&path));
@@ -67,8 +66,7 @@ fn dump_parsed_matches_go_1_27_on_every_legacy_trace() {
 #[test]
 fn times_at_the_top_of_i64_wrap_as_go_1_27_wraps_them() {
     for path in hand_legacy() {
-        let rel = path.strip_prefix(corpus_dir()).unwrap();
-        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
+        let golden = golden(&path, "parsed.gz");
         let out = parsed(&path);
         assert!(out.status.success(), "{}: {}", name(&path), String::from_utf8_lossy(&out.stderr));
         let want = gunzip(&golden);

@@ -175,6 +175,13 @@ pub fn testdata(name: &str) -> Vec<u8> {
     read(&corpus_dir().join("go-testdata").join(name))
 }
 
+/// The golden of corpus file `path` with `suffix` (`parsed.gz`, `d.meta`, ...):
+/// `corpus/golden/<path below corpus>.<suffix>`.
+pub fn golden(path: &Path, suffix: &str) -> PathBuf {
+    let rel = path.strip_prefix(corpus_dir()).expect("a corpus file");
+    corpus_dir().join("golden").join(format!("{}.{suffix}", rel.display()))
+}
+
 /// The bytes of a gzipped golden.
 pub fn gunzip(path: &Path) -> Vec<u8> {
     use std::io::Read;
