@@ -276,7 +276,7 @@ fn varint(data: &[u8], at: &mut usize) -> Option<u64> {
     Some(v)
 }
 
-/// For each code, the table ids [`check_tables`] looks up: [`Event::table_mask`]'s but the
+/// For each code, the table ids [`tables_define`] looks up: [`Event::table_mask`]'s but the
 /// name of a `UserTaskBegin`, `UserRegionBegin` or `UserRegionEnd`, which the ordering has
 /// resolved in the same tables before (an undefined one is its error, as in Go).
 static CHECKED_MASKS: [u8; 256] = {
@@ -297,40 +297,35 @@ static CHECKED_MASKS: [u8; 256] = {
     t
 };
 
-/// Go's check that the stacks and strings `ev` names are in the generation's tables; the error
-/// is at `offset`.
+/// Go's check that the stacks and strings an event of type `code` with `args` names are in the
+/// generation's tables. The common case (no id, or one stack) is one look-up.
 #[inline(always)]
-fn check_tables(t: &Tables, ev: &Event, offset: u64) -> Result<(), Error> {
-    let mask = CHECKED_MASKS[usize::from(ev.code)];
+fn tables_define(t: &Tables, code: u8, args: &[u64; 4]) -> bool {
+    let mask = CHECKED_MASKS[usize::from(code)];
     if mask & mask.wrapping_sub(1) == 0 && mask < 0x10 {
-        // The common case: no id, or one stack.
-        if mask == 0 || t.has_stack(ev.args[mask.trailing_zeros() as usize & 3]) {
-            return Ok(());
-        }
-        return Err(undefined(t, ev, offset));
+        // No id (mask 0 picks id 0, always defined), or one stack.
+        let id = if mask == 0 { 0 } else { args[mask.trailing_zeros() as usize & 3] };
+        return t.has_stack(id);
     }
     let (mut stack_bits, mut string_bits) = (mask & 0xf, mask >> 4);
     let mut defined = true;
     while stack_bits != 0 {
-        defined &= t.has_stack(ev.args[stack_bits.trailing_zeros() as usize]);
+        defined &= t.has_stack(args[stack_bits.trailing_zeros() as usize]);
         stack_bits &= stack_bits - 1;
     }
     while string_bits != 0 {
-        defined &= t.has_string(ev.args[string_bits.trailing_zeros() as usize]);
+        defined &= t.has_string(args[string_bits.trailing_zeros() as usize]);
         string_bits &= string_bits - 1;
     }
-    if defined {
-        Ok(())
-    } else {
-        Err(undefined(t, ev, offset))
-    }
+    defined
 }
 
-/// The error of [`check_tables`]: the first undefined id in Go's order of the checks.
+/// The error of an event [`tables_define`] refused: the first undefined id in Go's order of
+/// the checks.
 #[cold]
 #[inline(never)]
-fn undefined(t: &Tables, ev: &Event, offset: u64) -> Error {
-    let event = ev.event_type().unwrap_or(EventType::EVENT_BATCH);
+fn undefined(t: &Tables, ev: &BaseEvent, offset: u64) -> Error {
+    let event = ev_type(ev.code);
     let (stacks, strings) = Event::table_refs(ev.code);
     let kind = match stacks.iter().map(|&i| ev.args[i]).find(|&id| !t.has_stack(id)) {
         Some(id) => ModernError::UndefinedStack { id, event },
@@ -565,8 +560,8 @@ impl<R: Read> Reader<R> {
         self.gens.limits()
     }
 
-    /// Takes the next event from the ordering's queue (refilled when empty), checked against the
-    /// tables and its time forced past the last one's.
+    /// Takes the next event from the ordering's queue (refilled when empty), its time forced
+    /// past the last one's.
     #[inline(always)]
     fn take(&mut self) -> Result<Option<&Event>, Error> {
         if self.done {
@@ -586,13 +581,9 @@ impl<R: Read> Reader<R> {
                 }
             }
         }
-        // A step that returns true queued an event.
+        // A step that returns true queued an event (its tables were checked then: `Sync`s, CPU
+        // samples and the events the ordering makes name none).
         let ev = self.order.pop();
-        // `Sync`s and CPU samples name no table entry (their mask is 0).
-        if let Err(e) = check_tables(&self.gen.tables, ev, self.queued_offset) {
-            self.done = true;
-            return Err(e);
-        }
         if ev.time <= self.last_ts {
             ev.time = self.last_ts.wrapping_add(1);
         }
@@ -729,6 +720,11 @@ impl<R: Read> Reader<R> {
             .map_err(|f| modern(offset, ModernError::Order(f)))?;
         if !accepted {
             return Ok(false);
+        }
+        // Go checks the tables of an event it took: here, before the cursor moves on, the event
+        // is at hand (the ordering changes none of the arguments the check looks at).
+        if !tables_define(&self.gen.tables, c.ev.code, &c.ev.args) {
+            return Err(undefined(&self.gen.tables, &c.ev, offset));
         }
         self.queued_offset = offset;
         if c.next(&self.gen)? {
