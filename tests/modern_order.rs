@@ -8,12 +8,13 @@
 
 mod common;
 
-use common::{gunzip, run_gotrace};
+use common::{golden, gunzip, run_gotrace};
 mod modern_common;
 
 use gotrace::parser::modern::{EventKind, Reader};
 use gotrace::selfcheck::from_text;
 use modern_common::{corpus_dir, go_tests, hand_modern, modern_corpus, name, read, txtar};
+use std::path::Path;
 
 /// Reads every event; the count, or the error.
 fn read_all(data: &[u8]) -> Result<usize, gotrace::format::Error> {
@@ -99,6 +100,16 @@ fn corpus_traces_validate_with_increasing_times() {
     }
 }
 
+/// What Go 1.27's `-d=parsed` printed for corpus file `path`, which it read to the end (its
+/// golden's `.parsed.meta` says so).
+fn go_1_27_parsed(path: &Path) -> Vec<u8> {
+    let golden = golden(path, "parsed.gz");
+    let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
+    assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(path));
+    assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(path));
+    gunzip(&golden)
+}
+
 /// Go's output has no ties to break here: its reader is deterministic on modern traces (the
 /// frontier is a heap with fixed sift rules; the one unstable sort, of a stuck frontier, sorts
 /// at most a dozen threads in these traces, where Go's sort is an insertion sort, stable as
@@ -106,12 +117,7 @@ fn corpus_traces_validate_with_increasing_times() {
 #[test]
 fn dump_matches_go_1_27_parsed_on_every_modern_trace() {
     for path in modern_corpus() {
-        let rel = path.strip_prefix(corpus_dir()).unwrap();
-        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
-        let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
-        assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(&path));
-        assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(&path));
-        let want = gunzip(&golden);
+        let want = go_1_27_parsed(&path);
         for args in [&["dump"][..], &["dump", "--parsed"]] {
             let mut args = args.to_vec();
             args.push(path.to_str().unwrap());
@@ -137,16 +143,11 @@ fn hand_written_traces_match_go_1_27_parsed() {
         let trace = text.with_extension("trace");
         let binary = from_text(&String::from_utf8(read(&text)).unwrap());
         assert_eq!(binary, read(&trace), "{}: not the binary of its text", name(&trace));
-        let rel = trace.strip_prefix(corpus_dir()).unwrap();
-        let golden = corpus_dir().join("golden").join(format!("{}.parsed.gz", rel.display()));
-        let meta = std::fs::read_to_string(golden.with_extension("meta")).expect("a .parsed.meta per golden");
-        assert!(meta.starts_with("go: go1.27"), "{}: {meta}", name(&trace));
-        assert_eq!(meta.lines().nth(1), Some("exit: 0"), "{}", name(&trace));
         let out = run_gotrace(&["dump", trace.to_str().unwrap()]);
         assert!(out.status.success(), "{}: {}", name(&trace), String::from_utf8_lossy(&out.stderr));
         assert_eq!(
             String::from_utf8_lossy(&out.stdout),
-            String::from_utf8_lossy(&gunzip(&golden)),
+            String::from_utf8_lossy(&go_1_27_parsed(&trace)),
             "{}",
             name(&trace)
         );
